@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+
+export * from './domain/provider.js';
+export * from './domain/slot.js';
+export * from './domain/change.js';
+export * from './domain/webhook-event.js';
+export * from './domain/booking.js';
+export * from './domain/sync-record.js';
+export * from './domain/parse.js';
+export * from './errors/errors.js';
+export * from './ports/token.js';
+export * from './ports/provider-source.js';
+export * from './ports/slot-source.js';
+export * from './ports/booking-port.js';
+export * from './ports/sink.js';
+export * from './ports/stage.js';
+export * from './ports/state-store.js';
+export * from './ports/cache.js';
+export * from './ports/clock.js';
+export * from './ports/logger.js';
+export * from './plugins/plugin.js';
+export * from './cache/memory-cache.js';
+export * from './logging/redact.js';
+export * from './logging/logger.js';

@@ -1,0 +1,47 @@
+import type { ContainerModule } from 'inversify';
+import type { z } from 'zod';
+import { createToken } from '../ports/token.js';
+
+/** Where a plugin entry sits in the config. */
+export type PluginRole = 'source' | 'stage' | 'sink';
+
+/** What a plugin's `register` receives for one config entry. */
+export interface PluginContext<Options> {
+  /** The entry's options, already validated against the plugin's schema (defaults applied). */
+  options: Options;
+  role: PluginRole;
+  /** The entry's place in the config, e.g. `sinks[1]`; use it in messages. */
+  entry: string;
+  /** Directory of the config file: resolve relative paths in options against it. */
+  baseDir: string;
+}
+
+/**
+ * The contract every adapter and plugin exports as its default export (or as `plugin`).
+ *
+ * `register` returns an inversify `ContainerModule` that binds the plugin's
+ * implementation to core's service identifiers: `ProviderSourceToken` and `SlotSourceToken`
+ * for a source, `StageToken` for a stage, `SinkToken` for a sink. The module is loaded into a
+ * child container of the application container, so it can inject `LoggerToken`,
+ * `ClockToken`, `StateStoreToken`, `CacheToken` and its own options (`PluginOptionsToken`).
+ */
+export interface Plugin<Schema extends z.ZodType = z.ZodType> {
+  /** The package name, e.g. `@pmsbridge/adapter-fhir`. */
+  readonly name: string;
+  readonly optionsSchema: Schema;
+  register(context: PluginContext<z.output<Schema>>): ContainerModule;
+}
+
+/** Optional hooks of a component a plugin binds. Started in config order, stopped in reverse. */
+export interface Lifecycle {
+  start?(signal: AbortSignal): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+/** The validated options of the entry a child container was made for. */
+export const PluginOptionsToken = createToken<unknown>('PluginOptions');
+
+/** Declares a plugin with its types checked; returns it unchanged. */
+export function definePlugin<Schema extends z.ZodType>(plugin: Plugin<Schema>): Plugin<Schema> {
+  return plugin;
+}

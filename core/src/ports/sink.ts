@@ -1,0 +1,50 @@
+import type { SyncRecord } from '../domain/sync-record.js';
+import { createToken } from './token.js';
+
+/** What happened to the resources of one output type while writing one record. */
+export interface ResourceCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+}
+
+/** The result of writing one record. */
+export interface RecordOutcome {
+  /** The record's key (see `recordKey`). */
+  key: string;
+  ok: boolean;
+  /** Per output type (e.g. `Practitioner`, `Slot`), what the write did. */
+  counts?: Record<string, ResourceCounts>;
+  /** Why the record failed; it goes to the dead-letter store with this reason. */
+  error?: { code: string; message: string; details?: unknown };
+}
+
+/** Passed to {@link Sink.open}. */
+export interface SinkOpenContext {
+  /** The sink's state saved with the checkpoint this run resumes from, if any. */
+  resumeState?: unknown;
+  /** Report what would change without changing anything. */
+  dryRun: boolean;
+  mode: 'full' | 'incremental';
+  signal: AbortSignal;
+}
+
+/**
+ * A destination. Writes are batched and idempotent: writing the same record twice
+ * leaves the destination as after one write.
+ */
+export interface Sink {
+  /** A name for logs, summaries and dead letters. */
+  readonly name: string;
+  open?(context: SinkOpenContext): Promise<void>;
+  /** Writes a batch; returns one outcome per record, in order. Throws only when the whole sink is unusable. */
+  write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]>;
+  /** State to store atomically with the checkpoint after a batch was acknowledged. */
+  checkpointState?(): unknown;
+  /** Called once at the end; `completed` is false after a failure or cancellation. */
+  close?(context: { completed: boolean }): Promise<void>;
+}
+
+/** Service identifier of {@link Sink}. */
+export const SinkToken = createToken<Sink>('Sink');

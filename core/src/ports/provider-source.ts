@@ -1,6 +1,26 @@
 import type { ChangesPage } from '../domain/change.js';
 import type { Provider } from '../domain/provider.js';
+import type { PmsbridgeError } from '../errors/errors.js';
 import { createToken } from './token.js';
+
+/**
+ * A record the source received but could not validate. The pipeline dead-letters it with
+ * `error` as the reason and goes on; it never passes through unvalidated.
+ */
+export interface InvalidRecord {
+  /** The record's id when it could be read (e.g. the provider id), else a position such as `page 3 #17`. */
+  key: string;
+  raw: unknown;
+  error: PmsbridgeError;
+}
+
+/** One page of a provider listing: the valid providers and the records that failed validation. */
+export interface ProviderPageRead {
+  providers: Provider[];
+  invalid: InvalidRecord[];
+  /** Total number of providers the source reports (for progress), if known. */
+  total?: number;
+}
 
 /** Where a full listing starts: after the given provider id (pages are ordered by id). */
 export interface ListProvidersOptions {
@@ -20,16 +40,18 @@ export interface ChangesOptions {
 
 /** A changes page together with the cursor that fetched it, so a reader can resume there. */
 export interface ChangesPageRead {
+  /** The page; `page.changes` holds only the entries that validated. */
   page: ChangesPage;
+  /** Entries of this page that failed validation. */
+  invalid: InvalidRecord[];
+  /** The cursor this page was fetched with (undefined for the first page of a read). */
   cursor?: string;
 }
 
 /** A source of provider-directory data. */
 export interface ProviderSource {
   /** Every provider, page by page, ordered by id. */
-  listProviders(options?: ListProvidersOptions): AsyncIterable<Provider[]>;
-  /** Total number of providers, when the source knows it cheaply (for progress). */
-  countProviders?(signal?: AbortSignal): Promise<number | undefined>;
+  listProviders(options?: ListProvidersOptions): AsyncIterable<ProviderPageRead>;
   /** One provider, or `undefined` when there is no such provider. */
   getProvider(id: string, signal?: AbortSignal): Promise<Provider | undefined>;
   /** Changes after `since`, oldest first, page by page. */

@@ -1,0 +1,39 @@
+import type { Location as HcLocation } from '@pmsbridge/core';
+import type { Location } from '@medplum/fhirtypes';
+import { phoneTelecom } from './practitioner-mapper.js';
+import { locationId } from './resource-ids.js';
+import { LOCATION_ID_SYSTEM, TIMEZONE_EXTENSION_URL } from './terminology.js';
+
+/**
+ * Maps a HealthConnect location to a FHIR Location: identifier, name, address, telecom,
+ * position, status `active`, and the IANA time zone as an extension
+ * ({@link TIMEZONE_EXTENSION_URL}, `valueCode`).
+ */
+export function mapLocation(location: HcLocation): Location {
+  const resource: Location = {
+    resourceType: 'Location',
+    id: locationId(location.id),
+    extension: [{ url: TIMEZONE_EXTENSION_URL, valueCode: location.timezone }],
+    identifier: [{ use: 'official', system: LOCATION_ID_SYSTEM, value: location.id }],
+    status: 'active',
+    name: location.name,
+    address: {
+      use: 'work',
+      type: 'physical',
+      line: location.address.line,
+      city: location.address.city,
+      state: location.address.state,
+      postalCode: location.address.postal_code,
+      country: location.address.country,
+    },
+  };
+  const telecom = phoneTelecom(location.phone);
+  if (telecom.length > 0) resource.telecom = telecom;
+  if (location.position !== undefined) {
+    resource.position = {
+      latitude: location.position.latitude,
+      longitude: location.position.longitude,
+    };
+  }
+  return resource;
+}

@@ -1,0 +1,68 @@
+import type { Location as HcLocation, Provider } from '@pmsbridge/core';
+import type { CodeableConcept, Extension, PractitionerRole } from '@medplum/fhirtypes';
+import { phoneTelecom } from './practitioner-mapper.js';
+import { locationId, practitionerId, providerLocationKey } from './resource-ids.js';
+import {
+  ACCEPTING_PATIENTS_SYSTEM,
+  NEW_PATIENTS_EXTENSION_URL,
+  NUCC_BY_SPECIALTY,
+  NUCC_SYSTEM,
+  PRACTITIONER_ROLE_ID_SYSTEM,
+  specialtyText,
+} from './terminology.js';
+
+/** A specialty slug as a CodeableConcept: NUCC coding when known, text always. */
+export function specialtyConcept(slug: string): CodeableConcept {
+  const concept = NUCC_BY_SPECIALTY[slug];
+  const text = specialtyText(slug);
+  return concept === undefined
+    ? { text }
+    : { coding: [{ system: NUCC_SYSTEM, code: concept.code, display: concept.display }], text };
+}
+
+/** The Plan-Net `newpatients` extension: `newpt` when accepting, else `nopt`. */
+export function newPatientsExtension(accepting: boolean): Extension {
+  return {
+    url: NEW_PATIENTS_EXTENSION_URL,
+    extension: [
+      {
+        url: 'acceptingPatients',
+        valueCodeableConcept: {
+          coding: [
+            {
+              system: ACCEPTING_PATIENTS_SYSTEM,
+              code: accepting ? 'newpt' : 'nopt',
+              display: accepting ? 'Accepting' : 'Not Accepting',
+            },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Maps one provider at one location to a PractitionerRole: practitioner and location
+ * references, NUCC specialties, accepting new patients (Plan-Net `newpatients`),
+ * telecom (the provider's phone, else the location's), active.
+ */
+export function mapPractitionerRole(
+  provider: Provider,
+  location: HcLocation,
+  deactivated = false,
+): PractitionerRole {
+  const key = providerLocationKey(provider.id, location.id);
+  const role: PractitionerRole = {
+    resourceType: 'PractitionerRole',
+    id: key,
+    extension: [newPatientsExtension(provider.accepting_new_patients)],
+    identifier: [{ system: PRACTITIONER_ROLE_ID_SYSTEM, value: key }],
+    active: !deactivated && provider.status === 'active',
+    practitioner: { reference: `Practitioner/${practitionerId(provider.id)}` },
+    location: [{ reference: `Location/${locationId(location.id)}`, display: location.name }],
+  };
+  if (provider.specialties.length > 0) role.specialty = provider.specialties.map(specialtyConcept);
+  const telecom = phoneTelecom(provider.phone ?? location.phone);
+  if (telecom.length > 0) role.telecom = telecom;
+  return role;
+}

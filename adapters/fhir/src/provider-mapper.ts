@@ -1,0 +1,103 @@
+import { ValidationError, type Location as HcLocation, type ProviderRecord } from '@pmsbridge/core';
+import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
+import { mapLocation } from './location-mapper.js';
+import type { MappingOptions } from './mapping-options.js';
+import { mapPractitioner } from './practitioner-mapper.js';
+import { mapPractitionerRole } from './practitioner-role-mapper.js';
+import { mapSchedule } from './schedule-mapper.js';
+import { mapSlot } from './slot-mapper.js';
+
+/** The resource types this package writes, in dependency order (referenced first). */
+export const RESOURCE_TYPES = [
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'Schedule',
+  'Slot',
+] as const;
+
+/** One of {@link RESOURCE_TYPES}. */
+export type MappedResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** A mapped resource with its output key. */
+export interface MappedResource<
+  R extends Location | Practitioner | PractitionerRole | Schedule | Slot =
+    Location | Practitioner | PractitionerRole | Schedule | Slot,
+> {
+  /**
+   * `<provider id>/<type>/<source key>`: the provider owns it, the source key is the
+   * HealthConnect id it came from (provider, location or slot id). Content hashes and
+   * withdrawals are tracked by this key.
+   */
+  key: string;
+  type: MappedResourceType;
+  resource: R;
+}
+
+/** Everything one provider record maps to, in dependency order. */
+export interface MappedProvider {
+  providerId: string;
+  /** Every resource, referenced ones first. */
+  resources: MappedResource[];
+}
+
+/** The key of a resource owned by `providerId`, e.g. `PRV0000000001/Slot/SLT123`. */
+export function resourceKey(
+  providerId: string,
+  type: MappedResourceType,
+  sourceKey: string,
+): string {
+  return `${providerId}/${type}/${encodeURIComponent(sourceKey)}`;
+}
+
+/** Splits a key made by {@link resourceKey}. */
+export function parseResourceKey(key: string): {
+  providerId: string;
+  type: MappedResourceType;
+  sourceKey: string;
+} {
+  const [providerId = '', type = '', sourceKey = ''] = key.split('/');
+  if (!(RESOURCE_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError(`Not a resource key: "${key}"`);
+  }
+  return { providerId, type: type as MappedResourceType, sourceKey: decodeURIComponent(sourceKey) };
+}
+
+/**
+ * Maps a provider record to FHIR resources: its Practitioner, each Location with the
+ * provider's PractitionerRole and Schedule there, and every Slot of the window. An
+ * inactive provider maps to inactive Practitioner/PractitionerRole/Schedule and no Slots
+ * (its future slots are withdrawn). A slot at a location the provider does not list is a
+ * {@link ValidationError}: its time zone is unknown.
+ */
+export function mapProviderRecord(record: ProviderRecord, options: MappingOptions): MappedProvider {
+  const { provider, window, slots } = record;
+  const inactive = provider.status !== 'active';
+  const locations = new Map<string, HcLocation>((provider.locations ?? []).map((l) => [l.id, l]));
+  const out: MappedResource[] = [];
+  const add = <R extends MappedResource['resource']>(
+    type: MappedResourceType,
+    sourceKey: string,
+    resource: R,
+  ) => out.push({ key: resourceKey(provider.id, type, sourceKey), type, resource });
+
+  for (const location of locations.values()) add('Location', location.id, mapLocation(location));
+  add('Practitioner', provider.id, mapPractitioner(provider));
+  for (const location of locations.values()) {
+    add('PractitionerRole', location.id, mapPractitionerRole(provider, location));
+    add('Schedule', location.id, mapSchedule(provider, location, window, options));
+  }
+  if (!inactive) {
+    for (const slot of slots) {
+      const location = locations.get(slot.location_id);
+      if (location === undefined) {
+        throw new ValidationError(
+          `Slot ${slot.slot_id} of provider ${provider.id} is at location ${slot.location_id}, which the provider does not list`,
+          { providerId: provider.id, slotId: slot.slot_id, locationId: slot.location_id },
+        );
+      }
+      add('Slot', slot.slot_id, mapSlot(slot, provider.id, location, options));
+    }
+  }
+  return { providerId: provider.id, resources: out };
+}

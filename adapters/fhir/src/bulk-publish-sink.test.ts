@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
+import type { Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import { BulkPublishSink, type BulkPublishSinkOptions } from './bulk-publish-sink.js';
+import { r4Errors } from './testing/fhir-validation.js';
+import { buildRecord } from './testing/population.js';
+import { readPublication, resourcesOf } from './testing/publication.js';
+
+const signal = new AbortController().signal;
+const clockAt = (iso: string): Clock => ({ now: () => new Date(iso) });
+
+describe('BulkPublishSink', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pmsbridge-bulk-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const sinkFor = (
+    clock = clockAt('2026-12-01T08:00:00.000Z'),
+    extra: Partial<BulkPublishSinkOptions> = {},
+  ) =>
+    new BulkPublishSink(
+      {
+        outputDir: dir,
+        mapping: {
+          scheduleActor: 'location',
+          bookingLink: 'https://book.example/{slotId}',
+          bookingPhone: 'location',
+        },
+        ...extra,
+      },
+      clock,
+      silentLogger,
+    );
+  const records = (from: number, to: number): SyncRecord[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => buildRecord(from + i, '2026-12-01', 14, 3));
+
+  async function run(
+    sink: BulkPublishSink,
+    batches: SyncRecord[][],
+    mode: 'full' | 'incremental' = 'full',
+  ) {
+    await sink.open({ dryRun: false, mode, signal });
+    for (const batch of batches) await sink.write(batch, signal);
+    await sink.close({ completed: true });
+  }
+
+  it('publishes a manifest and NDJSON files whose lines validate and whose references resolve', async () => {
+    await run(sinkFor(), [records(1, 20), records(21, 40)]);
+    const { manifest, files } = await readPublication(dir);
+    expect(manifest.transactionTime).toBe('2026-12-01T08:00:00.000Z');
+    expect(manifest.request).toBe('$bulk-publish');
+    expect(manifest.error).toEqual([]);
+    expect(new Set(manifest.output.map((o) => o.type))).toEqual(
+      new Set(['Location', 'PractitionerRole', 'Schedule', 'Slot']),
+    );
+    for (const output of manifest.output) expect(output.extension?.state?.length).toBe(1);
+    expect(manifest.output.some((o) => /Slot-NY-2026-W50\.ndjson$/.test(o.url))).toBe(true);
+
+    const resources = resourcesOf(files);
+    const ids = new Set(resources.map((r) => `${r.resourceType}/${r.id}`));
+    expect(ids.size).toBe(resources.length); // no duplicates (Locations are shared by providers)
+    for (const [, file] of files) {
+      for (const line of file.lines) {
+        const resource = JSON.parse(line) as Resource;
+        expect(resource.resourceType).toBe(file.type);
+        expect(r4Errors(resource)).toEqual([]);
+      }
+    }
+    const refs = resources.flatMap((r) =>
+      r.resourceType === 'Slot'
+        ? [(r as Slot).schedule.reference]
+        : r.resourceType === 'Schedule'
+          ? (r as Schedule).actor.map((a) => a.reference)
+          : [],
+    );
+    expect(refs.length).toBeGreaterThan(40);
+    for (const ref of refs) expect(ids.has(ref ?? '')).toBe(true);
+    const slots = resources.filter((r): r is Slot => r.resourceType === 'Slot');
+    expect(slots).toHaveLength(40 * 14 * 3);
+    expect(new Set(slots.map((s) => s.status))).toEqual(new Set(['free', 'busy']));
+    expect(slots[0]?.extension?.map((e) => e.url)).toEqual([
+      'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link',
+      'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone',
+    ]);
+  });
+
+  it('writes absolute URLs when a base URL is configured', async () => {
+    await run(sinkFor(undefined, { baseUrl: 'https://pub.example/ssl/' }), [records(1, 2)]);
+    const { manifest } = await readPublication(dir);
+    expect(manifest.request).toBe('https://pub.example/ssl/$bulk-publish');
+    for (const output of manifest.output)
+      expect(output.url.startsWith('https://pub.example/ssl/runs/')).toBe(true);
+  });
+
+  it('resumes from a checkpoint without duplicate lines and writes the manifest only when completed', async () => {
+    await run(sinkFor(), [records(1, 10), records(11, 20), records(21, 30)]);
+    const clean = await readPublication(dir);
+    await rm(dir, { recursive: true, force: true });
+
+    const first = sinkFor();
+    await first.open({ dryRun: false, mode: 'full', signal });
+    await first.write(records(1, 10), signal);
+    const checkpoint = first.checkpointState();
+    await first.write(records(11, 20), signal); // written but never acknowledged
+    await first.close({ completed: false });
+    await expect(readdir(dir)).resolves.not.toContain('$bulk-publish');
+
+    const second = sinkFor(clockAt('2026-12-01T09:00:00.000Z'));
+    await second.open({
+      dryRun: false,
+      mode: 'full',
+      signal,
+      resumeState: JSON.parse(JSON.stringify(checkpoint)),
+    });
+    await second.write(records(11, 20), signal);
+    await second.write(records(21, 30), signal);
+    await second.close({ completed: true });
+    const resumed = await readPublication(dir);
+    expect(resumed.manifest).toEqual(clean.manifest);
+    expect([...resumed.files.entries()]).toEqual([...clean.files.entries()]);
+  });
+
+  it('writes nothing in a dry run but reports what it would write', async () => {
+    const sink = sinkFor();
+    await sink.open({ dryRun: true, mode: 'full', signal });
+    const outcomes = await sink.write(records(1, 2), signal);
+    await sink.close({ completed: true });
+    expect(outcomes[0]?.counts?.Slot?.created).toBe(42);
+    await expect(readdir(dir)).resolves.toEqual([]);
+  });
+
+  it('carries untouched providers forward in an incremental run and drops deactivated ones', async () => {
+    await run(sinkFor(), [records(1, 10)]);
+    const changed = buildRecord(4, '2026-12-01', 14, 1);
+    const incremental = sinkFor(clockAt('2026-12-02T08:00:00.000Z'));
+    await run(
+      incremental,
+      [
+        [
+          changed,
+          { kind: 'deactivation', providerId: 'PRV0000000003', changedAt: '2026-12-02T07:00:00Z' },
+        ],
+      ],
+      'incremental',
+    );
+    const { manifest, files } = await readPublication(dir);
+    expect(manifest.transactionTime).toBe('2026-12-02T08:00:00.000Z');
+    const slots = resourcesOf(files).filter((r): r is Slot => r.resourceType === 'Slot');
+    const owners = (id: string) =>
+      slots.filter((s) => s.schedule.reference?.startsWith(`Schedule/${id}-`));
+    expect(owners('PRV0000000003')).toEqual([]);
+    expect(owners('PRV0000000004')).toHaveLength(14); // its new schedule, one slot a day, as sent
+    expect(owners('PRV0000000005')).toHaveLength(13 * 3); // carried forward, past day dropped
+    const ids = resourcesOf(files).map((r) => `${r.resourceType}/${r.id}`);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

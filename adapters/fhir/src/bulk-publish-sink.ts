@@ -1,0 +1,446 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  truncate,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  ConfigError,
+  describeError,
+  type Clock,
+  type Logger,
+  type RecordOutcome,
+  type ResourceCounts,
+  type Sink,
+  type SinkOpenContext,
+  type SyncRecord,
+} from '@pmsbridge/core';
+import type { Location, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
+import type { MappingOptions } from './mapping-options.js';
+import { mapProviderRecord, type MappedResource } from './provider-mapper.js';
+import { isoWeek } from './zoned-time.js';
+
+/** File name of the manifest inside the publication directory (the URL must end with it). */
+export const MANIFEST_FILE = '$bulk-publish';
+/** Sidecar index with each output file's content hash and last change, for `_since`. */
+export const PUBLICATION_INDEX_FILE = '.publication-index.json';
+
+/** How NDJSON files are split. `week` applies to Slot files (ISO week of the local date). */
+export type SplitBy = 'none' | 'state' | 'week' | 'state-week';
+
+/** Options of {@link BulkPublishSink}. */
+export interface BulkPublishSinkOptions {
+  /** Sink name for logs and checkpoints. Default `bulk-publish`. */
+  name?: string;
+  /** Directory that receives the manifest and the NDJSON files. */
+  outputDir: string;
+  /** How files are split. Default `state-week`. */
+  splitBy?: SplitBy;
+  /** Publish PractitionerRole files too (HL7 SSL draft). Default true. */
+  includePractitionerRoles?: boolean;
+  /** Public base URL: makes manifest URLs absolute on disk. `servePublication` resolves relative ones itself. */
+  baseUrl?: string;
+  mapping: MappingOptions;
+}
+
+/** One entry of the `$bulk-publish` manifest. */
+export interface ManifestOutput {
+  type: string;
+  url: string;
+  extension?: { state?: string[] };
+}
+
+/** The `$bulk-publish` manifest. */
+export interface BulkPublishManifest {
+  transactionTime: string;
+  request: string;
+  output: ManifestOutput[];
+  error: unknown[];
+}
+
+/** Per output file, its content hash and when its content last changed. */
+export interface PublicationIndex {
+  transactionTime: string;
+  files: Record<string, { sha256: string; modified: string }>;
+}
+
+interface FileMeta {
+  type: string;
+  states: string[];
+}
+
+/** What {@link BulkPublishSink.checkpointState} returns and `open({resumeState})` accepts. */
+export interface BulkPublishResumeState {
+  runId: string;
+  transactionTime: string;
+  /** Byte length of every file written so far, by path relative to the output dir. */
+  files: Record<string, number>;
+  meta: Record<string, FileMeta>;
+  /** Location ids already written (each Location is published once). */
+  locations: string[];
+  /** Providers this run wrote or withdrew (an incremental run carries the others forward). */
+  providers: string[];
+}
+
+function isResumeState(value: unknown): value is BulkPublishResumeState {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.runId === 'string' && typeof v.files === 'object' && Array.isArray(v.locations);
+}
+
+function zeroCounts(): ResourceCounts {
+  return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+}
+
+/** `Schedule/PRV0000000001-LOC0000000002` → `PRV0000000001`. */
+function ownerOfKey(id: string | undefined): string | undefined {
+  return id?.split('/').pop()?.split('-')[0];
+}
+
+/**
+ * Writes a SMART Scheduling Links `$bulk-publish` publication: NDJSON files of Location,
+ * Schedule, Slot (and PractitionerRole), split by state and/or week, written as records
+ * arrive (memory does not grow with the number of slots), and a manifest written
+ * atomically on a completed close. Resumable: `checkpointState()` records file lengths,
+ * and a resumed `open` truncates the files to them.
+ */
+export class BulkPublishSink implements Sink {
+  readonly name: string;
+  private readonly splitBy: SplitBy;
+  private readonly includeRoles: boolean;
+  private state: BulkPublishResumeState | undefined;
+  private readonly handles = new Map<string, FileHandle>();
+  private locations = new Set<string>();
+  private providers = new Set<string>();
+  private dryRun = false;
+  private mode: SinkOpenContext['mode'] = 'full';
+
+  constructor(
+    private readonly options: BulkPublishSinkOptions,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.name = options.name ?? 'bulk-publish';
+    this.splitBy = options.splitBy ?? 'state-week';
+    this.includeRoles = options.includePractitionerRoles ?? true;
+  }
+
+  async open(context: SinkOpenContext): Promise<void> {
+    this.dryRun = context.dryRun;
+    this.mode = context.mode;
+    const runsDir = join(this.options.outputDir, 'runs');
+    if (isResumeState(context.resumeState)) {
+      this.state = structuredClone(context.resumeState);
+      this.locations = new Set(this.state.locations);
+      this.providers = new Set(this.state.providers);
+      if (!this.dryRun) await this.truncateToCheckpoint();
+      this.logger.info('bulk publication resumed', {
+        runId: this.state.runId,
+        files: Object.keys(this.state.files).length,
+      });
+      return;
+    }
+    const transactionTime = this.clock.now().toISOString();
+    const runId = transactionTime.replace(/[-:.]/g, '');
+    this.state = { runId, transactionTime, files: {}, meta: {}, locations: [], providers: [] };
+    if (!this.dryRun) {
+      await rm(join(runsDir, runId), { recursive: true, force: true });
+      await mkdir(join(runsDir, runId), { recursive: true });
+    }
+  }
+
+  private async truncateToCheckpoint(): Promise<void> {
+    const state = this.requireState();
+    const runDir = join(this.options.outputDir, 'runs', state.runId);
+    await mkdir(runDir, { recursive: true });
+    const kept = new Set(Object.keys(state.files));
+    for (const name of await readdir(runDir)) {
+      const rel = `runs/${state.runId}/${name}`;
+      if (!kept.has(rel)) await rm(join(runDir, name), { force: true });
+    }
+    for (const [rel, bytes] of Object.entries(state.files)) {
+      await truncate(join(this.options.outputDir, rel), bytes).catch(
+        async (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+          await writeFile(join(this.options.outputDir, rel), '');
+          state.files[rel] = 0;
+        },
+      );
+    }
+  }
+
+  private requireState(): BulkPublishResumeState {
+    if (this.state === undefined) throw new ConfigError(`${this.name}: write() before open()`);
+    return this.state;
+  }
+
+  private fileFor(type: string, state: string, localDate?: string): string {
+    const parts = [type];
+    if (this.splitBy === 'state' || this.splitBy === 'state-week') parts.push(state);
+    if (
+      (this.splitBy === 'week' || this.splitBy === 'state-week') &&
+      type === 'Slot' &&
+      localDate !== undefined
+    ) {
+      parts.push(isoWeek(localDate));
+    }
+    return `runs/${this.requireState().runId}/${parts.join('-')}.ndjson`;
+  }
+
+  /** Lines of one provider record, grouped by file. */
+  private linesOf(resources: readonly MappedResource[]): Map<string, string[]> {
+    const stateOfLocation = new Map<string, string>();
+    const stateOfSchedule = new Map<string, string>();
+    const files = new Map<string, string[]>();
+    const push = (file: string, type: string, state: string, line: string) => {
+      let lines = files.get(file);
+      if (lines === undefined) files.set(file, (lines = []));
+      lines.push(line);
+      const meta = this.requireState().meta;
+      const entry = (meta[file] ??= { type, states: [] });
+      if (!entry.states.includes(state)) entry.states.push(state);
+    };
+    for (const { type, resource } of resources) {
+      if (type === 'Location') {
+        const location = resource as Location;
+        const state = location.address?.state ?? 'XX';
+        stateOfLocation.set(`Location/${location.id}`, state);
+        if (this.locations.has(location.id ?? '')) continue;
+        this.locations.add(location.id ?? '');
+        push(this.fileFor('Location', state), 'Location', state, JSON.stringify(location));
+      } else if (type === 'PractitionerRole' && this.includeRoles) {
+        const role = resource as PractitionerRole;
+        const state = stateOfLocation.get(role.location?.[0]?.reference ?? '') ?? 'XX';
+        push(
+          this.fileFor('PractitionerRole', state),
+          'PractitionerRole',
+          state,
+          JSON.stringify(role),
+        );
+      } else if (type === 'Schedule') {
+        const schedule = resource as Schedule;
+        const locationRef =
+          schedule.actor.find((a) => a.reference?.startsWith('Location/'))?.reference ?? '';
+        const state = stateOfLocation.get(locationRef) ?? 'XX';
+        stateOfSchedule.set(`Schedule/${schedule.id}`, state);
+        push(this.fileFor('Schedule', state), 'Schedule', state, JSON.stringify(schedule));
+      } else if (type === 'Slot') {
+        const slot = resource as Slot;
+        // SMART Scheduling Links allows only free and busy.
+        if (slot.status !== 'free' && slot.status !== 'busy') continue;
+        const state = stateOfSchedule.get(slot.schedule.reference ?? '') ?? 'XX';
+        push(
+          this.fileFor('Slot', state, slot.start.slice(0, 10)),
+          'Slot',
+          state,
+          JSON.stringify(slot),
+        );
+      }
+    }
+    return files;
+  }
+
+  async write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
+    const state = this.requireState();
+    const outcomes: RecordOutcome[] = [];
+    const pending = new Map<string, string[]>();
+    for (const record of batch) {
+      const key = record.kind === 'provider' ? record.provider.id : record.providerId;
+      this.providers.add(key);
+      if (record.kind === 'deactivation' || record.provider.status !== 'active') {
+        // Not carried forward: the provider and its slots disappear from the publication.
+        outcomes.push({ key, ok: true, counts: {} });
+        continue;
+      }
+      try {
+        const files = this.linesOf(mapProviderRecord(record, this.options.mapping).resources);
+        const counts: Record<string, ResourceCounts> = {};
+        for (const [file, lines] of files) {
+          const type = state.meta[file]?.type ?? 'unknown';
+          (counts[type] ??= zeroCounts()).created += lines.length;
+          const all = pending.get(file);
+          if (all === undefined) pending.set(file, lines);
+          else all.push(...lines);
+        }
+        outcomes.push({ key, ok: true, counts });
+      } catch (error) {
+        outcomes.push({ key, ok: false, error: describeError(error) });
+      }
+    }
+    signal.throwIfAborted();
+    for (const [file, lines] of pending) {
+      const text = lines.join('\n') + '\n';
+      if (!this.dryRun) await (await this.handleFor(file)).write(text);
+      state.files[file] = (state.files[file] ?? 0) + Buffer.byteLength(text);
+    }
+    return outcomes;
+  }
+
+  private async handleFor(file: string): Promise<FileHandle> {
+    let handle = this.handles.get(file);
+    if (handle === undefined) {
+      handle = await open(join(this.options.outputDir, file), 'a');
+      this.handles.set(file, handle);
+    }
+    return handle;
+  }
+
+  checkpointState(): BulkPublishResumeState | undefined {
+    if (this.state === undefined) return undefined;
+    return {
+      ...this.state,
+      files: { ...this.state.files },
+      meta: structuredClone(this.state.meta),
+      locations: [...this.locations],
+      providers: this.mode === 'incremental' ? [...this.providers] : [],
+    };
+  }
+
+  async close(context: { completed: boolean }): Promise<void> {
+    for (const handle of this.handles.values()) await handle.close();
+    this.handles.clear();
+    if (!context.completed || this.dryRun || this.state === undefined) return;
+    if (this.mode === 'incremental') await this.carryForward();
+    await this.writeManifest();
+    await this.removeOldRuns();
+  }
+
+  private async readJson<T>(file: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.options.outputDir, file), 'utf8')) as T;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Copies the previous publication's lines of every provider this run did not touch. */
+  private async carryForward(): Promise<void> {
+    const state = this.requireState();
+    const previous = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
+    if (previous === undefined) return;
+    const now = this.clock.now().getTime();
+    for (const output of previous.output) {
+      const rel = relativeOutputPath(output.url);
+      if (rel === undefined || rel.startsWith(`runs/${state.runId}/`)) continue;
+      const target = `runs/${state.runId}/${rel.split('/').pop() ?? ''}`;
+      const lines = createInterface({
+        input: createReadStream(join(this.options.outputDir, rel)),
+        crlfDelay: Infinity,
+      });
+      let handle: FileHandle | undefined;
+      for await (const line of lines) {
+        if (!this.isStillPublished(line, now)) continue;
+        handle ??= await open(join(this.options.outputDir, target), 'a');
+        await handle.write(`${line}\n`);
+        state.files[target] = (state.files[target] ?? 0) + Buffer.byteLength(line) + 1;
+        const meta = (state.meta[target] ??= { type: output.type, states: [] });
+        for (const s of output.extension?.state ?? [])
+          if (!meta.states.includes(s)) meta.states.push(s);
+      }
+      await handle?.close();
+    }
+  }
+
+  private isStillPublished(line: string, now: number): boolean {
+    if (line === '') return false;
+    const resource = JSON.parse(line) as Location | PractitionerRole | Schedule | Slot;
+    switch (resource.resourceType) {
+      case 'Location':
+        if (this.locations.has(resource.id ?? '')) return false;
+        this.locations.add(resource.id ?? '');
+        return true;
+      case 'Slot':
+        return (
+          !this.providers.has(ownerOfKey(resource.schedule.reference) ?? '') &&
+          Date.parse(resource.end) > now
+        );
+      default:
+        return !this.providers.has(ownerOfKey(resource.id) ?? '');
+    }
+  }
+
+  private async writeManifest(): Promise<void> {
+    const state = this.requireState();
+    const base = this.options.baseUrl?.replace(/\/+$/, '');
+    const previousIndex = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
+    const index: PublicationIndex = { transactionTime: state.transactionTime, files: {} };
+    const output: ManifestOutput[] = [];
+    const order = ['Location', 'PractitionerRole', 'Schedule', 'Slot'];
+    const files = Object.keys(state.files)
+      .filter((rel) => (state.files[rel] ?? 0) > 0)
+      .sort((a, b) => {
+        const ta = order.indexOf(state.meta[a]?.type ?? '');
+        const tb = order.indexOf(state.meta[b]?.type ?? '');
+        return ta - tb || a.localeCompare(b);
+      });
+    for (const rel of files) {
+      const meta = state.meta[rel];
+      if (meta === undefined) continue;
+      const url = base === undefined ? rel : `${base}/${rel}`;
+      output.push({ type: meta.type, url, extension: { state: [...meta.states].sort() } });
+      const sha256 = await hashFile(join(this.options.outputDir, rel));
+      const name = rel.split('/').pop() ?? rel;
+      const before = Object.entries(previousIndex?.files ?? {}).find(
+        ([k]) => k.split('/').pop() === name,
+      )?.[1];
+      index.files[url] = {
+        sha256,
+        modified: before?.sha256 === sha256 ? before.modified : state.transactionTime,
+      };
+    }
+    const manifest: BulkPublishManifest = {
+      transactionTime: state.transactionTime,
+      request: base === undefined ? MANIFEST_FILE : `${base}/${MANIFEST_FILE}`,
+      output,
+      error: [],
+    };
+    await writeAtomically(
+      join(this.options.outputDir, PUBLICATION_INDEX_FILE),
+      JSON.stringify(index),
+    );
+    await writeAtomically(
+      join(this.options.outputDir, MANIFEST_FILE),
+      JSON.stringify(manifest, null, 2),
+    );
+    this.logger.info('bulk publication written', { runId: state.runId, files: output.length });
+  }
+
+  /** Keeps this run and the one before it (clients may still be reading the old manifest). */
+  private async removeOldRuns(): Promise<void> {
+    const runsDir = join(this.options.outputDir, 'runs');
+    const runs = (await readdir(runsDir)).sort();
+    const current = this.requireState().runId;
+    const older = runs.filter((r) => r < current);
+    for (const run of older.slice(0, Math.max(0, older.length - 1))) {
+      await rm(join(runsDir, run), { recursive: true, force: true });
+    }
+  }
+}
+
+/** `runs/x/Slot.ndjson` or `https://host/pub/runs/x/Slot.ndjson` → `runs/x/Slot.ndjson`. */
+function relativeOutputPath(url: string): string | undefined {
+  const at = url.indexOf('runs/');
+  return at < 0 ? undefined : url.slice(at);
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(temp, text);
+  await rename(temp, path);
+}

@@ -1,0 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Resource } from '@medplum/fhirtypes';
+import type { BulkPublishManifest } from '../bulk-publish-sink.js';
+
+/** Test fixture: reads a publication back from disk (relative manifest URLs). */
+export async function readPublication(dir: string): Promise<{
+  manifest: BulkPublishManifest;
+  files: Map<string, { type: string; lines: string[] }>;
+}> {
+  const manifest = JSON.parse(
+    await readFile(join(dir, '$bulk-publish'), 'utf8'),
+  ) as BulkPublishManifest;
+  const files = new Map<string, { type: string; lines: string[] }>();
+  for (const output of manifest.output) {
+    const rel = output.url.slice(output.url.indexOf('runs/'));
+    const text = await readFile(join(dir, rel), 'utf8');
+    files.set(rel, { type: output.type, lines: text.split('\n').slice(0, -1) });
+  }
+  return { manifest, files };
+}
+
+/** Every resource of a publication. */
+export function resourcesOf(files: Map<string, { lines: string[] }>): Resource[] {
+  return [...files.values()].flatMap((f) => f.lines.map((line) => JSON.parse(line) as Resource));
+}

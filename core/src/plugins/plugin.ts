@@ -10,6 +10,8 @@ export interface PluginContext<Options> {
   /** The entry's options, already validated against the plugin's schema (defaults applied). */
   options: Options;
   role: PluginRole;
+  /** The entry's name (config `name`, else derived from the package): name sinks and stages with it. */
+  name: string;
   /** The entry's place in the config, e.g. `sinks[1]`; use it in messages. */
   entry: string;
   /** Directory of the config file: resolve relative paths in options against it. */

@@ -1,0 +1,87 @@
+import { Container } from 'inversify';
+import { resolve } from 'node:path';
+import { MemoryCache } from '../cache/memory-cache.js';
+import type { LoadedConfig } from '../config/config-loader.js';
+import { createLogger } from '../logging/logger.js';
+import { assemblePipeline, type AssembledPipeline } from '../plugins/pipeline-assembly.js';
+import { CacheToken } from '../ports/cache.js';
+import { ClockToken, systemClock, type Clock } from '../ports/clock.js';
+import { LoggerToken, type Logger } from '../ports/logger.js';
+import { StateStoreToken, type StateStore } from '../ports/state-store.js';
+import { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { SyncEngine, type SyncOptions } from '../sync/sync-engine.js';
+
+/** A pipeline assembled from a config, ready to run. */
+export interface SyncApp {
+  engine: SyncEngine;
+  pipeline: AssembledPipeline;
+  state: StateStore;
+  logger: Logger;
+  /** The config's sync settings as engine options (mode aside). */
+  syncOptions: Omit<SyncOptions, 'mode'>;
+  /** Stops the plugins and closes the state store. */
+  close(): Promise<void>;
+}
+
+/** Overrides for embedding and tests. */
+export interface SyncAppOptions {
+  logger?: Logger;
+  clock?: Clock;
+  state?: StateStore;
+  signal?: AbortSignal;
+}
+
+/**
+ * Composes the application from a loaded config: the root container with the shared
+ * services, every plugin in its child container, the started components and the engine.
+ * This is the one place that touches the container.
+ */
+export async function openSyncApp(
+  loaded: LoadedConfig,
+  options: SyncAppOptions = {},
+): Promise<SyncApp> {
+  const { config } = loaded;
+  const logger =
+    options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
+  const clock = options.clock ?? systemClock;
+  const state = options.state ?? SqliteStateStore.open(resolve(loaded.baseDir, config.state.path));
+  const root = new Container();
+  root.bind(LoggerToken).toConstantValue(logger);
+  root.bind(ClockToken).toConstantValue(clock);
+  root.bind(StateStoreToken).toConstantValue(state);
+  root.bind(CacheToken).toConstantValue(new MemoryCache({ maxEntries: 1000 }));
+
+  let pipeline: AssembledPipeline | undefined;
+  try {
+    pipeline = await assemblePipeline(root, config, loaded.baseDir);
+    await pipeline.start(options.signal ?? new AbortController().signal);
+  } catch (error) {
+    await pipeline?.stop();
+    if (options.state === undefined) await state.close();
+    throw error;
+  }
+  const started = pipeline;
+  const engine = new SyncEngine({
+    source: started.source,
+    slots: started.slots,
+    stages: started.stages,
+    sinks: started.sinks,
+    state,
+    logger,
+    clock,
+  });
+  return {
+    engine,
+    pipeline: started,
+    state,
+    logger,
+    syncOptions: { pipeline: config.pipeline, ...config.sync },
+    async close() {
+      try {
+        await started.stop();
+      } finally {
+        if (options.state === undefined) await state.close();
+      }
+    },
+  };
+}

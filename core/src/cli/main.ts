@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Container } from 'inversify';
+import { openSyncApp } from '../app/sync-app.js';
+import { MemoryCache } from '../cache/memory-cache.js';
+import { silentLogger } from '../logging/logger.js';
+import { assemblePipeline } from '../plugins/pipeline-assembly.js';
+import { CacheToken } from '../ports/cache.js';
+import { ClockToken, systemClock } from '../ports/clock.js';
+import { LoggerToken } from '../ports/logger.js';
+import { StateStoreToken } from '../ports/state-store.js';
+import { MemoryStateStore } from '../state/memory-state-store.js';
+import { loadConfig } from '../config/config-loader.js';
+import { ConfigError, PluginError, PmsbridgeError } from '../errors/errors.js';
+import { redactText } from '../logging/redact.js';
+import { formatSummary } from './format-summary.js';
+import { ProgressReporter } from './progress-reporter.js';
+
+/** Exit codes: 0 success, 1 the run failed, 2 usage or config error. */
+export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
+
+const HELP = `pmsbridge — sync HealthConnect provider and schedule data into FHIR and practice systems
+
+Usage:
+  pmsbridge sync --config FILE [--mode full|incremental] [--dry-run] [--json]
+  pmsbridge validate --config FILE
+  pmsbridge dlq list --config FILE [--json]
+  pmsbridge dlq replay --config FILE [--json]
+  pmsbridge dlq purge --config FILE
+  pmsbridge --help | --version
+
+Options:
+  -c, --config FILE   pipeline config (JSON or YAML; \${ENV_VAR} references are substituted)
+  -m, --mode MODE     full (everything) or incremental (changes since the last run; default)
+      --dry-run       report what would be created, updated and withdrawn; write nothing
+      --json          print the result as one JSON object on stdout
+  -h, --help          show this help
+  -v, --version       show the version
+
+Exit codes: 0 success, 1 the run failed, 2 usage or config error.`;
+
+interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+class UsageError extends Error {}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        mode: { type: 'string', short: 'm' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Runs the CLI with `argv` (without `node` and the script) and returns the exit code. */
+export async function runCli(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { values, positionals } = parse(argv);
+    if (values.version === true) {
+      io.stdout.write(`${version()}\n`);
+      return ExitCode.Ok;
+    }
+    const [command, subcommand] = positionals;
+    if (values.help === true || command === undefined || command === 'help') {
+      io.stdout.write(`${HELP}\n`);
+      return values.help === true || command === 'help' ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (values.config === undefined) throw new UsageError('--config FILE is required');
+    const loaded = await loadConfig(values.config);
+    switch (command) {
+      case 'validate':
+        io.stdout.write(
+          `${loaded.path}: valid (pipeline "${loaded.config.pipeline}", ${loaded.config.sinks.length} sink(s))\n`,
+        );
+        return await validatePlugins(loaded);
+      case 'sync':
+        return await sync(loaded, values, controller.signal, io);
+      case 'dlq':
+        return await deadLetters(loaded, subcommand, values.json === true, controller.signal, io);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    return reportError(error, io);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Loads every plugin and validates its options without starting anything. */
+async function validatePlugins(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<number> {
+  const root = new Container();
+  root.bind(LoggerToken).toConstantValue(silentLogger);
+  root.bind(StateStoreToken).toConstantValue(new MemoryStateStore());
+  root.bind(ClockToken).toConstantValue(systemClock);
+  root.bind(CacheToken).toConstantValue(new MemoryCache());
+  await assemblePipeline(root, loaded.config, loaded.baseDir);
+  return ExitCode.Ok;
+}
+
+async function sync(
+  loaded: Awaited<ReturnType<typeof loadConfig>>,
+  values: { mode?: string; 'dry-run'?: boolean; json?: boolean },
+  signal: AbortSignal,
+  io: Io,
+): Promise<number> {
+  const mode = values.mode ?? 'incremental';
+  if (mode !== 'full' && mode !== 'incremental')
+    throw new UsageError(`--mode must be full or incremental, got "${mode}"`);
+  const app = await openSyncApp(loaded, { signal });
+  const progress = new ProgressReporter(io.stderr);
+  try {
+    const summary = await app.engine.run({
+      ...app.syncOptions,
+      mode,
+      dryRun: values['dry-run'] === true,
+      signal,
+      onProgress: (update) => progress.update(update),
+    });
+    progress.stop();
+    io.stdout.write(
+      values.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`,
+    );
+    return ExitCode.Ok;
+  } finally {
+    progress.stop();
+    await app.close();
+  }
+}
+
+async function deadLetters(
+  loaded: Awaited<ReturnType<typeof loadConfig>>,
+  action: string | undefined,
+  isJson: boolean,
+  signal: AbortSignal,
+  io: Io,
+): Promise<number> {
+  if (action !== 'list' && action !== 'replay' && action !== 'purge') {
+    throw new UsageError('dlq needs one of: list, replay, purge');
+  }
+  const app = await openSyncApp(loaded, { signal });
+  try {
+    const pipeline = loaded.config.pipeline;
+    if (action === 'list') {
+      const letters = await app.state.listDeadLetters(pipeline);
+      if (isJson) io.stdout.write(`${JSON.stringify(letters)}\n`);
+      else {
+        for (const letter of letters) {
+          io.stdout.write(
+            `#${letter.id} ${letter.key} [${letter.stage}] ${letter.reason.code}: ${letter.reason.message} (attempts ${letter.attempts}, last ${letter.lastSeenAt})\n`,
+          );
+        }
+        io.stdout.write(`${letters.length} dead letter(s)\n`);
+      }
+    } else if (action === 'replay') {
+      const summary = await app.engine.replayDeadLetters({ ...app.syncOptions, signal });
+      io.stdout.write(isJson ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+    } else {
+      const removed = await app.state.purgeDeadLetters(pipeline);
+      io.stdout.write(`${removed} dead letter(s) purged\n`);
+    }
+    return ExitCode.Ok;
+  } finally {
+    await app.close();
+  }
+}
+
+function reportError(error: unknown, io: Io): number {
+  const isUsage =
+    error instanceof UsageError || error instanceof ConfigError || error instanceof PluginError;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof PmsbridgeError ? ` [${error.code}]` : '';
+  io.stderr.write(`pmsbridge: ${redactText(message)}${code}\n`);
+  if (error instanceof UsageError) io.stderr.write('Run pmsbridge --help for usage.\n');
+  return isUsage ? ExitCode.Usage : ExitCode.Failed;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../errors/errors.js';
+import { loadConfig, parseConfig } from './config-loader.js';
+
+const valid = `
+pipeline: demo
+source:
+  use: '@pmsbridge/adapter-healthconnect'
+  options:
+    baseUrl: \${HC_URL}
+    clientSecret: \${HC_SECRET}
+sinks:
+  - use: '@pmsbridge/adapter-fhir'
+    options: { target: bulk, outputDir: '\${OUT:-./out}' }
+`;
+
+describe('config loading', () => {
+  it('substitutes environment variables and applies defaults', () => {
+    const config = parseConfig(valid, { HC_URL: 'http://127.0.0.1:4010', HC_SECRET: 's3cret' });
+    expect(config.source.options).toEqual({
+      baseUrl: 'http://127.0.0.1:4010',
+      clientSecret: 's3cret',
+    });
+    expect(config.sinks[0]?.options).toEqual({ target: 'bulk', outputDir: './out' });
+    expect(config.sync).toEqual({
+      horizonDays: 14,
+      batchSize: 100,
+      batchMaxWaitMs: 1000,
+      concurrency: 8,
+      errorPolicy: 'dead-letter',
+    });
+    expect(config.state.path).toBe('.pmsbridge/state.sqlite');
+  });
+
+  it('names a missing environment variable and where it is used', () => {
+    expect(() => parseConfig(valid, { HC_URL: 'http://x' })).toThrow(
+      /source\.options\.clientSecret: environment variable HC_SECRET is not set/,
+    );
+  });
+
+  it('reports the path of an invalid field', () => {
+    const text = `
+source: { use: x }
+sinks:
+  - use: a
+  - { use: '' }
+sync: { concurrency: 0 }
+`;
+    let caught: unknown;
+    try {
+      parseConfig(text, {});
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toMatch(/sinks\[1\]\.use: /);
+    expect((caught as Error).message).toMatch(/sync\.concurrency: /);
+  });
+
+  it('requires at least one sink', () => {
+    expect(() => parseConfig('source: { use: x }\nsinks: []\n', {})).toThrow(
+      /sinks: at least one sink is required/,
+    );
+  });
+
+  it('reads JSON files and reports unreadable ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pmsbridge-config-'));
+    try {
+      const path = join(dir, 'config.json');
+      await writeFile(path, JSON.stringify({ source: { use: 'x' }, sinks: [{ use: 'y' }] }));
+      const loaded = await loadConfig(path, {});
+      expect(loaded.baseDir).toBe(dir);
+      expect(loaded.config.pipeline).toBe('default');
+      await writeFile(path, '{ not json');
+      await expect(loadConfig(path, {})).rejects.toThrow(/not valid JSON/);
+      await expect(loadConfig(join(dir, 'missing.yaml'), {})).rejects.toThrow(
+        /Cannot read config file/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** One plugin entry: the package (or a path) to load and its options. */
+export const PluginEntrySchema = z.object({
+  /** Package name (`@pmsbridge/adapter-fhir`) or a path relative to the config file (`./my-plugin.js`). */
+  use: z.string().min(1),
+  /** Name for logs, summaries, dead letters and checkpoints; defaults to the package's short name. */
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
+    .optional(),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** The whole config file. */
+export const PipelineConfigSchema = z.object({
+  /** Name under which checkpoints and dead letters are kept. */
+  pipeline: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
+    .default('default'),
+  state: z
+    .object({ path: z.string().min(1).default('.pmsbridge/state.sqlite') })
+    .default({ path: '.pmsbridge/state.sqlite' }),
+  log: z
+    .object({
+      level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
+      format: z.enum(['json', 'pretty']).optional(),
+    })
+    .default({}),
+  source: PluginEntrySchema,
+  stages: z.array(PluginEntrySchema).default([]),
+  sinks: z.array(PluginEntrySchema).min(1, 'at least one sink is required'),
+  sync: z
+    .object({
+      horizonDays: z.number().int().min(1).max(366).default(14),
+      batchSize: z.number().int().min(1).max(10_000).default(100),
+      batchMaxWaitMs: z.number().int().min(0).default(1000),
+      concurrency: z.number().int().min(1).max(256).default(8),
+      errorPolicy: z.enum(['dead-letter', 'fail-fast']).default('dead-letter'),
+    })
+    .default({
+      horizonDays: 14,
+      batchSize: 100,
+      batchMaxWaitMs: 1000,
+      concurrency: 8,
+      errorPolicy: 'dead-letter',
+    }),
+});
+
+export type PluginEntry = z.infer<typeof PluginEntrySchema>;
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;

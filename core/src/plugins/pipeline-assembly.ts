@@ -1,0 +1,133 @@
+import { Container } from 'inversify';
+import type { PipelineConfig, PluginEntry } from '../config/config-schema.js';
+import { ConfigError, PluginError } from '../errors/errors.js';
+import type { ProviderSource } from '../ports/provider-source.js';
+import { ProviderSourceToken } from '../ports/provider-source.js';
+import type { Sink } from '../ports/sink.js';
+import { SinkToken } from '../ports/sink.js';
+import type { SlotSource } from '../ports/slot-source.js';
+import { SlotSourceToken } from '../ports/slot-source.js';
+import type { Stage } from '../ports/stage.js';
+import { StageToken } from '../ports/stage.js';
+import { loadPlugin } from './plugin-loader.js';
+import { PluginOptionsToken, type Lifecycle, type PluginRole } from './plugin.js';
+
+/** The components a config describes, resolved from the container, with their lifecycle. */
+export interface AssembledPipeline {
+  source: ProviderSource;
+  slots?: SlotSource;
+  stages: Stage[];
+  sinks: Sink[];
+  /** Runs `start` hooks in config order. */
+  start(signal: AbortSignal): Promise<void>;
+  /** Runs `stop` hooks in reverse order; safe to call after a failed start. */
+  stop(): Promise<void>;
+}
+
+/** `@pmsbridge/adapter-fhir` → `adapter-fhir`; `./plugins/my-filter.js` → `my-filter`. */
+function defaultName(use: string): string {
+  const last = use.split('/').pop() ?? use;
+  return last
+    .replace(/\.(m?js|ts)$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-');
+}
+
+async function loadEntry(
+  root: Container,
+  entry: PluginEntry,
+  role: PluginRole,
+  path: string,
+  baseDir: string,
+): Promise<Container> {
+  const { plugin, options } = await loadPlugin(entry.use, entry.options, path, baseDir);
+  const child = new Container({ parent: root });
+  child.bind(PluginOptionsToken).toConstantValue(options);
+  try {
+    await child.loadAsync(
+      plugin.register({
+        options,
+        role,
+        name: entry.name ?? defaultName(entry.use),
+        entry: path,
+        baseDir,
+      }),
+    );
+  } catch (error) {
+    throw new PluginError(
+      `${path} (${plugin.name}): registration failed: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return child;
+}
+
+function getAll<T>(container: Container, token: symbol, path: string, what: string): T[] {
+  const found = container.isBound(token) ? container.getAll<T>(token) : [];
+  if (found.length === 0) throw new PluginError(`${path}: the plugin binds no ${what}`);
+  return found;
+}
+
+/**
+ * Loads every plugin the config names into child containers of `root` (which holds the
+ * shared services: logger, clock, state store, cache) and resolves the source, stages and
+ * sinks. Core imports no adapter: everything arrives through this contract.
+ */
+export async function assemblePipeline(
+  root: Container,
+  config: PipelineConfig,
+  baseDir: string,
+): Promise<AssembledPipeline> {
+  const sourceContainer = await loadEntry(root, config.source, 'source', 'source', baseDir);
+  const source = getAll<ProviderSource>(
+    sourceContainer,
+    ProviderSourceToken,
+    'source',
+    'ProviderSource',
+  )[0] as ProviderSource;
+  const slots = sourceContainer.isBound(SlotSourceToken)
+    ? sourceContainer.get<SlotSource>(SlotSourceToken)
+    : undefined;
+
+  const stages: Stage[] = [];
+  for (const [index, entry] of config.stages.entries()) {
+    const container = await loadEntry(root, entry, 'stage', `stages[${index}]`, baseDir);
+    stages.push(...getAll<Stage>(container, StageToken, `stages[${index}]`, 'Stage'));
+  }
+  const sinks: Sink[] = [];
+  for (const [index, entry] of config.sinks.entries()) {
+    const container = await loadEntry(root, entry, 'sink', `sinks[${index}]`, baseDir);
+    sinks.push(...getAll<Sink>(container, SinkToken, `sinks[${index}]`, 'Sink'));
+  }
+  const names = sinks.map((sink) => sink.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) {
+    throw new ConfigError(
+      `sinks: two sinks are named "${duplicate}"; give each entry its own \`name\``,
+    );
+  }
+
+  const unique = new Set<object>([
+    source,
+    ...(slots === undefined ? [] : [slots]),
+    ...stages,
+    ...sinks,
+  ]);
+  const components = [...unique] as Lifecycle[];
+  const started: Lifecycle[] = [];
+  return {
+    source,
+    slots,
+    stages,
+    sinks,
+    async start(signal) {
+      for (const component of components) {
+        await component.start?.(signal);
+        started.push(component);
+      }
+    },
+    async stop() {
+      for (const component of started.splice(0).reverse()) await component.stop?.();
+    },
+  };
+}

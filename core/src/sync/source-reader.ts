@@ -1,0 +1,95 @@
+import type { ProviderSource, InvalidRecord } from '../ports/provider-source.js';
+import type { Provider } from '../domain/provider.js';
+
+/** Where a full run stands: after `afterId`, in a run that started at `startedAt`. */
+export interface FullPosition {
+  mode: 'full';
+  startedAt: string;
+  afterId?: string;
+}
+
+/** Where an incremental run stands inside the changes feed. */
+export interface IncrementalPosition {
+  mode: 'incremental';
+  since: string;
+  /** Cursor of the page being read; absent for the first page. */
+  cursor?: string;
+  /** Index (among the page's valid changes) of the last change handled. */
+  index?: number;
+}
+
+export type SourcePosition = FullPosition | IncrementalPosition;
+
+/** One unit of work read from the source, with the position just after it. */
+export type SourceItem =
+  | { kind: 'provider'; provider: Provider; position: SourcePosition }
+  | { kind: 'deactivation'; providerId: string; changedAt: string; position: SourcePosition }
+  | { kind: 'invalid'; invalid: InvalidRecord; position: SourcePosition };
+
+/** Reads a full listing, resuming after `from.afterId`. Invalid records keep id order. */
+export async function* readFull(
+  source: ProviderSource,
+  from: FullPosition,
+  signal: AbortSignal,
+  onTotal?: (total: number) => void,
+): AsyncGenerator<SourceItem> {
+  let afterId = from.afterId;
+  for await (const page of source.listProviders({ signal, startAfterId: from.afterId })) {
+    if (page.total !== undefined) onTotal?.(page.total);
+    const items: Array<{ key: string; item: (position: SourcePosition) => SourceItem }> = [
+      ...page.providers.map((provider) => ({
+        key: provider.id,
+        item: (position: SourcePosition): SourceItem => ({ kind: 'provider', provider, position }),
+      })),
+      ...page.invalid.map((invalid) => ({
+        key: invalid.key,
+        item: (position: SourcePosition): SourceItem => ({ kind: 'invalid', invalid, position }),
+      })),
+    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { key, item } of items) {
+      if (afterId === undefined || key > afterId) afterId = key;
+      yield item({ mode: 'full', startedAt: from.startedAt, afterId });
+    }
+  }
+}
+
+/**
+ * Reads the changes feed from `from`, skipping what the checkpoint says was handled.
+ * `onComplete` receives the position to store once everything read was acknowledged:
+ * the feed's last `until`, the next run's `since`.
+ */
+export async function* readChanges(
+  source: ProviderSource,
+  from: IncrementalPosition,
+  signal: AbortSignal,
+  onComplete: (next: IncrementalPosition) => void,
+): AsyncGenerator<SourceItem> {
+  let until = from.since;
+  let isFirstPage = true;
+  for await (const read of source.changes({ since: from.since, cursor: from.cursor, signal })) {
+    const skip = isFirstPage && read.cursor === from.cursor ? (from.index ?? -1) + 1 : 0;
+    isFirstPage = false;
+    const position = (index: number): IncrementalPosition => ({
+      mode: 'incremental',
+      since: from.since,
+      cursor: read.cursor,
+      index,
+    });
+    for (const invalid of read.invalid) {
+      yield { kind: 'invalid', invalid, position: position(skip - 1) };
+    }
+    for (const [index, change] of read.page.changes.entries()) {
+      if (index < skip) continue;
+      yield change.type === 'deactivated'
+        ? {
+            kind: 'deactivation',
+            providerId: change.provider_id,
+            changedAt: change.changed_at,
+            position: position(index),
+          }
+        : { kind: 'provider', provider: change.provider, position: position(index) };
+    }
+    until = read.page.until;
+  }
+  onComplete({ mode: 'incremental', since: until });
+}

@@ -1,0 +1,434 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type {
+  Bundle,
+  CapabilityStatement,
+  OperationOutcome,
+  Organization,
+  Practitioner,
+  PractitionerRole,
+} from '@medplum/fhirtypes';
+import { request } from 'undici';
+import { startFhirServer, type FhirServer } from './index.js';
+
+interface FhirResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+async function call<T>(
+  server: FhirServer,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH',
+  path: string,
+  options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<FhirResponse<T>> {
+  const payload =
+    options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const response = await request(`${server.baseUrl}${path}`, {
+    method,
+    headers: {
+      accept: 'application/fhir+json',
+      ...(payload === undefined ? {} : { 'content-type': 'application/fhir+json' }),
+      ...options.headers,
+    },
+    body: payload,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: (await response.body.json()) as T,
+  };
+}
+
+const NPI = 'http://hl7.org/fhir/sid/us-npi';
+
+function practitioner(npi: string, family: string): Practitioner {
+  return {
+    resourceType: 'Practitioner',
+    identifier: [{ system: NPI, value: npi }],
+    name: [{ family, given: ['Test'] }],
+  };
+}
+
+describe('startFhirServer', () => {
+  let server: FhirServer;
+
+  beforeAll(async () => {
+    server = await startFhirServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('serves a CapabilityStatement that advertises the pmsbridge resource types', async () => {
+    expect(server.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/fhir\/R4$/);
+    const response = await call<CapabilityStatement>(server, 'GET', '/metadata');
+
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+    const rest = response.body.rest?.[0];
+    expect(rest?.interaction?.map((i) => i.code)).toEqual(
+      expect.arrayContaining(['transaction', 'batch']),
+    );
+    expect(rest?.resource?.map((r) => r.type)).toEqual([
+      'Practitioner',
+      'PractitionerRole',
+      'Location',
+      'Schedule',
+      'Slot',
+      'Organization',
+      'Appointment',
+    ]);
+    const practitionerEntry = rest?.resource?.[0];
+    expect(practitionerEntry?.conditionalUpdate).toBe(true);
+    expect(practitionerEntry?.interaction?.map((i) => i.code)).toEqual(
+      expect.arrayContaining(['read', 'search-type', 'create', 'update', 'delete']),
+    );
+    expect(practitionerEntry?.searchParam?.map((p) => p.name)).toContain('identifier');
+  });
+
+  it('creates a resource with 201, Location and ETag, then reads and vreads it', async () => {
+    const created = await call<Practitioner>(server, 'POST', '/Practitioner', {
+      body: practitioner('1000000001', 'Create'),
+    });
+
+    expect(created.status).toBe(201);
+    const { id, meta } = created.body;
+    expect(id).toBeDefined();
+    expect(created.headers['location']).toBe(
+      `${server.baseUrl}/Practitioner/${id}/_history/${meta?.versionId}`,
+    );
+    expect(created.headers['etag']).toBe(`W/"${meta?.versionId}"`);
+
+    const read = await call<Practitioner>(server, 'GET', `/Practitioner/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.name?.[0]?.family).toBe('Create');
+
+    const vread = await call<Practitioner>(
+      server,
+      'GET',
+      `/Practitioner/${id}/_history/${meta?.versionId}`,
+    );
+    expect(vread.status).toBe(200);
+    expect(vread.body.id).toBe(id);
+  });
+
+  it('updates by id, and creates on update when the id is new', async () => {
+    const body = { ...practitioner('1000000002', 'Put'), id: 'client-chosen-id' };
+    const first = await call<Practitioner>(server, 'PUT', '/Practitioner/client-chosen-id', {
+      body,
+    });
+    const second = await call<Practitioner>(server, 'PUT', '/Practitioner/client-chosen-id', {
+      body: { ...body, name: [{ family: 'Renamed' }] },
+    });
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.body.meta?.versionId).not.toBe(first.body.meta?.versionId);
+    const read = await call<Practitioner>(server, 'GET', '/Practitioner/client-chosen-id');
+    expect(read.body.name?.[0]?.family).toBe('Renamed');
+  });
+
+  it('conditional update creates once, then updates the same resource', async () => {
+    const path = `/Practitioner?identifier=${encodeURIComponent(`${NPI}|1000000003`)}`;
+    const first = await call<Practitioner>(server, 'PUT', path, {
+      body: practitioner('1000000003', 'Before'),
+    });
+    const second = await call<Practitioner>(server, 'PUT', path, {
+      body: practitioner('1000000003', 'After'),
+    });
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body.id).toBe(first.body.id);
+    const search = await call<Bundle<Practitioner>>(server, 'GET', path);
+    expect(search.body.total).toBe(1);
+    expect(search.body.entry).toHaveLength(1);
+    expect(search.body.entry?.[0]?.resource?.name?.[0]?.family).toBe('After');
+    expect(search.body.entry?.[0]?.fullUrl).toBe(`${server.baseUrl}/Practitioner/${first.body.id}`);
+  });
+
+  it('answers 412 when a conditional update matches more than one resource', async () => {
+    await call(server, 'POST', '/Practitioner', { body: practitioner('1000000004', 'Twin') });
+    await call(server, 'POST', '/Practitioner', { body: practitioner('1000000004', 'Twin') });
+
+    const response = await call<OperationOutcome>(
+      server,
+      'PUT',
+      `/Practitioner?identifier=${encodeURIComponent(`${NPI}|1000000004`)}`,
+      { body: practitioner('1000000004', 'Twin') },
+    );
+
+    expect(response.status).toBe(412);
+    expect(response.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('counts matches with _summary=count and pages with _count and a next link', async () => {
+    for (const npi of ['2000000001', '2000000002', '2000000003']) {
+      await call(server, 'POST', '/Practitioner', { body: practitioner(npi, 'Paged') });
+    }
+
+    const count = await call<Bundle>(server, 'GET', '/Practitioner?family=Paged&_summary=count');
+    expect(count.body.total).toBe(3);
+    expect(count.body.entry).toBeUndefined();
+
+    const page = await call<Bundle>(server, 'GET', '/Practitioner?family=Paged&_count=2');
+    expect(page.body.entry).toHaveLength(2);
+    const next = page.body.link?.find((link) => link.relation === 'next')?.url;
+    expect(next).toContain('_offset=2');
+    const rest = await call<Bundle>(server, 'GET', (next ?? '').slice(server.baseUrl.length));
+    expect(rest.body.entry).toHaveLength(1);
+    expect(rest.body.link?.some((link) => link.relation === 'next')).toBe(false);
+  });
+
+  it('deletes a resource so that reading it answers 404', async () => {
+    const created = await call<Practitioner>(server, 'POST', '/Practitioner', {
+      body: practitioner('1000000005', 'Deleted'),
+    });
+    const deleted = await call<OperationOutcome>(
+      server,
+      'DELETE',
+      `/Practitioner/${created.body.id}`,
+    );
+    const read = await call<OperationOutcome>(server, 'GET', `/Practitioner/${created.body.id}`);
+
+    expect(deleted.status).toBe(200);
+    expect(read.status).toBe(404);
+    expect(read.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('resolves urn:uuid references inside a transaction bundle', async () => {
+    const practitionerUrn = 'urn:uuid:7d1f2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6';
+    const transaction: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: practitionerUrn,
+          resource: practitioner('1000000006', 'Tx'),
+          request: { method: 'POST', url: 'Practitioner' },
+        },
+        {
+          resource: {
+            resourceType: 'PractitionerRole',
+            active: true,
+            practitioner: { reference: practitionerUrn },
+          },
+          request: { method: 'POST', url: 'PractitionerRole' },
+        },
+      ],
+    };
+
+    const response = await call<Bundle>(server, 'POST', '', { body: transaction });
+
+    expect(response.status).toBe(200);
+    expect(response.body.type).toBe('transaction-response');
+    expect(response.body.entry?.map((entry) => entry.response?.status)).toEqual(['201', '201']);
+    const practitionerId = response.body.entry?.[0]?.resource?.id;
+    const roleId = response.body.entry?.[1]?.resource?.id;
+    const role = await call<PractitionerRole>(server, 'GET', `/PractitionerRole/${roleId}`);
+    expect(role.body.practitioner?.reference).toBe(`Practitioner/${practitionerId}`);
+  });
+
+  it('rolls a transaction back entirely when one entry is invalid', async () => {
+    const organization = await call<Organization>(server, 'PUT', '/Organization/rollback-org', {
+      body: { resourceType: 'Organization', id: 'rollback-org', name: 'Original' },
+    });
+    // Creates run before updates, so the invalid update comes last, after the other writes.
+    const transaction: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: practitioner('1000000007', 'RolledBack'),
+          request: { method: 'POST', url: 'Practitioner' },
+        },
+        {
+          resource: { resourceType: 'Organization', id: 'rollback-org', name: 'Changed' },
+          request: { method: 'PUT', url: 'Organization/rollback-org' },
+        },
+        {
+          resource: { resourceType: 'Location', id: 'rollback-loc', name: 42 } as never,
+          request: { method: 'PUT', url: 'Location/rollback-loc' },
+        },
+      ],
+    };
+
+    const response = await call<OperationOutcome>(server, 'POST', '', { body: transaction });
+
+    expect(response.status).toBe(422);
+    expect(response.body.issue[0]?.expression).toEqual(['Location.name']);
+    const search = await call<Bundle>(
+      server,
+      'GET',
+      `/Practitioner?identifier=${encodeURIComponent(`${NPI}|1000000007`)}`,
+    );
+    expect(search.body.total).toBe(0);
+    const after = await call<Organization>(server, 'GET', '/Organization/rollback-org');
+    expect(after.body.name).toBe('Original');
+    expect(after.body.meta?.versionId).toBe(organization.body.meta?.versionId);
+  });
+
+  it('processes batch entries independently', async () => {
+    const batch: Bundle = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        {
+          resource: practitioner('1000000008', 'Batch'),
+          request: { method: 'POST', url: 'Practitioner' },
+        },
+        { request: { method: 'GET', url: 'Practitioner/does-not-exist' } },
+      ],
+    };
+
+    const response = await call<Bundle>(server, 'POST', '', { body: batch });
+
+    expect(response.status).toBe(200);
+    expect(response.body.entry?.map((entry) => entry.response?.status)).toEqual(['201', '404']);
+  });
+
+  it('rejects a resource that is not valid R4 with 422 and the failing paths', async () => {
+    const response = await call<OperationOutcome>(server, 'POST', '/Practitioner', {
+      body: { resourceType: 'Practitioner', active: 'yes', nickname: 'Doc' },
+    });
+
+    expect(response.status).toBe(422);
+    expect(response.body.resourceType).toBe('OperationOutcome');
+    expect(response.body.issue.flatMap((issue) => issue.expression ?? [])).toEqual([
+      'Practitioner.active',
+      'Practitioner.nickname',
+    ]);
+  });
+
+  it('rejects malformed JSON with 400 and a non-JSON media type with 415', async () => {
+    const malformed = await call<OperationOutcome>(server, 'POST', '/Practitioner', {
+      rawBody: '{"resourceType": "Practitioner",',
+    });
+    const xml = await call<OperationOutcome>(server, 'POST', '/Practitioner', {
+      rawBody: '<Practitioner/>',
+      headers: { 'content-type': 'application/fhir+xml' },
+    });
+
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.resourceType).toBe('OperationOutcome');
+    expect(xml.status).toBe(415);
+  });
+
+  it('rejects a body whose type does not match the URL with 400', async () => {
+    const response = await call<OperationOutcome>(server, 'POST', '/Location', {
+      body: practitioner('1000000009', 'Mismatch'),
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('answers 404 outside the FHIR base path', async () => {
+    const response = await request(`${server.baseUrl.replace('/fhir/R4', '')}/other`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    await response.body.dump();
+
+    expect(response.statusCode).toBe(404);
+  });
+});
+
+describe('request stats', () => {
+  let server: FhirServer;
+
+  beforeAll(async () => {
+    server = await startFhirServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('counts requests by method and interaction until reset', async () => {
+    await call(server, 'PUT', `/Practitioner?identifier=${NPI}|3000000001`, {
+      body: practitioner('3000000001', 'Stats'),
+    });
+    await call(server, 'GET', `/Practitioner?identifier=${NPI}|3000000001`);
+    await call(server, 'GET', '/metadata');
+
+    expect(server.stats()).toEqual({
+      requests: 3,
+      byMethod: { PUT: 1, GET: 2 },
+      byInteraction: { update: 1, 'search-type': 1, capabilities: 1 },
+    });
+
+    server.resetStats();
+    expect(server.stats()).toEqual({ requests: 0, byMethod: {}, byInteraction: {} });
+  });
+
+  it('clear() empties the store', async () => {
+    await call(server, 'POST', '/Practitioner', { body: practitioner('3000000002', 'Cleared') });
+    server.clear();
+
+    const search = await call<Bundle>(server, 'GET', '/Practitioner?_summary=count');
+    expect(search.body.total).toBe(0);
+  });
+});
+
+describe('bearer token', () => {
+  let server: FhirServer;
+
+  beforeAll(async () => {
+    server = await startFhirServer({ bearerToken: 's3cret-token' });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('answers 401 without a token or with a wrong one', async () => {
+    const missing = await call<OperationOutcome>(server, 'GET', '/Practitioner');
+    const wrong = await call<OperationOutcome>(server, 'GET', '/Practitioner', {
+      headers: { authorization: 'Bearer guessed' },
+    });
+
+    expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toContain('Bearer');
+    expect(missing.body.resourceType).toBe('OperationOutcome');
+    expect(wrong.status).toBe(401);
+  });
+
+  it('serves requests that carry the token, and /metadata without one', async () => {
+    const authorised = await call<Bundle>(server, 'GET', '/Practitioner', {
+      headers: { authorization: 'Bearer s3cret-token' },
+    });
+    const metadata = await call<CapabilityStatement>(server, 'GET', '/metadata');
+
+    expect(authorised.status).toBe(200);
+    expect(authorised.body.type).toBe('searchset');
+    expect(metadata.status).toBe(200);
+  });
+});
+
+describe('server lifecycle', () => {
+  it('closes when its signal aborts', async () => {
+    const controller = new AbortController();
+    const server = await startFhirServer({ signal: controller.signal });
+    const closed = server.close();
+    controller.abort();
+    await closed;
+
+    await expect(
+      request(`${server.baseUrl}/metadata`, { signal: AbortSignal.timeout(10_000) }),
+    ).rejects.toThrow();
+  });
+
+  it('gives each server its own store', async () => {
+    const [first, second] = await Promise.all([startFhirServer(), startFhirServer()]);
+    try {
+      await call(first, 'POST', '/Practitioner', { body: practitioner('4000000001', 'Own') });
+      const inSecond = await call<Bundle>(second, 'GET', '/Practitioner?_summary=count');
+      expect(inSecond.body.total).toBe(0);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});

@@ -1,0 +1,8 @@
+export {
+  startFhirServer,
+  FHIR_BASE_PATH,
+  type FhirServer,
+  type FhirServerOptions,
+} from './fhir-server.js';
+export type { FhirServerStats } from './request-stats.js';
+export { ADVERTISED_RESOURCE_TYPES } from './capability-statement.js';

@@ -1,0 +1,158 @@
+import {
+  isCreated,
+  normalizeOperationOutcome,
+  OperationOutcomeError,
+  validateResource,
+  type SearchRequest,
+  type WithId,
+} from '@medplum/core';
+import {
+  MemoryRepository,
+  type CreateResourceOptions,
+  type DeleteResourceOptions,
+} from '@medplum/fhir-router';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+
+/**
+ * `@medplum/core`'s `getStatus` maps an OperationOutcome with this id to 422 Unprocessable
+ * Entity, both for plain requests and for batch entry responses, which is the status FHIR
+ * gives a resource that violates the specification.
+ */
+const UNPROCESSABLE_OUTCOME_ID = 'business-rule';
+
+/** The state of one resource before the running transaction first touched it. */
+interface PriorState {
+  resourceType: string;
+  id: string;
+  /** The current version before the transaction; undefined when the resource did not exist. */
+  prior: WithId<Resource> | undefined;
+}
+
+/**
+ * A {@link MemoryRepository} that behaves more like a real FHIR server:
+ *
+ * - every create and update is validated against the R4 StructureDefinitions, and an invalid
+ *   resource is rejected with a 422 OperationOutcome instead of being stored;
+ * - `withTransaction` is atomic: when the callback fails (a transaction bundle entry fails),
+ *   every resource it created, updated or deleted is put back as it was. (Medplum's memory
+ *   repository applies entries one by one and keeps whatever succeeded.) A restored resource
+ *   keeps its version id; its history gains one entry for the restore.
+ *
+ * Rollback assumes nothing else writes while a transaction runs; the server serialises
+ * requests to guarantee that.
+ */
+export class TransactionalMemoryRepository extends MemoryRepository {
+  #undoLog: Map<string, PriorState> | undefined;
+  #isRestoring = false;
+
+  override async createResource<T extends Resource>(
+    resource: T,
+    options?: CreateResourceOptions,
+    update = false,
+  ): Promise<WithId<T>> {
+    if (this.#isRestoring) {
+      return super.createResource(resource, options, update);
+    }
+    assertValid(resource);
+    if (resource.id) {
+      await this.#remember(resource.resourceType, resource.id);
+    }
+    const stored = await super.createResource(resource, options, update);
+    this.#rememberCreated(stored);
+    return stored;
+  }
+
+  override async conditionalCreate<T extends Resource>(
+    resource: T,
+    search: SearchRequest<T>,
+    options?: CreateResourceOptions,
+  ): Promise<{ resource: WithId<T>; outcome: OperationOutcome }> {
+    assertValid(resource);
+    const result = await super.conditionalCreate(resource, search, options);
+    if (isCreated(result.outcome)) {
+      this.#rememberCreated(result.resource);
+    }
+    return result;
+  }
+
+  override async deleteResource(
+    resourceType: string,
+    id: string,
+    options?: DeleteResourceOptions,
+  ): Promise<void> {
+    await this.#remember(resourceType, id);
+    await super.deleteResource(resourceType, id, options);
+  }
+
+  override async withTransaction<TResult>(
+    callback: (repo: this) => Promise<TResult>,
+  ): Promise<TResult> {
+    if (this.#undoLog) {
+      // Nested (a conditional update inside a transaction bundle): the outer one owns rollback.
+      return callback(this);
+    }
+    const undoLog = new Map<string, PriorState>();
+    this.#undoLog = undoLog;
+    try {
+      return await callback(this);
+    } catch (error) {
+      await this.#rollBack(undoLog);
+      throw error;
+    } finally {
+      this.#undoLog = undefined;
+    }
+  }
+
+  async #remember(resourceType: string, id: string): Promise<void> {
+    const undoLog = this.#undoLog;
+    const key = `${resourceType}/${id}`;
+    if (!undoLog || undoLog.has(key)) {
+      return;
+    }
+    let prior: WithId<Resource> | undefined;
+    try {
+      prior = await this.readResource<WithId<Resource>>(resourceType, id);
+    } catch {
+      // Not found (or deleted): undoing means removing whatever the transaction wrote.
+      prior = undefined;
+    }
+    undoLog.set(key, { resourceType, id, prior });
+  }
+
+  #rememberCreated(resource: WithId<Resource>): void {
+    const key = `${resource.resourceType}/${resource.id}`;
+    if (this.#undoLog && !this.#undoLog.has(key)) {
+      this.#undoLog.set(key, {
+        resourceType: resource.resourceType,
+        id: resource.id,
+        prior: undefined,
+      });
+    }
+  }
+
+  async #rollBack(undoLog: Map<string, PriorState>): Promise<void> {
+    this.#isRestoring = true;
+    try {
+      for (const { resourceType, id, prior } of undoLog.values()) {
+        if (prior) {
+          // Seeding keeps the restored version's meta.versionId and meta.lastUpdated.
+          await this.withSeeding(() => this.createResource(prior, undefined, true));
+        } else {
+          await this.expungeResource(resourceType, id);
+        }
+      }
+    } finally {
+      this.#isRestoring = false;
+    }
+  }
+}
+
+/** Throws a 422 OperationOutcomeError listing every issue when the resource is not valid R4. */
+function assertValid(resource: Resource): void {
+  try {
+    validateResource(resource);
+  } catch (error) {
+    const outcome = normalizeOperationOutcome(error);
+    throw new OperationOutcomeError({ ...outcome, id: UNPROCESSABLE_OUTCOME_ID }, { cause: error });
+  }
+}

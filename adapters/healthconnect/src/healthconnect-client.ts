@@ -1,0 +1,357 @@
+import {
+  ChangesPageSchema,
+  LocationSchema,
+  ProviderChangeSchema,
+  ProviderPageSchema,
+  ProviderSchema,
+  ScheduleSchema,
+  ScheduleWindowSchema,
+  SlotSchema,
+  ValidationError,
+  WebhookSubscriptionSchema,
+  parseWith,
+  type Cache,
+  type ChangesOptions,
+  type ChangesPageRead,
+  type InvalidRecord,
+  type Location,
+  type Provider,
+  type ProviderChange,
+  type ProviderPageRead,
+  type ScheduleWindow,
+  type Slot,
+  type WebhookEventType,
+  type WebhookSubscription,
+} from '@pmsbridge/core';
+import { z } from 'zod';
+import type { HttpClient } from './http-client.js';
+import { HealthConnectError } from './remote-errors.js';
+import { splitScheduleWindow } from './schedule-chunks.js';
+
+/** Search filters of `GET /providers`; all optional, combined with AND. */
+export interface ProviderSearchFilters {
+  specialty?: string;
+  /** "City, ST", e.g. "New York, NY". */
+  location?: string;
+  acceptingNewPatients?: boolean;
+  insurance?: string;
+  /** Substring of the first or last name. */
+  name?: string;
+  npi?: string;
+}
+
+/** How to page a search. */
+export interface SearchOptions {
+  signal?: AbortSignal;
+  /** Page size (1–100); defaults to the client's `perPage`. */
+  perPage?: number;
+  /** First page to fetch (1-based). Default 1. */
+  startPage?: number;
+  /** Top-level fields to request; defaults to the client's `fields`. */
+  fields?: readonly string[];
+  /** Whether pages may come from (and go into) the 5-minute search cache. Default true. */
+  useCache?: boolean;
+}
+
+/** One page of search results: the valid providers, the invalid records, and paging facts. */
+export interface ProviderSearchPage extends ProviderPageRead {
+  page: number;
+  perPage: number;
+  total: number;
+  hasNextPage: boolean;
+}
+
+/** A new webhook subscription. */
+export interface WebhookSubscriptionRequest {
+  url: string;
+  events: WebhookEventType[];
+  /** Only this provider's events; all providers when absent. */
+  providerId?: string;
+}
+
+/** How the client caches. */
+export interface ClientCacheOptions {
+  cache: Cache;
+  /** Provider details; default 1 h. */
+  providerTtlMs?: number;
+  /** Search pages; default 5 min. */
+  searchTtlMs?: number;
+}
+
+const LocationsResponseSchema = z.object({ locations: z.array(LocationSchema) });
+const WebhookListSchema = z.object({ webhooks: z.array(WebhookSubscriptionSchema) });
+
+/**
+ * The HealthConnect Provider API v2, one method per operation. Every response is parsed
+ * with the core schemas: records that fail come back as {@link InvalidRecord}s, never
+ * unvalidated. Provider details are cached for an hour, searches for five minutes,
+ * schedules never; concurrent identical lookups share one request.
+ */
+export class HealthConnectClient {
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+  readonly #providerTtlMs: number;
+  readonly #searchTtlMs: number;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly settings: {
+      perPage: number;
+      fields?: readonly string[];
+      close?: () => Promise<void>;
+    },
+    private readonly caching: ClientCacheOptions,
+  ) {
+    this.#providerTtlMs = caching.providerTtlMs ?? 3_600_000;
+    this.#searchTtlMs = caching.searchTtlMs ?? 300_000;
+  }
+
+  /** Fields the client requests by default (`undefined`: all). */
+  get fields(): readonly string[] | undefined {
+    return this.settings.fields;
+  }
+
+  /** Pages of providers matching `filters`, fetched one at a time as the caller iterates. */
+  async *searchProviders(
+    filters: ProviderSearchFilters = {},
+    options: SearchOptions = {},
+  ): AsyncGenerator<ProviderSearchPage> {
+    for (let page = options.startPage ?? 1; ; page += 1) {
+      const result = await this.searchPage(filters, page, options);
+      yield result;
+      if (!result.hasNextPage) return;
+    }
+  }
+
+  /** One page of a search. */
+  async searchPage(
+    filters: ProviderSearchFilters,
+    page: number,
+    options: SearchOptions = {},
+  ): Promise<ProviderSearchPage> {
+    const perPage = options.perPage ?? this.settings.perPage;
+    const query = {
+      specialty: filters.specialty,
+      location: filters.location,
+      accepting_new_patients: filters.acceptingNewPatients,
+      insurance: filters.insurance,
+      name: filters.name,
+      npi: filters.npi,
+      page,
+      per_page: perPage,
+      fields: joinFields(options.fields ?? this.settings.fields),
+    };
+    const load = async (): Promise<ProviderSearchPage> => {
+      const response = await this.http.send({
+        method: 'GET',
+        path: '/providers',
+        query,
+        signal: options.signal,
+      });
+      return readProviderPage(response.body, page);
+    };
+    if (options.useCache === false) return load();
+    return this.#cached(`hc:search:${JSON.stringify(query)}`, this.#searchTtlMs, load);
+  }
+
+  /** One provider, or `undefined` when HealthConnect has no such provider (404). */
+  async getProvider(
+    id: string,
+    options: { signal?: AbortSignal; fields?: readonly string[] } = {},
+  ): Promise<Provider | undefined> {
+    const fields = joinFields(options.fields ?? this.settings.fields);
+    return this.#cached(providerKey(id, fields), this.#providerTtlMs, async () => {
+      try {
+        const response = await this.http.send({
+          method: 'GET',
+          path: `/providers/${encodeURIComponent(id)}`,
+          query: { fields },
+          signal: options.signal,
+        });
+        return parseWith(ProviderSchema, response.body, `provider ${id}`);
+      } catch (error) {
+        if (error instanceof HealthConnectError && error.status === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** The provider's practice locations. */
+  async getLocations(id: string, signal?: AbortSignal): Promise<Location[]> {
+    const response = await this.http.send({
+      method: 'GET',
+      path: `/providers/${encodeURIComponent(id)}/locations`,
+      signal,
+    });
+    return parseWith(LocationsResponseSchema, response.body, `locations of ${id}`).locations;
+  }
+
+  /**
+   * Every slot of the provider in the inclusive window, whatever its length: windows over
+   * 31 days are fetched as several requests and concatenated in date order. Never cached.
+   * A slot that fails validation fails the call with a `ValidationError`.
+   */
+  async getSchedule(id: string, window: ScheduleWindow, signal?: AbortSignal): Promise<Slot[]> {
+    const checked = parseWith(ScheduleWindowSchema, window, 'schedule window');
+    const chunks = await Promise.all(
+      splitScheduleWindow(checked).map((chunk) => this.#scheduleChunk(id, chunk, signal)),
+    );
+    return chunks.flat();
+  }
+
+  /** Changes after `since` (or from `cursor`), oldest first, one page per iteration. */
+  async *changes(options: ChangesOptions): AsyncGenerator<ChangesPageRead> {
+    let cursor = options.cursor;
+    for (;;) {
+      const response = await this.http.send({
+        method: 'GET',
+        path: '/providers/changes',
+        query: { since: options.since, cursor },
+        signal: options.signal,
+      });
+      const raw = parseWith(ChangesPageSchema, response.body, 'changes page');
+      const changes: ProviderChange[] = [];
+      const invalid: InvalidRecord[] = [];
+      raw.changes.forEach((entry, index) => {
+        const result = tryParse(
+          ProviderChangeSchema,
+          entry,
+          `change #${index} of page ${cursor ?? '(first)'}`,
+        );
+        if ('error' in result) {
+          invalid.push(
+            invalidRecord(
+              entry,
+              `changes ${cursor ?? '(first)'} #${index}`,
+              'provider_id',
+              result.error,
+            ),
+          );
+        } else {
+          changes.push(result.data);
+          this.#forgetProvider(result.data.provider_id);
+        }
+      });
+      yield { page: { ...raw, changes }, invalid, cursor };
+      if (!raw.has_more || raw.next_cursor === undefined || raw.next_cursor === null) return;
+      cursor = raw.next_cursor;
+    }
+  }
+
+  /** Closes the client's connections. */
+  async close(): Promise<void> {
+    await this.settings.close?.();
+  }
+
+  /** Subscribes a URL to events; the answer holds the signing `secret` (only this once). */
+  async subscribeWebhook(
+    request: WebhookSubscriptionRequest,
+    signal?: AbortSignal,
+  ): Promise<WebhookSubscription> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: '/webhooks',
+      body: { url: request.url, events: request.events, provider_id: request.providerId },
+      signal,
+    });
+    return parseWith(WebhookSubscriptionSchema, response.body, 'webhook subscription');
+  }
+
+  /** Removes a subscription. */
+  async unsubscribeWebhook(id: string, signal?: AbortSignal): Promise<void> {
+    await this.http.send({ method: 'DELETE', path: `/webhooks/${encodeURIComponent(id)}`, signal });
+  }
+
+  /** The client's subscriptions (without secrets). */
+  async listWebhooks(signal?: AbortSignal): Promise<WebhookSubscription[]> {
+    const response = await this.http.send({ method: 'GET', path: '/webhooks', signal });
+    return parseWith(WebhookListSchema, response.body, 'webhook list').webhooks;
+  }
+
+  async #scheduleChunk(id: string, chunk: ScheduleWindow, signal?: AbortSignal): Promise<Slot[]> {
+    const response = await this.http.send({
+      method: 'GET',
+      path: `/providers/${encodeURIComponent(id)}/schedule`,
+      query: { start_date: chunk.start_date, end_date: chunk.end_date },
+      signal,
+    });
+    const schedule = parseWith(ScheduleSchema, response.body, `schedule of ${id}`);
+    return schedule.schedule.map((slot, index) =>
+      parseWith(SlotSchema, slot, `slot #${index} of ${id} ${chunk.start_date}..${chunk.end_date}`),
+    );
+  }
+
+  /** Serves `key` from the cache, else loads it once however many callers ask at the same time. */
+  async #cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+    const hit = this.caching.cache.get<T>(key);
+    if (hit !== undefined) return hit;
+    const pending = this.#inFlight.get(key) as Promise<T> | undefined;
+    if (pending !== undefined) return pending;
+    const promise = load()
+      .then((value) => {
+        if (value !== undefined) this.caching.cache.set(key, value, ttlMs);
+        return value;
+      })
+      .finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, promise);
+    return promise;
+  }
+
+  #forgetProvider(id: string): void {
+    this.caching.cache.delete(providerKey(id, joinFields(this.settings.fields)));
+    this.caching.cache.delete(providerKey(id, undefined));
+  }
+}
+
+function providerKey(id: string, fields: string | undefined): string {
+  return `hc:provider:${id}:${fields ?? '*'}`;
+}
+
+function joinFields(fields: readonly string[] | undefined): string | undefined {
+  return fields === undefined || fields.length === 0 ? undefined : fields.join(',');
+}
+
+function readProviderPage(body: unknown, page: number): ProviderSearchPage {
+  const raw = parseWith(ProviderPageSchema, body, `provider page ${page}`);
+  const providers: Provider[] = [];
+  const invalid: InvalidRecord[] = [];
+  raw.providers.forEach((entry, index) => {
+    const result = tryParse(ProviderSchema, entry, `provider #${index} of page ${page}`);
+    if ('error' in result)
+      invalid.push(invalidRecord(entry, `page ${page} #${index}`, 'id', result.error));
+    else providers.push(result.data);
+  });
+  return {
+    providers,
+    invalid,
+    total: raw.total,
+    page: raw.page,
+    perPage: raw.per_page,
+    hasNextPage: raw.has_next_page,
+  };
+}
+
+/** Parses like `parseWith`, returning the `ValidationError` instead of throwing it. */
+function tryParse<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+): { data: z.infer<S> } | { error: ValidationError } {
+  try {
+    return { data: parseWith(schema, value, what) };
+  } catch (error) {
+    if (error instanceof ValidationError) return { error };
+    throw error;
+  }
+}
+
+/** An {@link InvalidRecord} keyed by the record's id when it has a readable one, else by its position. */
+function invalidRecord(
+  raw: unknown,
+  position: string,
+  idField: string,
+  error: ValidationError,
+): InvalidRecord {
+  const id =
+    typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[idField] : undefined;
+  return { key: typeof id === 'string' && id.length > 0 ? id : position, raw, error };
+}

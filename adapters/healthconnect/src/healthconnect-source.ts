@@ -1,0 +1,94 @@
+import type {
+  ChangesOptions,
+  ChangesPageRead,
+  Lifecycle,
+  ListProvidersOptions,
+  Provider,
+  ProviderPageRead,
+  ProviderSource,
+  ScheduleWindow,
+  Slot,
+  SlotSource,
+} from '@pmsbridge/core';
+import type { HealthConnectClient, ProviderSearchPage } from './healthconnect-client.js';
+
+/**
+ * HealthConnect as core's {@link ProviderSource} and {@link SlotSource}. Full listings
+ * bypass the search cache (a sync wants current data); resuming after a provider id
+ * finds the right page by binary search over the id-ordered pages.
+ */
+export class HealthConnectSource implements ProviderSource, SlotSource, Lifecycle {
+  constructor(readonly client: HealthConnectClient) {}
+
+  /** Every provider, page by page, ordered by id; after `startAfterId` when given. */
+  async *listProviders(options: ListProvidersOptions = {}): AsyncGenerator<ProviderPageRead> {
+    const { signal, startAfterId } = options;
+    const read = (page: number): Promise<ProviderSearchPage> =>
+      this.client.searchPage({}, page, { signal, useCache: false });
+    const first = await read(1);
+    const startPage =
+      startAfterId === undefined ? 1 : await this.#findStartPage(first, startAfterId, signal);
+    let page = startPage === 1 ? first : await read(startPage);
+    for (;;) {
+      yield startAfterId === undefined ? toRead(page) : after(page, startAfterId);
+      if (!page.hasNextPage) return;
+      page = await read(page.page + 1);
+    }
+  }
+
+  /** One provider, or `undefined` when there is none. */
+  getProvider(id: string, signal?: AbortSignal): Promise<Provider | undefined> {
+    return this.client.getProvider(id, { signal });
+  }
+
+  /** Changes after `since`, resumable at `cursor`. */
+  changes(options: ChangesOptions): AsyncIterable<ChangesPageRead> {
+    return this.client.changes(options);
+  }
+
+  /** Every slot of the provider in the window. */
+  getSchedule(providerId: string, window: ScheduleWindow, signal?: AbortSignal): Promise<Slot[]> {
+    return this.client.getSchedule(providerId, window, signal);
+  }
+
+  /** Closes the client's connections. */
+  async stop(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** The first page whose last id sorts after `afterId` (pages are ordered by id). */
+  async #findStartPage(
+    first: ProviderSearchPage,
+    afterId: string,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const pages = Math.max(1, Math.ceil(first.total / first.perPage));
+    let low = 1;
+    let high = pages;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const probe = await this.client.searchPage({}, middle, {
+        signal,
+        useCache: false,
+        fields: ['id'],
+      });
+      const ids = [...probe.providers.map((p) => p.id), ...probe.invalid.map((r) => r.key)].sort();
+      const last = ids.at(-1);
+      if (last === undefined || last > afterId) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+}
+
+function toRead(page: ProviderSearchPage): ProviderPageRead {
+  return { providers: page.providers, invalid: page.invalid, total: page.total };
+}
+
+function after(page: ProviderSearchPage, afterId: string): ProviderPageRead {
+  return {
+    providers: page.providers.filter((provider) => provider.id > afterId),
+    invalid: page.invalid.filter((record) => record.key > afterId),
+    total: page.total,
+  };
+}

@@ -1,0 +1,267 @@
+import { request, type Dispatcher } from 'undici';
+import { CancelledError, ErrorCode, type Clock, type Logger } from '@pmsbridge/core';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { ConcurrencyLimit } from './concurrency-limit.js';
+import type { RateGate } from './rate-gate.js';
+import { HealthConnectError, InsufficientScopeError } from './remote-errors.js';
+import type { RetryPolicy } from './retry-policy.js';
+import type { Sleep } from './sleep.js';
+import type { TokenProvider } from './token-provider.js';
+
+/** One API call. `path` is relative to the base URL, e.g. `/providers/PRV0000000001`. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** A successful answer: status and parsed JSON body (`undefined` when empty). */
+export interface HttpResponse {
+  status: number;
+  body: unknown;
+  requestId?: string;
+}
+
+/** The pieces an {@link HttpClient} composes, each with one job. */
+export interface HttpClientParts {
+  baseUrl: string;
+  dispatcher?: Dispatcher;
+  /** Absent with mutual TLS: then no Authorization header is sent. */
+  tokens?: TokenProvider;
+  gate: RateGate;
+  retry: RetryPolicy;
+  limit: ConcurrencyLimit;
+  breaker?: CircuitBreaker;
+  clock: Clock;
+  sleep: Sleep;
+  logger: Logger;
+  /** Longest one attempt may take, from sending to the last body byte. */
+  requestTimeoutMs: number;
+}
+
+const IDEMPOTENT = new Set(['GET', 'DELETE']);
+
+/**
+ * Sends HealthConnect API calls through auth → circuit breaker → concurrency limit →
+ * rate gate → undici, and retries per the {@link RetryPolicy}. Throws
+ * {@link HealthConnectError}s carrying status, `X-Request-Id` and the remote error code.
+ */
+export class HttpClient {
+  readonly #base: string;
+
+  constructor(private readonly parts: HttpClientParts) {
+    this.#base = parts.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** Sends `req`, retrying what may be retried. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const isIdempotent = IDEMPOTENT.has(req.method);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#sendAuthorized(req);
+      } catch (error) {
+        const decision = this.parts.retry.decide(error, attempt, isIdempotent);
+        if (decision === undefined) throw error;
+        this.parts.logger.debug('retrying', {
+          method: req.method,
+          path: req.path,
+          attempt,
+          delayMs: decision.delayMs,
+          status: error instanceof HealthConnectError ? error.status : undefined,
+        });
+        if (decision.pausesEveryone) this.parts.gate.pause(decision.delayMs);
+        else await this.parts.sleep(decision.delayMs, req.signal);
+      }
+    }
+  }
+
+  /** One attempt with a token; after a 401 invalid_token, exactly one more with a fresh token. */
+  async #sendAuthorized(req: HttpRequest): Promise<HttpResponse> {
+    const tokens = this.parts.tokens;
+    if (tokens === undefined) return this.#attempt(req, undefined);
+    const token = await tokens.getToken(req.signal);
+    try {
+      return await this.#attempt(req, token);
+    } catch (error) {
+      if (!(error instanceof HealthConnectError) || error.status !== 401) throw error;
+      tokens.invalidate(token);
+      return this.#attempt(req, await tokens.getToken(req.signal));
+    }
+  }
+
+  async #attempt(req: HttpRequest, token: string | undefined): Promise<HttpResponse> {
+    const { breaker, limit, gate } = this.parts;
+    breaker?.admit();
+    return limit.run(async () => {
+      await gate.wait(req.signal);
+      try {
+        const response = await this.#exchange(req, token);
+        breaker?.recordSuccess();
+        return response;
+      } catch (error) {
+        if (isSignOfTrouble(error)) breaker?.recordFailure();
+        else breaker?.recordSuccess();
+        throw error;
+      }
+    }, req.signal);
+  }
+
+  async #exchange(req: HttpRequest, token: string | undefined): Promise<HttpResponse> {
+    const { clock, logger } = this.parts;
+    const url = this.#url(req);
+    const started = clock.now().getTime();
+    const signals = [AbortSignal.timeout(this.parts.requestTimeoutMs)];
+    if (req.signal !== undefined) signals.push(req.signal);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      response = await request(url, {
+        method: req.method,
+        headers,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        dispatcher: this.parts.dispatcher,
+        signal: AbortSignal.any(signals),
+      });
+      text = await response.body.text();
+    } catch (error) {
+      if (req.signal?.aborted === true) {
+        throw new CancelledError(`${req.method} ${req.path} was cancelled`, error);
+      }
+      logger.debug('request failed', {
+        method: req.method,
+        path: req.path,
+        durationMs: clock.now().getTime() - started,
+        error: (error as Error).message,
+      });
+      throw networkError(req, error);
+    }
+    const requestId = header(response.headers, 'x-request-id');
+    const status = response.statusCode;
+    logger.debug('request', {
+      method: req.method,
+      path: req.path,
+      status,
+      durationMs: clock.now().getTime() - started,
+      requestId,
+    });
+    this.parts.gate.observe(
+      numberHeader(response.headers, 'x-ratelimit-remaining'),
+      epochMs(numberHeader(response.headers, 'x-ratelimit-reset')),
+    );
+    if (status >= 200 && status < 300)
+      return { status, body: parseBody(req, status, text, requestId), requestId };
+    throw statusError(req, status, text, response.headers, requestId);
+  }
+
+  #url(req: HttpRequest): string {
+    const url = new URL(this.#base + req.path);
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url.toString();
+  }
+}
+
+/** Failures that say the remote side is unwell (as opposed to a bad request of ours). */
+function isSignOfTrouble(error: unknown): boolean {
+  if (!(error instanceof HealthConnectError)) return false;
+  return error.isNetworkError || (error.status !== undefined && error.status >= 500);
+}
+
+function networkError(req: HttpRequest, error: unknown): HealthConnectError {
+  const cause = error as { code?: string; message?: string };
+  const isTimeout =
+    cause.code?.includes('TIMEOUT') === true || (error as Error).name === 'TimeoutError';
+  return new HealthConnectError(
+    `${req.method} ${req.path} failed without a usable response (${cause.code ?? (error as Error).name}): ${cause.message ?? ''}`.trim(),
+    { method: req.method, path: req.path, isNetworkError: true },
+    { cause: error, code: isTimeout ? ErrorCode.Timeout : ErrorCode.Remote },
+  );
+}
+
+function parseBody(
+  req: HttpRequest,
+  status: number,
+  text: string,
+  requestId: string | undefined,
+): unknown {
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HealthConnectError(
+      `${req.method} ${req.path} answered ${status} with a body that is not valid JSON (${text.length} bytes)`,
+      { method: req.method, path: req.path, status, requestId, remoteCode: 'invalid_json' },
+      { cause: error },
+    );
+  }
+}
+
+function statusError(
+  req: HttpRequest,
+  status: number,
+  text: string,
+  headers: Dispatcher.ResponseData['headers'],
+  requestId: string | undefined,
+): Error {
+  const remote = readErrorBody(text);
+  const challenge = header(headers, 'www-authenticate') ?? '';
+  if (status === 403 && /insufficient_scope/.test(challenge)) {
+    const scope = /scope="([^"]*)"/.exec(challenge)?.[1];
+    return new InsufficientScopeError(req.path, requestId ?? remote.requestId, scope);
+  }
+  const code =
+    status === 429 ? ErrorCode.RateLimited : status === 401 ? ErrorCode.Auth : ErrorCode.Remote;
+  return new HealthConnectError(
+    `${req.method} ${req.path} answered ${status}${remote.code === undefined ? '' : ` (${remote.code})`}${remote.message === undefined ? '' : `: ${remote.message}`}`,
+    {
+      method: req.method,
+      path: req.path,
+      status,
+      requestId: requestId ?? remote.requestId,
+      remoteCode: remote.code,
+      retryAfter: header(headers, 'retry-after'),
+    },
+    { code },
+  );
+}
+
+function readErrorBody(text: string): { code?: string; message?: string; requestId?: string } {
+  try {
+    const body = JSON.parse(text) as {
+      error?: { code?: unknown; message?: unknown; request_id?: unknown };
+    };
+    const error = body.error;
+    if (typeof error !== 'object' || error === null) return {};
+    return {
+      code: typeof error.code === 'string' ? error.code : undefined,
+      message: typeof error.message === 'string' ? error.message.slice(0, 200) : undefined,
+      requestId: typeof error.request_id === 'string' ? error.request_id : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function numberHeader(
+  headers: Dispatcher.ResponseData['headers'],
+  name: string,
+): number | undefined {
+  const value = header(headers, name);
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
+
+function epochMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}

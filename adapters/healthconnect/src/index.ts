@@ -1,0 +1,32 @@
+/**
+ * `@pmsbridge/adapter-healthconnect`: the HealthConnect Provider API v2 client and the
+ * source plugin that exposes it to pmsbridge pipelines.
+ */
+import { healthConnectPlugin } from './plugin.js';
+
+export { healthConnectPlugin } from './plugin.js';
+export { HealthConnectOptionsSchema } from './options.js';
+export type { HealthConnectOptions, HealthConnectOptionsInput } from './options.js';
+export { createHealthConnectClient } from './create-client.js';
+export type { ClientDependencies } from './create-client.js';
+export { HealthConnectClient } from './healthconnect-client.js';
+export type {
+  ClientCacheOptions,
+  ProviderSearchFilters,
+  ProviderSearchPage,
+  SearchOptions,
+  WebhookSubscriptionRequest,
+} from './healthconnect-client.js';
+export { HealthConnectSource } from './healthconnect-source.js';
+export { HealthConnectError, InsufficientScopeError, CircuitOpenError } from './remote-errors.js';
+export type { HealthConnectErrorInfo } from './remote-errors.js';
+export { verifyWebhook, WebhookVerificationError } from './webhook-verifier.js';
+export type { VerifyWebhookOptions, WebhookHeaders, WebhookRejection } from './webhook-verifier.js';
+export { parseRetryAfter } from './retry-policy.js';
+export { splitScheduleWindow } from './schedule-chunks.js';
+export { measureClientThroughput } from './client-throughput.js';
+export type { ThroughputOptions, ThroughputResult } from './client-throughput.js';
+export type { Sleep } from './sleep.js';
+
+/** The plugin, as the pipeline loader imports it. */
+export default healthConnectPlugin;

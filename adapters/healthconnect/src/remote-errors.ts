@@ -1,0 +1,68 @@
+import {
+  ConfigError,
+  ErrorCode,
+  PmsbridgeError,
+  RemoteError,
+  type RemoteErrorInfo,
+} from '@pmsbridge/core';
+
+/** What the client knows about a failed HealthConnect call. */
+export interface HealthConnectErrorInfo extends Omit<RemoteErrorInfo, 'system'> {
+  /** The raw `Retry-After` header, when the response carried one. */
+  retryAfter?: string;
+  /** True when no HTTP response arrived (connection refused or reset, timeout). */
+  isNetworkError?: boolean;
+}
+
+/**
+ * HealthConnect answered with an error status, an unreadable body, or not at all.
+ * `status`, `requestId` (`X-Request-Id`) and `remoteCode` identify it for support tickets;
+ * the access token never appears in it.
+ */
+export class HealthConnectError extends RemoteError {
+  readonly remoteCode?: string;
+  readonly retryAfter?: string;
+  readonly isNetworkError: boolean;
+
+  constructor(
+    message: string,
+    info: HealthConnectErrorInfo,
+    options: { cause?: unknown; code?: ErrorCode } = {},
+  ) {
+    const { retryAfter, isNetworkError, ...remote } = info;
+    super(message, { system: 'healthconnect', ...remote }, options);
+    this.remoteCode = info.remoteCode;
+    this.retryAfter = retryAfter;
+    this.isNetworkError = isNetworkError === true;
+  }
+}
+
+/**
+ * The token lacks a scope the call needs (403 `insufficient_scope`). A configuration
+ * problem: add the scope to `scopes` (and to the client's grant); retrying cannot help.
+ */
+export class InsufficientScopeError extends ConfigError {
+  readonly status = 403;
+  readonly requestId?: string;
+  readonly requiredScope?: string;
+
+  constructor(path: string, requestId: string | undefined, requiredScope: string | undefined) {
+    super(
+      `HealthConnect refused ${path}: the access token lacks scope "${requiredScope ?? 'unknown'}"; add it to the "scopes" option and to the client's grant`,
+      { details: { status: 403, requestId, requiredScope, path } },
+    );
+    this.requestId = requestId;
+    this.requiredScope = requiredScope;
+  }
+}
+
+/** The circuit breaker is open: recent attempts kept failing, so calls fail fast for a while. */
+export class CircuitOpenError extends PmsbridgeError {
+  constructor(retryInMs: number) {
+    super(
+      ErrorCode.CircuitOpen,
+      `HealthConnect calls are failing; the circuit is open for another ${Math.ceil(retryInMs / 1000)} s. Check the API's status and network reachability.`,
+      { details: { retryInMs } },
+    );
+  }
+}

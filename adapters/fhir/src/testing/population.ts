@@ -106,18 +106,19 @@ export function buildSlots(
   const locations = provider.locations ?? [];
   const base = new Date(`${startDate}T00:00:00Z`).getTime();
   for (let d = 0; d < days; d++) {
-    const date = new Date(base + d * 86_400_000).toISOString().slice(0, 10);
+    const day = base / 86_400_000 + d; // absolute day: a slot's content does not depend on the window
+    const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
     for (let i = 0; i < perDay; i++) {
-      const location = locations[(d + i) % locations.length];
+      const location = locations[(day + i) % locations.length];
       if (location === undefined) continue;
       slots.push({
         slot_id: `SLT${provider.id.slice(3)}${date.replaceAll('-', '')}${String(i).padStart(2, '0')}`,
         date,
         time: `${String(9 + i).padStart(2, '0')}:${i % 2 === 0 ? '00' : '30'}`,
         duration_minutes: 30,
-        available: (d + i) % 3 !== 0,
+        available: (day + i) % 3 !== 0,
         location_id: location.id,
-        visit_type: VISITS[(d + i) % VISITS.length] ?? 'follow_up',
+        visit_type: VISITS[(day + i) % VISITS.length] ?? 'follow_up',
       });
     }
   }

@@ -1,0 +1,355 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { silentLogger, systemClock, type ProviderRecord, type SyncRecord } from '@pmsbridge/core';
+import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
+import type { Bundle, Practitioner } from '@medplum/fhirtypes';
+import type { FhirAuth } from './fhir-auth.js';
+import { FhirServerSink, type FhirServerSinkOptions } from './fhir-server-sink.js';
+import { FhirServerError, parseOperationOutcome } from './operation-outcome.js';
+import { NPI_SYSTEM } from './terminology.js';
+import { MemoryStateStore } from './testing/memory-state-store.js';
+import { buildRecord } from './testing/population.js';
+
+const signal = new AbortController().signal;
+
+async function search(server: FhirServer, query: string, token?: string): Promise<Bundle> {
+  const response = await fetch(`${server.baseUrl}/${query}`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+  return (await response.json()) as Bundle;
+}
+
+describe('FhirServerSink against the test FHIR server', () => {
+  let server: FhirServer;
+  let store: MemoryStateStore;
+  beforeAll(async () => {
+    server = await startFhirServer({ port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.clear();
+    server.resetStats();
+    store = new MemoryStateStore();
+  });
+
+  const sinkFor = (extra: Partial<FhirServerSinkOptions> = {}, auth: FhirAuth = { type: 'none' }) =>
+    new FhirServerSink(
+      {
+        baseUrl: server.baseUrl,
+        auth,
+        bundleSize: 50,
+        mapping: { scheduleActor: 'practitioner-role' },
+        ...extra,
+      },
+      { stateStore: store, logger: silentLogger, clock: systemClock },
+    );
+
+  async function run(
+    records: SyncRecord[],
+    options: { dryRun?: boolean; sink?: FhirServerSink } = {},
+  ) {
+    const sink = options.sink ?? sinkFor();
+    await sink.open({ dryRun: options.dryRun ?? false, mode: 'full', signal });
+    const outcomes = await sink.write(records, signal);
+
+    return outcomes;
+  }
+
+  it('upserts providers; a second run over unchanged data sends nothing', async () => {
+    const records = [buildRecord(1), buildRecord(2), buildRecord(4)];
+    const first = await run(records);
+    expect(first.every((o) => o.ok)).toBe(true);
+    expect(first[0]?.counts?.Practitioner).toEqual({
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+    });
+    expect(first[0]?.counts?.Slot?.created).toBe(14);
+    const slots = await search(server, 'Slot?_summary=count');
+    expect(slots.total).toBe(14 * 3);
+
+    server.resetStats();
+    const second = await run([buildRecord(1), buildRecord(2), buildRecord(4)]);
+    expect(server.stats().byInteraction.batch ?? 0).toBe(0);
+    expect(server.stats().byMethod.PUT ?? 0).toBe(0);
+    expect(second[0]?.counts?.Slot).toEqual({ created: 0, updated: 0, unchanged: 14, deleted: 0 });
+
+    const byNpi = await search(
+      server,
+      `Practitioner?identifier=${encodeURIComponent(`${NPI_SYSTEM}|${records[0]?.kind === 'provider' ? records[0].provider.npi : ''}`)}`,
+    );
+    expect(byNpi.entry).toHaveLength(1);
+  });
+
+  it('updates only what changed and withdraws slots that left the window', async () => {
+    await run([buildRecord(1, '2026-12-01', 7, 2)]);
+    const moved = buildRecord(1, '2026-12-03', 7, 2); // two days dropped, two days added
+    moved.provider.accepting_new_patients = !moved.provider.accepting_new_patients;
+    const [outcome] = await run([moved]);
+    expect(outcome?.counts?.Slot).toEqual({ created: 4, updated: 0, unchanged: 10, deleted: 4 });
+    expect(outcome?.counts?.PractitionerRole?.updated).toBe(1);
+    expect(outcome?.counts?.Practitioner?.unchanged).toBe(1);
+    const slots = await search(server, 'Slot?_count=100');
+    expect(
+      slots.entry?.map((e) => (e.resource as { start: string }).start.slice(0, 10)).sort()[0],
+    ).toBe('2026-12-03');
+    expect(slots.entry).toHaveLength(14);
+  });
+
+  it('deactivates a provider on the server and withdraws its slots', async () => {
+    await run([buildRecord(1), buildRecord(2)]);
+    const [outcome] = await run([
+      { kind: 'deactivation', providerId: 'PRV0000000001', changedAt: '2026-12-02T00:00:00Z' },
+    ]);
+    expect(outcome?.ok).toBe(true);
+    expect(outcome?.counts?.Slot?.deleted).toBe(14);
+    const practitioner = (await search(server, 'Practitioner?_id=PRV0000000001')).entry?.[0]
+      ?.resource as Practitioner;
+    expect(practitioner.active).toBe(false);
+    const roles = await search(server, 'PractitionerRole?practitioner=Practitioner/PRV0000000001');
+    expect(roles.entry?.every((e) => (e.resource as { active?: boolean }).active === false)).toBe(
+      true,
+    );
+    expect(
+      (await search(server, 'Slot?schedule=Schedule/PRV0000000001-LOC0000000001')).entry ?? [],
+    ).toHaveLength(0);
+    expect((await search(server, 'Slot?_summary=count')).total).toBe(14);
+  });
+
+  it('bisects a rejected transaction so only the bad record fails, with the server diagnostics', async () => {
+    const bad = buildRecord(3);
+    const location = bad.provider.locations?.[0];
+    if (location) (location as { name: unknown }).name = { text: 'not a string' };
+    const records: ProviderRecord[] = [buildRecord(1), buildRecord(2), bad, buildRecord(5)];
+    const outcomes = await run(records, { sink: sinkFor({ bundleSize: 500 }) });
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+    expect(outcomes[2]?.error?.message).toMatch(/HTTP 4\d\d: .*Location\.name/);
+    expect(JSON.stringify(outcomes[2]?.error?.details)).toMatch(/Location\.name|name/i);
+    expect((await search(server, 'Practitioner?_summary=count')).total).toBe(3);
+  });
+
+  it('computes outcomes without writing in a dry run', async () => {
+    const outcomes = await run([buildRecord(1)], { dryRun: true });
+    expect(outcomes[0]?.counts?.Slot?.created).toBe(14);
+    expect(server.stats().byInteraction.batch ?? 0).toBe(0);
+    expect(store.hashes.size === 0 || [...store.hashes.values()].every((m) => m.size === 0)).toBe(
+      true,
+    );
+  });
+});
+
+describe('FhirServerSink auth', () => {
+  let server: FhirServer;
+  let tokenServer: Server;
+  let tokenRequests = 0;
+  let tokenUrl = '';
+  beforeAll(async () => {
+    server = await startFhirServer({ port: 0, bearerToken: 'tok-123' });
+    tokenServer = createServer((req, res) => {
+      tokenRequests++;
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const ok = form.get('client_id') === 'cid' && form.get('client_secret') === 'secret';
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify(
+            ok
+              ? { access_token: 'tok-123', token_type: 'Bearer', expires_in: 3600 }
+              : { error: 'invalid_client' },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+    tokenUrl = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/token`;
+  });
+  afterAll(async () => {
+    await server.close();
+    await new Promise((resolve) => tokenServer.close(resolve));
+  });
+
+  const sinkWith = (auth: FhirAuth) =>
+    new FhirServerSink(
+      { baseUrl: server.baseUrl, auth, mapping: { scheduleActor: 'location' } },
+      { stateStore: new MemoryStateStore(), logger: silentLogger, clock: systemClock },
+    );
+
+  it('gets one client-credentials token and reuses it for every request', async () => {
+    tokenRequests = 0;
+    const sink = sinkWith({
+      type: 'client-credentials',
+      tokenUrl,
+      clientId: 'cid',
+      clientSecret: 'secret',
+    });
+    await sink.open({ dryRun: false, mode: 'full', signal });
+    const outcomes = await sink.write([buildRecord(1), buildRecord(2)], signal);
+    await sink.write([buildRecord(3)], signal);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(tokenRequests).toBe(1);
+  });
+
+  it('sends a static bearer token, and fails records with an auth error when it is wrong', async () => {
+    const good = sinkWith({ type: 'bearer', token: 'tok-123' });
+    await good.open({ dryRun: false, mode: 'full', signal });
+    expect((await good.write([buildRecord(7)], signal))[0]?.ok).toBe(true);
+    const bad = sinkWith({ type: 'bearer', token: 'wrong' });
+    await bad.open({ dryRun: false, mode: 'full', signal });
+    const [outcome] = await bad.write([buildRecord(8)], signal);
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.error?.code).toBe('PMS_AUTH');
+    expect(JSON.stringify(outcome?.error)).not.toContain('wrong');
+  });
+});
+
+describe('FhirServerSink retries', () => {
+  let scripted: Server;
+  let base = '';
+  const replies: Array<(res: ServerResponse, body: string) => void> = [];
+  beforeAll(async () => {
+    scripted = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (req.url?.endsWith('/metadata')) {
+          res.writeHead(200, { 'content-type': 'application/fhir+json' });
+          return res.end(
+            JSON.stringify({
+              resourceType: 'CapabilityStatement',
+              rest: [
+                {
+                  mode: 'server',
+                  resource: [
+                    'Location',
+                    'Practitioner',
+                    'PractitionerRole',
+                    'Schedule',
+                    'Slot',
+                  ].map((type) => ({ type, updateCreate: true })),
+                },
+              ],
+            }),
+          );
+        }
+        const reply = replies.shift();
+        if (reply === undefined) return res.writeHead(500).end();
+        reply(res, body);
+      });
+    });
+    await new Promise<void>((resolve) => scripted.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(scripted.address() as AddressInfo).port}/fhir`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => scripted.close(resolve));
+  });
+
+  it('retries a 429 after Retry-After seconds and a 503 with backoff, then succeeds', async () => {
+    replies.push(
+      (res) => {
+        res.writeHead(429, { 'content-type': 'application/fhir+json', 'retry-after': '7' });
+        res.end(
+          JSON.stringify({
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'throttled' }],
+          }),
+        );
+      },
+      (res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('busy'),
+      (res, body) => {
+        const entries = (JSON.parse(body) as Bundle).entry ?? [];
+        res.writeHead(200, { 'content-type': 'application/fhir+json' });
+        res.end(
+          JSON.stringify({
+            resourceType: 'Bundle',
+            type: 'transaction-response',
+            entry: entries.map(() => ({ response: { status: '201 Created' } })),
+          }),
+        );
+      },
+    );
+    const waits: number[] = [];
+    const sink = new FhirServerSink(
+      {
+        baseUrl: base,
+        auth: { type: 'none' },
+        mapping: { scheduleActor: 'location' },
+        retry: { baseDelayMs: 100 },
+      },
+      {
+        stateStore: new MemoryStateStore(),
+        logger: silentLogger,
+        clock: systemClock,
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+    await sink.open({ dryRun: false, mode: 'full', signal });
+    const [outcome] = await sink.write([buildRecord(1)], signal);
+    expect(outcome?.ok).toBe(true);
+    expect(outcome?.counts?.Slot?.created).toBe(14);
+    expect(waits).toEqual([7000, 200]);
+    expect(replies).toHaveLength(0);
+  });
+
+  it('gives up after maxRetries and fails the records with the last status', async () => {
+    for (let i = 0; i < 3; i++)
+      replies.push((res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('down'));
+    const waits: number[] = [];
+    const sink = new FhirServerSink(
+      {
+        baseUrl: base,
+        auth: { type: 'none' },
+        mapping: { scheduleActor: 'location' },
+        retry: { maxRetries: 2, baseDelayMs: 10 },
+      },
+      {
+        stateStore: new MemoryStateStore(),
+        logger: silentLogger,
+        clock: systemClock,
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+    await sink.open({ dryRun: false, mode: 'full', signal });
+    const [outcome] = await sink.write([buildRecord(1)], signal);
+    expect(outcome?.ok).toBe(false);
+    expect(outcome?.error?.message).toMatch(/HTTP 500/);
+    expect(waits).toEqual([10, 20]);
+  });
+});
+
+describe('parseOperationOutcome', () => {
+  it('flattens issues and puts the first error diagnostics in the error message', () => {
+    const issues = parseOperationOutcome({
+      resourceType: 'OperationOutcome',
+      issue: [
+        { severity: 'warning', code: 'informational', diagnostics: 'just saying' },
+        {
+          severity: 'error',
+          code: 'value',
+          details: { text: 'Invalid code' },
+          expression: ['Practitioner.gender'],
+        },
+      ],
+    });
+    expect(issues[1]).toEqual({
+      severity: 'error',
+      code: 'value',
+      diagnostics: 'Invalid code',
+      expression: ['Practitioner.gender'],
+    });
+    const error = new FhirServerError(
+      'FHIR server answered POST / with HTTP 400',
+      { status: 400 },
+      issues,
+    );
+    expect(error.message).toBe(
+      'FHIR server answered POST / with HTTP 400: Invalid code (Practitioner.gender)',
+    );
+    expect(parseOperationOutcome({ resourceType: 'Patient' })).toEqual([]);
+  });
+});

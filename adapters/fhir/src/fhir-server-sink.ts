@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import {
+  ConfigError,
+  describeError,
+  recordKey,
+  type Clock,
+  type Logger,
+  type RecordOutcome,
+  type ResourceCounts,
+  type Sink,
+  type SinkOpenContext,
+  type StateStore,
+  type SyncRecord,
+} from '@pmsbridge/core';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
+import { FhirTransport, realSleep, type RetryPolicy, type Sleep } from './fhir-transport.js';
+import type { MappingOptions } from './mapping-options.js';
+import { FhirServerError } from './operation-outcome.js';
+import {
+  RESOURCE_TYPES,
+  mapProviderRecord,
+  parseResourceKey,
+  type MappedResourceType,
+} from './provider-mapper.js';
+import { fhirIdFor, practitionerId, providerLocationKey } from './resource-ids.js';
+
+/** Options of {@link FhirServerSink}. */
+export interface FhirServerSinkOptions {
+  /** Sink name for logs, checkpoints and the state-store namespace. Default `fhir-server`. */
+  name?: string;
+  baseUrl: string;
+  auth: FhirAuth;
+  /** Entries per transaction Bundle. Default 200. */
+  bundleSize?: number;
+  retry?: Partial<RetryPolicy>;
+  mapping: MappingOptions;
+}
+
+/** Injected collaborators of {@link FhirServerSink}. */
+export interface FhirServerSinkDeps {
+  stateStore: StateStore;
+  logger: Logger;
+  clock: Clock;
+  /** Replaces real waiting between retries (tests). */
+  sleep?: Sleep;
+}
+
+interface PlannedEntry {
+  key: string;
+  type: MappedResourceType;
+  entry: BundleEntry;
+  /** Hash to store after success; undefined for deletes. */
+  hash?: string;
+  /** What the hash store predicts (used for dry runs). */
+  predicted: keyof ResourceCounts;
+}
+
+interface RecordPlan {
+  key: string;
+  entries: PlannedEntry[];
+  unchanged: Partial<Record<MappedResourceType, number>>;
+  /** Hash keys to forget without a server request (e.g. a Location no longer listed). */
+  forget: string[];
+}
+
+type Outcome = RecordOutcome;
+
+/** Canonical content hash of a resource as this package maps it. */
+export function contentHash(resource: Resource): string {
+  return createHash('sha256').update(JSON.stringify(resource)).digest('hex');
+}
+
+function counts(): ResourceCounts {
+  return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+}
+
+/**
+ * Upserts mapped resources into a FHIR R4 server with transaction Bundles of
+ * `PUT <type>/<deterministic id>` entries. Unchanged resources (content hash in the
+ * state store) are not sent; resources of a provider that are no longer in its data
+ * are withdrawn (DELETE); a rejected transaction is bisected so only the bad record fails.
+ */
+export class FhirServerSink implements Sink {
+  readonly name: string;
+  private readonly namespace: string;
+  private readonly transport: FhirTransport;
+  private readonly bundleSize: number;
+  private dryRun = false;
+
+  constructor(
+    private readonly options: FhirServerSinkOptions,
+    private readonly deps: FhirServerSinkDeps,
+  ) {
+    this.name = options.name ?? 'fhir-server';
+    this.namespace = `fhir-server:${this.name}`;
+    this.bundleSize = options.bundleSize ?? 200;
+    if (!Number.isInteger(this.bundleSize) || this.bundleSize < 1) {
+      throw new ConfigError(
+        `${this.name}: bundleSize must be a positive integer, got ${String(options.bundleSize)}`,
+      );
+    }
+    const retry: RetryPolicy = {
+      maxRetries: 4,
+      baseDelayMs: 500,
+      maxDelayMs: 60_000,
+      ...options.retry,
+    };
+    this.transport = new FhirTransport(
+      options.baseUrl,
+      new AuthHeaderProvider(options.auth, deps.clock),
+      retry,
+      deps.logger.child({ component: 'fhir-server-sink', sink: this.name }),
+      deps.sleep ?? realSleep,
+      () => deps.clock.now().getTime(),
+    );
+  }
+
+  /** Reads the CapabilityStatement and checks the server allows update-as-create for our types. */
+  async open(context: SinkOpenContext): Promise<void> {
+    this.dryRun = context.dryRun;
+    const capabilities = await this.transport.capabilities(context.signal);
+    const resources =
+      capabilities.rest?.find((r) => r.mode === 'server')?.resource ??
+      capabilities.rest?.[0]?.resource ??
+      [];
+    for (const type of RESOURCE_TYPES) {
+      const declared = resources.find((r) => r.type === type);
+      if (declared === undefined) {
+        throw new ConfigError(
+          `${this.name}: the FHIR server at ${this.options.baseUrl} does not support ${type}`,
+        );
+      }
+      if (declared.updateCreate === false) {
+        throw new ConfigError(
+          `${this.name}: the FHIR server does not allow update-as-create for ${type} (updateCreate=false); this sink writes resources with client-assigned ids`,
+        );
+      }
+    }
+  }
+
+  async write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
+    const outcomes = new Map<string, Outcome>();
+    const plans: RecordPlan[] = [];
+    for (const record of batch) {
+      const key = recordKey(record);
+      try {
+        plans.push(
+          record.kind === 'provider'
+            ? await this.planProvider(record)
+            : await this.planDeactivation(record.providerId, signal),
+        );
+      } catch (error) {
+        if (signal.aborted) throw error;
+        outcomes.set(key, { key, ok: false, error: describeError(error) });
+      }
+    }
+    if (this.dryRun) {
+      for (const plan of plans) outcomes.set(plan.key, this.predict(plan));
+    } else {
+      for (const outcome of await this.send(plans, signal)) outcomes.set(outcome.key, outcome);
+    }
+    return batch.map(
+      (record) =>
+        outcomes.get(recordKey(record)) ?? { key: recordKey(record), ok: true, counts: {} },
+    );
+  }
+
+  private predict(plan: RecordPlan): Outcome {
+    const result = this.baseCounts(plan);
+    for (const entry of plan.entries) (result[entry.type] ??= counts())[entry.predicted]++;
+    return { key: plan.key, ok: true, counts: result };
+  }
+
+  private baseCounts(plan: RecordPlan): Record<string, ResourceCounts> {
+    const result: Record<string, ResourceCounts> = {};
+    for (const [type, n] of Object.entries(plan.unchanged))
+      (result[type] ??= counts()).unchanged += n ?? 0;
+    return result;
+  }
+
+  private async planProvider(
+    record: Extract<SyncRecord, { kind: 'provider' }>,
+  ): Promise<RecordPlan> {
+    const mapped = mapProviderRecord(record, this.options.mapping);
+    const keys = mapped.resources.map((r) => r.key);
+    const stored = await this.deps.stateStore.getHashes(this.namespace, keys);
+    const plan: RecordPlan = { key: mapped.providerId, entries: [], unchanged: {}, forget: [] };
+    for (const { key, type, resource } of mapped.resources) {
+      const hash = contentHash(resource);
+      const before = stored.get(key);
+      if (before === hash) {
+        plan.unchanged[type] = (plan.unchanged[type] ?? 0) + 1;
+        continue;
+      }
+      plan.entries.push({
+        key,
+        type,
+        hash,
+        predicted: before === undefined ? 'created' : 'updated',
+        entry: { resource, request: { method: 'PUT', url: `${type}/${resource.id ?? ''}` } },
+      });
+    }
+    const current = new Set(keys);
+    for (const key of await this.deps.stateStore.listHashKeys(
+      this.namespace,
+      `${mapped.providerId}/`,
+    )) {
+      if (current.has(key)) continue;
+      const { type, sourceKey } = parseResourceKey(key);
+      // A Location may still be used by other providers: only forget that this one wrote it.
+      if (type === 'Location') plan.forget.push(key);
+      else
+        plan.entries.push(
+          this.deleteEntry(key, type, this.idFor(mapped.providerId, type, sourceKey)),
+        );
+    }
+    return plan;
+  }
+
+  private idFor(providerId: string, type: MappedResourceType, sourceKey: string): string {
+    if (type === 'Practitioner') return practitionerId(providerId);
+    if (type === 'PractitionerRole' || type === 'Schedule')
+      return providerLocationKey(providerId, sourceKey);
+    return fhirIdFor(sourceKey);
+  }
+
+  private deleteEntry(key: string, type: MappedResourceType, id: string): PlannedEntry {
+    return {
+      key,
+      type,
+      predicted: 'deleted',
+      entry: { request: { method: 'DELETE', url: `${type}/${id}` } },
+    };
+  }
+
+  /**
+   * A deactivated provider: Practitioner, PractitionerRoles and Schedules are read back
+   * and re-written with `active: false`; every Slot is deleted.
+   */
+  private async planDeactivation(providerId: string, signal: AbortSignal): Promise<RecordPlan> {
+    const plan: RecordPlan = { key: providerId, entries: [], unchanged: {}, forget: [] };
+    const keys = await this.deps.stateStore.listHashKeys(this.namespace, `${providerId}/`);
+    const practitionerKey = `${providerId}/Practitioner/${encodeURIComponent(providerId)}`;
+    for (const key of keys.includes(practitionerKey) ? keys : [practitionerKey, ...keys]) {
+      const { type, sourceKey } = parseResourceKey(key);
+      const id = this.idFor(providerId, type, sourceKey);
+      if (type === 'Slot') {
+        plan.entries.push(this.deleteEntry(key, type, id));
+        continue;
+      }
+      if (type === 'Location') continue;
+      const found = await this.transport.search(type, { _id: id }, signal);
+      const resource = found.entry?.[0]?.resource as (Resource & { active?: boolean }) | undefined;
+      if (resource === undefined || resource.active === false) continue;
+      const { meta: _meta, ...rest } = resource;
+      const body = { ...rest, active: false } as Resource;
+      plan.entries.push({
+        key,
+        type,
+        hash: contentHash(body),
+        predicted: 'updated',
+        entry: { resource: body, request: { method: 'PUT', url: `${type}/${id}` } },
+      });
+    }
+    return plan;
+  }
+
+  /** Sends plans in transaction Bundles of at most `bundleSize` entries. */
+  private async send(plans: readonly RecordPlan[], signal: AbortSignal): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    let group: RecordPlan[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (group.length > 0) outcomes.push(...(await this.sendGroup(group, signal)));
+      group = [];
+      size = 0;
+    };
+    for (const plan of plans) {
+      if (plan.entries.length === 0) {
+        await this.deps.stateStore.deleteHashes(this.namespace, plan.forget);
+        outcomes.push({ key: plan.key, ok: true, counts: this.baseCounts(plan) });
+        continue;
+      }
+      if (size + plan.entries.length > this.bundleSize) await flush();
+      group.push(plan);
+      size += plan.entries.length;
+    }
+    await flush();
+    return outcomes;
+  }
+
+  /** One transaction for the group; on a 4xx rejection, bisects until the bad record is alone. */
+  private async sendGroup(group: RecordPlan[], signal: AbortSignal): Promise<Outcome[]> {
+    const entries = group.flatMap((plan) => plan.entries);
+    try {
+      const results: Bundle[] = [];
+      for (let i = 0; i < entries.length; i += this.bundleSize) {
+        const chunk = entries.slice(i, i + this.bundleSize);
+        results.push(
+          await this.transport.transaction(
+            { resourceType: 'Bundle', type: 'transaction', entry: chunk.map((e) => e.entry) },
+            signal,
+          ),
+        );
+      }
+      const responses = results.flatMap((bundle) => bundle.entry ?? []);
+      await this.remember(group);
+      let index = 0;
+      return group.map((plan) => {
+        const result = this.baseCounts(plan);
+        for (const entry of plan.entries) {
+          const status = responses[index++]?.response?.status;
+          (result[entry.type] ??= counts())[
+            status?.startsWith('201') ? 'created' : entry.predicted
+          ]++;
+        }
+        return { key: plan.key, ok: true, counts: result };
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const status = error instanceof FhirServerError ? error.status : undefined;
+      const rejected = status !== undefined && status >= 400 && status < 500 && status !== 429;
+      if (rejected && group.length > 1) {
+        const middle = Math.ceil(group.length / 2);
+        return [
+          ...(await this.sendGroup(group.slice(0, middle), signal)),
+          ...(await this.sendGroup(group.slice(middle), signal)),
+        ];
+      }
+      const reason = describeError(error);
+      this.deps.logger.warn('fhir transaction failed', {
+        sink: this.name,
+        records: group.map((p) => p.key),
+        code: reason.code,
+        message: reason.message,
+      });
+      return group.map((plan) => ({ key: plan.key, ok: false, error: reason }));
+    }
+  }
+
+  private async remember(group: readonly RecordPlan[]): Promise<void> {
+    const set: Array<[string, string]> = [];
+    const forget: string[] = [];
+    for (const plan of group) {
+      forget.push(...plan.forget);
+      for (const entry of plan.entries) {
+        if (entry.hash === undefined) forget.push(entry.key);
+        else set.push([entry.key, entry.hash]);
+      }
+    }
+    if (set.length > 0) await this.deps.stateStore.setHashes(this.namespace, set);
+    if (forget.length > 0) await this.deps.stateStore.deleteHashes(this.namespace, forget);
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const authSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('bearer'), token: z.string().min(1) }),
+  z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
+  z.object({
+    type: z.literal('client-credentials'),
+    tokenUrl: z.url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    scope: z.string().optional(),
+  }),
+]);
+
+const mappingFields = {
+  /** Schedule.actor: PractitionerRole + Location, or Location only (SMART Scheduling Links). */
+  scheduleActor: z.enum(['practitioner-role', 'location']).default('practitioner-role'),
+  /** Booking deep-link template (`{slotId}`, `{providerId}`, `{locationId}`). */
+  bookingLink: z.string().min(1).optional(),
+  /** Booking phone: a number, or `location` for the location's phone. */
+  bookingPhone: z.string().min(1).optional(),
+};
+
+/** Options of the FHIR server target. */
+export const serverOptionsSchema = z
+  .object({
+    target: z.literal('server'),
+    baseUrl: z.url(),
+    auth: authSchema.default({ type: 'none' }),
+    bundleSize: z.number().int().min(1).max(5000).default(200),
+    maxRetries: z.number().int().min(0).max(20).default(4),
+    retryBaseDelayMs: z.number().int().min(1).default(500),
+    ...mappingFields,
+  })
+  .strict();
+
+/** Options of the SMART Scheduling Links bulk-publication target. */
+export const bulkOptionsSchema = z
+  .object({
+    target: z.literal('bulk'),
+    outputDir: z.string().min(1),
+    splitBy: z.enum(['none', 'state', 'week', 'state-week']).default('state-week'),
+    includePractitionerRoles: z.boolean().default(true),
+    baseUrl: z.url().optional(),
+    ...mappingFields,
+  })
+  .strict();
+
+/** `@pmsbridge/adapter-fhir` options: `target: 'server'` or `target: 'bulk'`. */
+export const optionsSchema = z.discriminatedUnion('target', [
+  serverOptionsSchema,
+  bulkOptionsSchema,
+]);
+
+/** Validated options (defaults applied). */
+export type FhirAdapterOptions = z.output<typeof optionsSchema>;

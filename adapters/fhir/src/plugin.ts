@@ -1,0 +1,72 @@
+import { isAbsolute, resolve } from 'node:path';
+import { ContainerModule } from 'inversify';
+import {
+  ClockToken,
+  definePlugin,
+  LoggerToken,
+  SinkToken,
+  StateStoreToken,
+  type Sink,
+  type Clock,
+  type Logger,
+  type StateStore,
+} from '@pmsbridge/core';
+import { BulkPublishSink } from './bulk-publish-sink.js';
+import { FhirServerSink } from './fhir-server-sink.js';
+import type { MappingOptions } from './mapping-options.js';
+import { optionsSchema, type FhirAdapterOptions } from './options-schema.js';
+
+function mappingOf(options: FhirAdapterOptions): MappingOptions {
+  return {
+    scheduleActor: options.scheduleActor,
+    ...(options.bookingLink !== undefined ? { bookingLink: options.bookingLink } : {}),
+    ...(options.bookingPhone !== undefined ? { bookingPhone: options.bookingPhone } : {}),
+  };
+}
+
+/**
+ * The `@pmsbridge/adapter-fhir` plugin: binds `SinkToken` to a {@link FhirServerSink}
+ * (`target: 'server'`) or a {@link BulkPublishSink} (`target: 'bulk'`), injecting the
+ * parent container's state store, logger and clock.
+ */
+export const fhirPlugin = definePlugin({
+  name: '@pmsbridge/adapter-fhir',
+  optionsSchema,
+  register: ({ options, name, baseDir }) =>
+    new ContainerModule(({ bind }) => {
+      bind(SinkToken)
+        .toDynamicValue((context): Sink => {
+          const logger = context.get<Logger>(LoggerToken).child({ sink: name });
+          const clock = context.get<Clock>(ClockToken);
+          if (options.target === 'bulk') {
+            const outputDir = isAbsolute(options.outputDir)
+              ? options.outputDir
+              : resolve(baseDir, options.outputDir);
+            return new BulkPublishSink(
+              {
+                name,
+                outputDir,
+                splitBy: options.splitBy,
+                includePractitionerRoles: options.includePractitionerRoles,
+                ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
+                mapping: mappingOf(options),
+              },
+              clock,
+              logger,
+            );
+          }
+          return new FhirServerSink(
+            {
+              name,
+              baseUrl: options.baseUrl,
+              auth: options.auth,
+              bundleSize: options.bundleSize,
+              retry: { maxRetries: options.maxRetries, baseDelayMs: options.retryBaseDelayMs },
+              mapping: mappingOf(options),
+            },
+            { stateStore: context.get<StateStore>(StateStoreToken), logger, clock },
+          );
+        })
+        .inSingletonScope();
+    }),
+});

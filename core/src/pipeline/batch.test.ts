@@ -30,7 +30,9 @@ function manualSource<T>() {
 }
 
 describe('batch', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('groups by size and emits the remainder at the end', async () => {
     const out: number[][] = [];

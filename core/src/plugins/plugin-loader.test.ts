@@ -70,21 +70,21 @@ describe('assemblePipeline', () => {
       name: 'inline-source',
       optionsSchema: z.object({}),
       register: () =>
-        new ContainerModule(({ bind }) =>
-          bind(ProviderSourceToken).toConstantValue({ ...fakeSource, ...lifecycle('source') }),
-        ),
+        new ContainerModule(({ bind }) => {
+          bind(ProviderSourceToken).toConstantValue({ ...fakeSource, ...lifecycle('source') });
+        }),
     });
     const sinkPlugin = definePlugin({
       name: 'inline-sink',
       optionsSchema: z.object({ label: z.string() }),
       register: ({ options, name }) =>
-        new ContainerModule(({ bind }) =>
+        new ContainerModule(({ bind }) => {
           bind(SinkToken).toConstantValue({
             name,
             write: async () => [],
             ...lifecycle(options.label),
-          } satisfies Sink),
-        ),
+          } satisfies Sink);
+        }),
     });
     globalThis.__pmsbridgeTestPlugins = { sourcePlugin, sinkPlugin };
     const config = parseConfig(

@@ -129,13 +129,18 @@ export class SyncEngine {
       );
       if (options.dryRun !== true) {
         if (position.mode === 'full') {
-          await this.#save(options.pipeline, INCREMENTAL_STREAM, {
-            mode: 'incremental',
-            since: position.startedAt,
-          });
+          await this.#save(
+            options.pipeline,
+            INCREMENTAL_STREAM,
+            {
+              mode: 'incremental',
+              since: position.startedAt,
+            },
+            true,
+          );
           await this.deps.state.clearCheckpoint(options.pipeline, FULL_STREAM);
         } else if (finalIncremental !== undefined) {
-          await this.#save(options.pipeline, INCREMENTAL_STREAM, finalIncremental);
+          await this.#save(options.pipeline, INCREMENTAL_STREAM, finalIncremental, true);
         }
       }
       isCompleted = true;
@@ -160,19 +165,28 @@ export class SyncEngine {
     const signal = options.signal ?? new AbortController().signal;
     const letters = await this.deps.state.listDeadLetters(options.pipeline);
     const tally = new RunTally(Date.now());
-    const window = rollingWindow(this.deps.clock.now(), options.horizonDays ?? 14);
+    const now = this.deps.clock.now();
+    const window = rollingWindow(now, options.horizonDays ?? 14);
     const source = this.deps.source;
     async function* items(): AsyncGenerator<SourceItem & { deadLetterId: number }> {
       for (const letter of letters) {
-        const provider = await source.getProvider(letter.key, signal);
         const position = { mode: 'incremental', since: '' } as const;
+        let provider;
+        try {
+          provider = await source.getProvider(letter.key, signal);
+        } catch (error) {
+          if (signal.aborted || !isRecordLevel(error)) throw error;
+          const invalid = { key: letter.key, raw: letter.record, error: error as PmsbridgeError };
+          yield { kind: 'invalid', invalid, position, deadLetterId: letter.id };
+          continue;
+        }
         if (provider !== undefined) {
           yield { kind: 'provider', provider, position, deadLetterId: letter.id };
         } else if ((letter.record as Partial<SyncRecord> | null)?.kind === 'deactivation') {
           yield {
             kind: 'deactivation',
             providerId: letter.key,
-            changedAt: new Date().toISOString(),
+            changedAt: now.toISOString(),
             position,
             deadLetterId: letter.id,
           };
@@ -442,18 +456,21 @@ export class SyncEngine {
     return new Set(failed.keys());
   }
 
-  async #save(pipeline: string, stream: string, position: SourcePosition): Promise<void> {
+  /** Saves a checkpoint; mid-run ones carry the sinks' states, the final one starts the next run clean. */
+  async #save(
+    pipeline: string,
+    stream: string,
+    position: SourcePosition,
+    isFinal = false,
+  ): Promise<void> {
     const sinkStates: Record<string, unknown> = {};
-    for (const sink of this.deps.sinks) {
+    for (const sink of isFinal ? [] : this.deps.sinks) {
       const state = sink.checkpointState?.();
       if (state !== undefined) sinkStates[sink.name] = state;
     }
     await this.deps.state.saveCheckpoint(pipeline, stream, {
       position,
-      sinkStates:
-        stream === FULL_STREAM || (position as IncrementalPosition).cursor !== undefined
-          ? sinkStates
-          : {},
+      sinkStates,
       updatedAt: this.deps.clock.now().toISOString(),
     });
   }

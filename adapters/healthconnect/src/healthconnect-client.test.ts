@@ -1,0 +1,462 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import nock from 'nock';
+import { ErrorCode, ValidationError, type LogFields, type Logger } from '@pmsbridge/core';
+import { createHealthConnectClient } from './create-client.js';
+import type { HealthConnectClient } from './healthconnect-client.js';
+import { ManualTime } from './manual-time.test-helper.js';
+import { HealthConnectError, InsufficientScopeError } from './remote-errors.js';
+
+const API = 'https://api.hc.test';
+const AUTH = 'https://auth.hc.test';
+const BASE = `${API}/provider/v2`;
+
+function provider(id: string): Record<string, unknown> {
+  return {
+    id,
+    npi: '1234567893',
+    name: { first: 'Test', last: 'Smith', title: 'MD' },
+    specialties: ['cardiology'],
+    accepting_new_patients: true,
+    status: 'active',
+    updated_at: '2026-11-02T14:03:11Z',
+  };
+}
+
+function slot(date: string): Record<string, unknown> {
+  return {
+    slot_id: `SLT-${date}`,
+    date,
+    time: '09:00',
+    duration_minutes: 30,
+    available: true,
+    location_id: 'LOC0000000001',
+    visit_type: 'new_patient',
+  };
+}
+
+class RecordingLogger implements Logger {
+  readonly lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+  debug(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'debug', message, fields });
+  }
+  info(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'warn', message, fields });
+  }
+  error(message: string, fields?: LogFields): void {
+    this.lines.push({ level: 'error', message, fields });
+  }
+  child(): Logger {
+    return this;
+  }
+}
+
+function tokenReply(token: string, expiresIn = 3600): nock.Scope {
+  return nock(AUTH)
+    .post(
+      '/token',
+      (body: Record<string, string>) =>
+        body.grant_type === 'client_credentials' &&
+        body.client_id === 'cid' &&
+        body.client_secret === 'csecret',
+    )
+    .reply(200, {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      scope: 'provider:read schedule:read',
+    });
+}
+
+describe('HealthConnectClient (edge cases against a mocked API)', () => {
+  let time: ManualTime;
+  let logger: RecordingLogger;
+  let client: HealthConnectClient;
+
+  const makeClient = (overrides: Record<string, unknown> = {}): HealthConnectClient =>
+    createHealthConnectClient(
+      {
+        baseUrl: BASE,
+        tokenUrl: `${AUTH}/token`,
+        clientId: 'cid',
+        clientSecret: 'csecret',
+        retry: { maxRetryAfterMs: 120_000 },
+        ...overrides,
+      },
+      { clock: time, sleep: time.sleep, random: () => 0.5, logger },
+    );
+
+  beforeEach(() => {
+    nock.disableNetConnect();
+    time = new ManualTime();
+    logger = new RecordingLogger();
+    client = makeClient();
+  });
+
+  afterEach(async () => {
+    await client.close();
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('retries a 429 after Retry-After seconds, exactly', async () => {
+    tokenReply('tok1');
+    const api = nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(
+        429,
+        { error: { code: 'rate_limited', message: 'slow down', request_id: 'r1' } },
+        { 'Retry-After': '7' },
+      )
+      .get('/providers/PRV0000000001')
+      .reply(200, provider('PRV0000000001'));
+    const pending = client.getProvider('PRV0000000001');
+    expect(await time.pendingSleeps(1)).toEqual([7000]);
+    time.advance(7000);
+    expect((await pending)?.id).toBe('PRV0000000001');
+    expect(api.isDone()).toBe(true);
+  });
+
+  it('retries a 429 after a Retry-After HTTP date, exactly', async () => {
+    tokenReply('tok1');
+    const at = new Date(time.now().getTime() + 30_000).toUTCString();
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(429, { error: { code: 'rate_limited', message: 'later' } }, { 'Retry-After': at })
+      .get('/providers/PRV0000000001')
+      .reply(200, provider('PRV0000000001'));
+    const pending = client.getProvider('PRV0000000001');
+    expect(await time.pendingSleeps(1)).toEqual([30_000]);
+    time.advance(30_000);
+    expect((await pending)?.id).toBe('PRV0000000001');
+  });
+
+  it('cuts a Retry-After longer than maxRetryAfterMs to the cap', async () => {
+    await client.close();
+    client = makeClient({ retry: { maxRetryAfterMs: 2_000 } });
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(429, {}, { 'Retry-After': '3600' })
+      .get('/providers/PRV0000000001')
+      .reply(200, provider('PRV0000000001'));
+    const pending = client.getProvider('PRV0000000001');
+    expect(await time.pendingSleeps(1)).toEqual([2_000]);
+    time.advance(2_000);
+    expect((await pending)?.id).toBe('PRV0000000001');
+  });
+
+  it('pauses every caller of the client while a 429 Retry-After runs, not only the one that got it', async () => {
+    tokenReply('tok1');
+    const first = nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(429, {}, { 'Retry-After': '10' })
+      .get('/providers/PRV0000000001')
+      .reply(200, provider('PRV0000000001'));
+    const second = nock(BASE).get('/providers/PRV0000000002').reply(200, provider('PRV0000000002'));
+    const a = client.getProvider('PRV0000000001');
+    await time.pendingSleeps(1);
+    const b = client.getProvider('PRV0000000002');
+    // The second caller waits at the gate: no request of its own goes out.
+    expect(await time.pendingSleeps(2)).toEqual([10_000, 10_000]);
+    expect(second.isDone()).toBe(false);
+    time.advance(10_000);
+    expect((await a)?.id).toBe('PRV0000000001');
+    expect((await b)?.id).toBe('PRV0000000002');
+    expect(first.isDone() && second.isDone()).toBe(true);
+  });
+
+  it('backs off with full jitter on 503 and then succeeds', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .reply(503, { error: { code: 'unavailable', message: 'down' } })
+      .get('/providers/PRV0000000001/locations')
+      .reply(502, 'bad gateway')
+      .get('/providers/PRV0000000001/locations')
+      .reply(200, { locations: [] });
+    const pending = client.getLocations('PRV0000000001');
+    expect(await time.pendingSleeps(1)).toEqual([250]); // random 0.5 × 500 ms
+    time.advance(250);
+    expect(await time.pendingSleeps(1)).toEqual([500]); // random 0.5 × 1 000 ms
+    time.advance(500);
+    expect(await pending).toEqual([]);
+  });
+
+  it('refreshes the token once after a 401 invalid_token and retries with the fresh one', async () => {
+    const tokens = tokenReply('old')
+      .post('/token')
+      .reply(200, { access_token: 'new', token_type: 'Bearer', expires_in: 3600 });
+    const api = nock(BASE)
+      .get('/providers/PRV0000000001')
+      .matchHeader('authorization', 'Bearer old')
+      .reply(
+        401,
+        { error: { code: 'unauthorized', message: 'expired' } },
+        { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      )
+      .get('/providers/PRV0000000001')
+      .matchHeader('authorization', 'Bearer new')
+      .reply(200, provider('PRV0000000001'));
+    expect((await client.getProvider('PRV0000000001'))?.id).toBe('PRV0000000001');
+    expect(tokens.isDone() && api.isDone()).toBe(true);
+  });
+
+  it('gives up on a second 401 after one refresh, without the token in the error', async () => {
+    tokenReply('secret-token-1')
+      .post('/token')
+      .reply(200, { access_token: 'secret-token-2', token_type: 'Bearer', expires_in: 3600 });
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .twice()
+      .reply(
+        401,
+        { error: { code: 'unauthorized', message: 'no' } },
+        { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'X-Request-Id': 'req-401' },
+      );
+    const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HealthConnectError);
+    expect((error as HealthConnectError).status).toBe(401);
+    expect((error as HealthConnectError).requestId).toBe('req-401');
+    expect((error as HealthConnectError).code).toBe(ErrorCode.Auth);
+    expect(
+      JSON.stringify((error as HealthConnectError).toJSON()) + String((error as Error).message),
+    ).not.toMatch(/secret-token/);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('turns a 403 insufficient_scope into a config error and does not retry it', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .post('/webhooks')
+      .reply(
+        403,
+        { error: { code: 'forbidden', message: 'scope' } },
+        {
+          'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="webhooks:manage"',
+          'X-Request-Id': 'req-403',
+        },
+      );
+    const error = await client
+      .subscribeWebhook({ url: 'https://pms.example.com/hooks', events: ['schedule.updated'] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InsufficientScopeError);
+    expect((error as InsufficientScopeError).code).toBe(ErrorCode.Config);
+    expect((error as InsufficientScopeError).requiredScope).toBe('webhooks:manage');
+    expect((error as InsufficientScopeError).requestId).toBe('req-403');
+    expect(time.sleeps).toEqual([]);
+  });
+
+  it('does not retry a 400 and carries status, request id and remote code', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001/schedule')
+      .query(true)
+      .reply(
+        400,
+        {
+          error: {
+            code: 'bad_request',
+            message: 'end_date before start_date',
+            request_id: 'body-id',
+          },
+        },
+        { 'X-Request-Id': 'req-400' },
+      );
+    const error = await client
+      .getSchedule('PRV0000000001', { start_date: '2026-12-01', end_date: '2026-12-02' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HealthConnectError);
+    expect(error).toMatchObject({ status: 400, requestId: 'req-400', remoteCode: 'bad_request' });
+    expect(time.sleeps).toEqual([]);
+  });
+
+  it('returns undefined for a provider HealthConnect does not know (404)', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000404')
+      .reply(404, { error: { code: 'not_found', message: 'no such provider' } });
+    expect(await client.getProvider('PRV0000000404')).toBeUndefined();
+    expect(time.sleeps).toEqual([]);
+  });
+
+  it('rejects a 200 whose body is not JSON, without retrying', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(200, '{"id": "PRV0000000001", "npi": ', {
+        'Content-Type': 'application/json',
+        'X-Request-Id': 'req-bad',
+      });
+    const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HealthConnectError);
+    expect(error).toMatchObject({ status: 200, remoteCode: 'invalid_json', requestId: 'req-bad' });
+  });
+
+  it('shares one token request among concurrent callers and caches the token', async () => {
+    const tokens = tokenReply('tok1'); // replies once: a second token request would fail
+    nock(BASE)
+      .get(/\/providers\/PRV000000000\d\/locations/)
+      .times(6)
+      .matchHeader('authorization', 'Bearer tok1')
+      .reply(200, { locations: [] });
+    await Promise.all(
+      ['1', '2', '3', '4', '5'].map((n) => client.getLocations(`PRV000000000${n}`)),
+    );
+    await client.getLocations('PRV0000000006');
+    expect(tokens.isDone()).toBe(true);
+  });
+
+  it('refreshes the token ahead of its expiry', async () => {
+    tokenReply('tok1', 600)
+      .post('/token')
+      .reply(200, { access_token: 'tok2', token_type: 'Bearer', expires_in: 600 });
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .matchHeader('authorization', 'Bearer tok1')
+      .reply(200, { locations: [] });
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .matchHeader('authorization', 'Bearer tok2')
+      .reply(200, { locations: [] });
+    await client.getLocations('PRV0000000001');
+    time.advance(541_000); // 600 s lifetime, refreshed 60 s ahead
+    await client.getLocations('PRV0000000001');
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('reports a provider that fails the schema as invalid, keyed by its id, and keeps the rest', async () => {
+    tokenReply('tok1');
+    const broken = { ...provider('PRV0000000002'), npi: 'not-an-npi' };
+    nock(BASE)
+      .get('/providers')
+      .query({
+        specialty: 'cardiology',
+        location: 'New York, NY',
+        accepting_new_patients: 'true',
+        page: '1',
+        per_page: '100',
+      })
+      .reply(200, {
+        providers: [provider('PRV0000000001'), broken],
+        page: 1,
+        per_page: 100,
+        total: 2,
+        has_next_page: false,
+      });
+    const pages = [];
+    for await (const page of client.searchProviders({
+      specialty: 'cardiology',
+      location: 'New York, NY',
+      acceptingNewPatients: true,
+    }))
+      pages.push(page);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.providers.map((p) => p.id)).toEqual(['PRV0000000001']);
+    expect(pages[0]?.invalid).toHaveLength(1);
+    expect(pages[0]?.invalid[0]?.key).toBe('PRV0000000002');
+    expect(pages[0]?.invalid[0]?.error).toBeInstanceOf(ValidationError);
+    expect(pages[0]?.invalid[0]?.error.message).toMatch(/npi/);
+  });
+
+  it('caches provider details and shares one request among concurrent identical lookups', async () => {
+    tokenReply('tok1');
+    nock(BASE).get('/providers/PRV0000000001').once().reply(200, provider('PRV0000000001'));
+    const [a, b] = await Promise.all([
+      client.getProvider('PRV0000000001'),
+      client.getProvider('PRV0000000001'),
+    ]);
+    const c = await client.getProvider('PRV0000000001');
+    expect([a?.id, b?.id, c?.id]).toEqual(['PRV0000000001', 'PRV0000000001', 'PRV0000000001']);
+  });
+
+  it('splits a schedule window over 31 days into several requests and concatenates them, never caching', async () => {
+    tokenReply('tok1');
+    const chunk = (start: string, end: string): nock.Interceptor =>
+      nock(BASE)
+        .get('/providers/PRV0000000001/schedule')
+        .query({ start_date: start, end_date: end })
+        .times(2);
+    // Each window is served twice: the second call proves schedules are not cached.
+    const first = chunk('2026-12-01', '2026-12-31').reply(200, {
+      provider_id: 'PRV0000000001',
+      start_date: '2026-12-01',
+      end_date: '2026-12-31',
+      schedule: [slot('2026-12-01'), slot('2026-12-31')],
+    });
+    const second = chunk('2027-01-01', '2027-01-31').reply(200, {
+      provider_id: 'PRV0000000001',
+      start_date: '2027-01-01',
+      end_date: '2027-01-31',
+      schedule: [slot('2027-01-01'), slot('2027-01-31')],
+    });
+    const slots = await client.getSchedule('PRV0000000001', {
+      start_date: '2026-12-01',
+      end_date: '2027-01-31',
+    });
+    expect(slots.map((s) => s.date)).toEqual([
+      '2026-12-01',
+      '2026-12-31',
+      '2027-01-01',
+      '2027-01-31',
+    ]);
+    await client.getSchedule('PRV0000000001', { start_date: '2026-12-01', end_date: '2027-01-31' });
+    expect(first.isDone() && second.isDone()).toBe(true);
+  });
+
+  it('logs one debug line per request with method, path, status, duration and request id, and no token', async () => {
+    tokenReply('very-secret-token');
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .reply(200, { locations: [] }, { 'X-Request-Id': 'req-log' });
+    await client.getLocations('PRV0000000001');
+    const line = logger.lines.find((l) => l.message === 'request');
+    expect(line?.fields).toMatchObject({
+      method: 'GET',
+      path: '/providers/PRV0000000001/locations',
+      status: 200,
+      requestId: 'req-log',
+    });
+    expect(typeof line?.fields?.durationMs).toBe('number');
+    expect(JSON.stringify(logger.lines)).not.toMatch(/very-secret-token|csecret/);
+  });
+
+  it('reads the changes feed page by page, resumable at a cursor', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/changes')
+      .query({ since: '2026-11-01T00:00:00Z' })
+      .reply(200, {
+        changes: [
+          {
+            type: 'created',
+            provider_id: 'PRV0000000001',
+            changed_at: '2026-11-02T00:00:00Z',
+            provider: provider('PRV0000000001'),
+          },
+          { type: 'updated', provider_id: 'PRV0000000009' },
+        ],
+        has_more: true,
+        next_cursor: 'c2',
+        until: '2026-11-03T00:00:00Z',
+      })
+      .get('/providers/changes')
+      .query({ since: '2026-11-01T00:00:00Z', cursor: 'c2' })
+      .reply(200, {
+        changes: [
+          { type: 'deactivated', provider_id: 'PRV0000000002', changed_at: '2026-11-03T00:00:00Z' },
+        ],
+        has_more: false,
+        next_cursor: null,
+        until: '2026-11-04T00:00:00Z',
+      });
+    const reads = [];
+    for await (const read of client.changes({ since: '2026-11-01T00:00:00Z' })) reads.push(read);
+    expect(reads.map((r) => r.cursor)).toEqual([undefined, 'c2']);
+    expect(reads[0]?.page.changes.map((c) => c.type)).toEqual(['created']);
+    expect(reads[0]?.invalid.map((r) => r.key)).toEqual(['PRV0000000009']);
+    expect(reads[1]?.page.until).toBe('2026-11-04T00:00:00Z');
+  });
+});

@@ -23,8 +23,10 @@ export interface ServePublicationOptions {
 
 /** A running publication server. */
 export interface PublicationServer {
-  /** Base URL; the manifest is at `${url}/$bulk-publish`. */
+  /** Public base URL; the manifest is at `${url}/$bulk-publish`. */
   url: string;
+  /** The address actually listened on, e.g. `http://127.0.0.1:41234`. */
+  listenUrl: string;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ export async function servePublication(
   if (base === '') base = url;
   return {
     url: base,
+    listenUrl: url,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -35,3 +35,7 @@ export * from './plugins/plugin-loader.js';
 export * from './plugins/pipeline-assembly.js';
 export * from './app/sync-app.js';
 export { runCli, ExitCode } from './cli/main.js';
+export { ProgressReporter } from './cli/progress-reporter.js';
+export { formatSummary } from './cli/format-summary.js';
+export { SqliteStateStore, type SqliteStateStoreOptions } from './state/sqlite-state-store.js';
+export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';

@@ -498,11 +498,13 @@ export class SyncEngine {
   }
 }
 
-/** Errors about one record (bad data, not found) rather than about the whole run. */
+/**
+ * Errors about one record (bad data, a provider that vanished) rather than about the whole
+ * run. Checked by code and status, so errors from another copy of core count too.
+ */
 function isRecordLevel(error: unknown): boolean {
-  if (!(error instanceof PmsbridgeError)) return false;
-  if (error.code === 'PMS_VALIDATION') return true;
-  const status = (error as { status?: number }).status;
+  const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  if (code === 'PMS_VALIDATION') return true;
   return status === 404 || status === 400 || status === 422;
 }
 

@@ -1,0 +1,166 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import {
+  ProgressReporter,
+  createLogger,
+  formatSummary,
+  loadConfig,
+  openSyncApp,
+  type SyncSummary,
+} from '@pmsbridge/core';
+import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
+import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
+import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Where the config, state, bulk publication and logs go. */
+  outputDir: string;
+  providers: number;
+  /** Progress bars and summaries go here. */
+  stream: NodeJS.WriteStream;
+}
+
+/** What the demo did, for its caller and its test. */
+export interface DemoResult {
+  full: SyncSummary;
+  incremental: SyncSummary;
+  mutations: { updated: string[]; deactivated: string[]; created: string[]; booked: string[] };
+  fhirBaseUrl: string;
+  outputDir: string;
+}
+
+function pipelineConfig(sandbox: Sandbox, fhir: FhirServer): string {
+  return `# Written by the demo: the sandbox and FHIR server addresses of this run.
+pipeline: demo
+state: { path: state.sqlite }
+log: { level: warn }
+source:
+  use: '@pmsbridge/adapter-healthconnect'
+  options:
+    baseUrl: '${sandbox.baseUrl}'
+    tokenUrl: '${sandbox.tokenUrl}'
+    clientId: '\${HEALTHCONNECT_CLIENT_ID}'
+    clientSecret: '\${HEALTHCONNECT_CLIENT_SECRET}'
+    concurrency: 16
+stages:
+  - use: '@pmsbridge/plugin-npi-validate'
+sinks:
+  - use: '@pmsbridge/adapter-fhir'
+    name: fhir-server
+    options: { target: server, baseUrl: '${fhir.baseUrl}' }
+  - use: '@pmsbridge/adapter-fhir'
+    name: bulk
+    options: { target: bulk, outputDir: bulk, baseUrl: 'http://localhost:8080' }
+sync: { horizonDays: 14, concurrency: 16, batchSize: 100, batchMaxWaitMs: 500 }
+`;
+}
+
+/** Changes a few providers and slots in the sandbox, as HealthConnect's data would change. */
+async function mutate(sandbox: Sandbox): Promise<DemoResult['mutations']> {
+  const client = createHealthConnectClient({
+    baseUrl: sandbox.baseUrl,
+    tokenUrl: sandbox.tokenUrl,
+    clientId: sandbox.clientId,
+    clientSecret: sandbox.clientSecret,
+  });
+  try {
+    const updated = ['PRV0000000003', 'PRV0000000004', 'PRV0000000005'];
+    for (const id of updated) sandbox.admin.updateProvider(id, { accepting_new_patients: false });
+    const deactivated = ['PRV0000000006'];
+    for (const id of deactivated) sandbox.admin.deactivateProvider(id);
+    const created = [sandbox.admin.createProvider({ specialties: ['cardiology'] }).id];
+    const today = new Date().toISOString().slice(0, 10);
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const slots = await client.getSchedule('PRV0000000001', {
+      start_date: today,
+      end_date: inAWeek,
+    });
+    const booked = slots
+      .filter((slot) => slot.available)
+      .slice(0, 2)
+      .map((slot) => slot.slot_id);
+    for (const slotId of booked) sandbox.admin.bookSlot('PRV0000000001', slotId);
+    return { updated, deactivated, created, booked };
+  } finally {
+    await client.close();
+  }
+}
+
+async function sync(
+  configPath: string,
+  mode: 'full' | 'incremental',
+  stream: NodeJS.WriteStream,
+): Promise<SyncSummary> {
+  const loaded = await loadConfig(configPath);
+  const app = await openSyncApp(loaded, { logger: createLogger({ level: 'warn', stream }) });
+  const progress = new ProgressReporter(stream);
+  try {
+    return await app.engine.run({
+      ...app.syncOptions,
+      mode,
+      onProgress: (update) => progress.update(update),
+    });
+  } finally {
+    progress.stop();
+    await app.close();
+  }
+}
+
+/**
+ * The demo: a sandbox and a FHIR server in-process, a full sync into both the FHIR server
+ * and a SMART Scheduling Links publication, a few changes in the sandbox, an incremental
+ * sync. Everything it starts is stopped before it returns.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const out = resolve(options.outputDir);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const sandbox = await startSandbox({ providers: options.providers, seed: 42 });
+  let fhir: FhirServer | undefined;
+  try {
+    fhir = await startFhirServer();
+    // The config reads the credentials from the environment, as a real deployment would.
+    process.env.HEALTHCONNECT_CLIENT_ID = sandbox.clientId;
+    process.env.HEALTHCONNECT_CLIENT_SECRET = sandbox.clientSecret;
+    const configPath = join(out, 'pipeline.yaml');
+    await writeFile(configPath, pipelineConfig(sandbox, fhir));
+
+    const write = (text: string) => options.stream.write(`${text}\n`);
+    write(
+      `Sandbox ${sandbox.baseUrl} (${options.providers} providers), FHIR server ${fhir.baseUrl}`,
+    );
+    write('\n1/3 Full sync: HealthConnect → FHIR server + SMART Scheduling Links files');
+    const full = await sync(configPath, 'full', options.stream);
+    write(formatSummary(full));
+
+    write(
+      '\n2/3 Changing the sandbox: 3 providers updated, 1 deactivated, 1 created, 2 slots booked',
+    );
+    const mutations = await mutate(sandbox);
+
+    write('\n3/3 Incremental sync: only what changed');
+    const incremental = await sync(configPath, 'incremental', options.stream);
+    write(formatSummary(incremental));
+    return { full, incremental, mutations, fhirBaseUrl: fhir.baseUrl, outputDir: out };
+  } finally {
+    await fhir?.close();
+    await sandbox.close();
+  }
+}
+
+/** The closing lines: where the output is and how to look at it. */
+export function whereToLook(result: DemoResult): string {
+  const dir = relative(process.cwd(), result.outputDir) || '.';
+  return [
+    '',
+    `Output in ${dir}/:`,
+    `  ${dir}/bulk/$bulk-publish     SMART Scheduling Links manifest (+ NDJSON files beside it)`,
+    `  ${dir}/state.sqlite           checkpoints, dead letters, content hashes`,
+    `  ${dir}/pipeline.yaml          the config both syncs ran with`,
+    'Look at it:',
+    `  npx pmsbridge-publish serve ${dir}/bulk --port 8080 --base-url http://localhost:8080 &`,
+    '  curl -s http://localhost:8080/\\$bulk-publish',
+    `  npx pmsbridge dlq list --config ${dir}/pipeline.yaml   # needs HEALTHCONNECT_CLIENT_ID/SECRET set`,
+  ].join('\n');
+}

@@ -1,0 +1,76 @@
+import { Agent, request } from 'undici';
+import { startSandbox } from './sandbox.js';
+
+/** What {@link measureScheduleRps} measured. */
+export interface ScheduleBenchResult {
+  requests: number;
+  errors: number;
+  durationMs: number;
+  requestsPerSecond: number;
+  /** Slots per response, on average. */
+  slotsPerResponse: number;
+}
+
+/**
+ * Measures the schedule route: `concurrency` loops request 14-day schedules of random
+ * providers from a sandbox in this process for `durationMs`.
+ */
+export async function measureScheduleRps(options: {
+  durationMs: number;
+  concurrency: number;
+  providers?: number;
+  signal?: AbortSignal;
+}): Promise<ScheduleBenchResult> {
+  const providers = options.providers ?? 1000;
+  const sandbox = await startSandbox({ providers });
+  const dispatcher = new Agent({ connections: options.concurrency, pipelining: 1 });
+  try {
+    const tokenResponse = await request(sandbox.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: sandbox.clientId,
+        client_secret: sandbox.clientSecret,
+        scope: 'schedule:read',
+      }).toString(),
+      dispatcher,
+      signal: options.signal,
+    });
+    const { access_token: token } = (await tokenResponse.body.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${token}` };
+    let requests = 0;
+    let errors = 0;
+    let slots = 0;
+    const started = performance.now();
+    const deadline = started + options.durationMs;
+    const worker = async (w: number): Promise<void> => {
+      let i = w;
+      while (performance.now() < deadline && !options.signal?.aborted) {
+        const id = `PRV${String(((i++ * 7919) % providers) + 1).padStart(10, '0')}`;
+        const response = await request(
+          `${sandbox.baseUrl}/providers/${id}/schedule?start_date=2026-12-01&end_date=2026-12-14`,
+          { headers, dispatcher, signal: options.signal },
+        );
+        const text = await response.body.text();
+        requests++;
+        if (response.statusCode !== 200) errors++;
+        else if (requests % 100 === 0)
+          slots += (JSON.parse(text) as { schedule: unknown[] }).schedule.length * 100;
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
+    const durationMs = performance.now() - started;
+    return {
+      requests,
+      errors,
+      durationMs: Math.round(durationMs),
+      requestsPerSecond: Math.round((requests / durationMs) * 1000),
+      slotsPerResponse:
+        requests >= 100 ? Math.round(slots / (Math.floor(requests / 100) * 100)) : 0,
+    };
+  } finally {
+    await dispatcher.close();
+    await sandbox.close();
+  }
+}

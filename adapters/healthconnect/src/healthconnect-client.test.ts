@@ -284,12 +284,10 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
 
   it('rejects a 200 whose body is not JSON, without retrying', async () => {
     tokenReply('tok1');
-    nock(BASE)
-      .get('/providers/PRV0000000001')
-      .reply(200, '{"id": "PRV0000000001", "npi": ', {
-        'Content-Type': 'application/json',
-        'X-Request-Id': 'req-bad',
-      });
+    nock(BASE).get('/providers/PRV0000000001').reply(200, '{"id": "PRV0000000001", "npi": ', {
+      'Content-Type': 'application/json',
+      'X-Request-Id': 'req-bad',
+    });
     const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HealthConnectError);
     expect(error).toMatchObject({ status: 200, remoteCode: 'invalid_json', requestId: 'req-bad' });

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { ManualTime } from './manual-time.test-helper.js';
+import { CircuitOpenError } from './remote-errors.js';
+
+describe('CircuitBreaker', () => {
+  it('opens after the threshold of consecutive failures and fails fast', () => {
+    const time = new ManualTime();
+    const breaker = new CircuitBreaker({ failureThreshold: 3, resetMs: 1_000 }, time);
+    breaker.recordFailure();
+    breaker.recordFailure();
+    breaker.recordSuccess();
+    breaker.recordFailure();
+    breaker.recordFailure();
+    expect(breaker.state).toBe('closed');
+    breaker.recordFailure();
+    expect(breaker.state).toBe('open');
+    expect(() => breaker.admit()).toThrow(CircuitOpenError);
+  });
+
+  it('lets exactly one probe through after resetMs; its success closes the circuit', () => {
+    const time = new ManualTime();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetMs: 1_000 }, time);
+    breaker.recordFailure();
+    time.advance(1_000);
+    expect(breaker.state).toBe('half-open');
+    breaker.admit();
+    expect(() => breaker.admit()).toThrow(CircuitOpenError);
+    breaker.recordSuccess();
+    expect(breaker.state).toBe('closed');
+    breaker.admit();
+  });
+
+  it('reopens when the probe fails', () => {
+    const time = new ManualTime();
+    const breaker = new CircuitBreaker({ failureThreshold: 5, resetMs: 1_000 }, time);
+    for (let i = 0; i < 5; i += 1) breaker.recordFailure();
+    time.advance(1_000);
+    breaker.admit();
+    breaker.recordFailure();
+    expect(breaker.state).toBe('open');
+    expect(() => breaker.admit()).toThrow(/circuit is open/);
+  });
+});

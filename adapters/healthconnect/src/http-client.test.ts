@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHealthConnectClient } from './create-client.js';
+import { ManualTime } from './manual-time.test-helper.js';
+import { HealthConnectError } from './remote-errors.js';
+
+const fullBody = JSON.stringify({ locations: [] });
+
+/** A server whose first `truncate` answers promise a body and hang up half-way through it. */
+function startTruncatingServer(
+  truncate: number,
+): Promise<{ server: Server; url: string; requests: () => number }> {
+  let count = 0;
+  const server = createServer((req, res) => {
+    count += 1;
+    if (req.url === '/token') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 3600 }));
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': String(fullBody.length),
+    });
+    if (count <= truncate + 1) {
+      res.write(fullBody.slice(0, 5));
+      res.socket?.destroy();
+      return;
+    }
+    res.end(fullBody);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, url: `http://127.0.0.1:${port}`, requests: () => count });
+    });
+  });
+}
+
+describe('HttpClient over a real socket', () => {
+  let server: Server | undefined;
+  const time = new ManualTime();
+
+  beforeEach(() => {
+    server = undefined;
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) =>
+      server === undefined ? resolve(undefined) : server.close(resolve),
+    );
+  });
+
+  it('retries a GET whose body was cut off mid-way and returns the complete answer', async () => {
+    const started = await startTruncatingServer(1);
+    server = started.server;
+    const client = createHealthConnectClient(
+      { baseUrl: started.url, tokenUrl: `${started.url}/token`, clientId: 'c', clientSecret: 's' },
+      { clock: time, sleep: async () => undefined, random: () => 0 },
+    );
+    try {
+      expect(await client.getLocations('PRV0000000001')).toEqual([]);
+      expect(started.requests()).toBe(3); // token, truncated answer, complete answer
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a truncated body as a network error once retries run out', async () => {
+    const started = await startTruncatingServer(10);
+    server = started.server;
+    const client = createHealthConnectClient(
+      {
+        baseUrl: started.url,
+        tokenUrl: `${started.url}/token`,
+        clientId: 'c',
+        clientSecret: 's',
+        retry: { maxAttempts: 2 },
+      },
+      { clock: time, sleep: async () => undefined, random: () => 0 },
+    );
+    try {
+      const error = await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthConnectError);
+      expect((error as HealthConnectError).isNetworkError).toBe(true);
+      expect(started.requests()).toBe(3);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -1,14 +1,23 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { silentLogger, systemClock, type ProviderRecord, type SyncRecord } from '@pmsbridge/core';
+import {
+  MemoryStateStore,
+  SqliteStateStore,
+  silentLogger,
+  systemClock,
+  type ProviderRecord,
+  type SyncRecord,
+} from '@pmsbridge/core';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import type { Bundle, Practitioner } from '@medplum/fhirtypes';
 import type { FhirAuth } from './fhir-auth.js';
 import { FhirServerSink, type FhirServerSinkOptions } from './fhir-server-sink.js';
 import { FhirServerError, parseOperationOutcome } from './operation-outcome.js';
 import { NPI_SYSTEM } from './terminology.js';
-import { MemoryStateStore } from './testing/memory-state-store.js';
 import { buildRecord } from './testing/population.js';
 
 const signal = new AbortController().signal;
@@ -22,17 +31,28 @@ async function search(server: FhirServer, query: string, token?: string): Promis
 
 describe('FhirServerSink against the test FHIR server', () => {
   let server: FhirServer;
-  let store: MemoryStateStore;
+  let store: SqliteStateStore;
+  let stateDir: string;
   beforeAll(async () => {
     server = await startFhirServer({ port: 0 });
+    stateDir = await mkdtemp(join(tmpdir(), 'pmsbridge-fhir-state-'));
   });
   afterAll(async () => {
     await server.close();
+    await rm(stateDir, { recursive: true, force: true });
   });
   beforeEach(() => {
     server.clear();
     server.resetStats();
-    store = new MemoryStateStore();
+    store = SqliteStateStore.open(
+      join(
+        stateDir,
+        `${expect.getState().currentTestName ?? 'state'}.db`.replace(/[^\w.-]+/g, '_'),
+      ),
+    );
+  });
+  afterEach(async () => {
+    await store.close();
   });
 
   const sinkFor = (extra: Partial<FhirServerSinkOptions> = {}, auth: FhirAuth = { type: 'none' }) =>
@@ -136,9 +156,7 @@ describe('FhirServerSink against the test FHIR server', () => {
     const outcomes = await run([buildRecord(1)], { dryRun: true });
     expect(outcomes[0]?.counts?.Slot?.created).toBe(14);
     expect(server.stats().byInteraction.batch ?? 0).toBe(0);
-    expect(store.hashes.size === 0 || [...store.hashes.values()].every((m) => m.size === 0)).toBe(
-      true,
-    );
+    await expect(store.listHashKeys('fhir-server:fhir-server', '')).resolves.toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Container } from 'inversify';
 import {
+  MemoryStateStore,
   ClockToken,
   LoggerToken,
   SinkToken,
@@ -12,7 +13,6 @@ import {
 import { BulkPublishSink } from './bulk-publish-sink.js';
 import { FhirServerSink } from './fhir-server-sink.js';
 import plugin from './index.js';
-import { MemoryStateStore } from './testing/memory-state-store.js';
 
 function sinkFrom(raw: unknown): Sink {
   const options = plugin.optionsSchema.parse(raw);

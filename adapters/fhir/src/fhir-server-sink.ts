@@ -31,7 +31,7 @@ export interface FhirServerSinkOptions {
   name?: string;
   baseUrl: string;
   auth: FhirAuth;
-  /** Entries per transaction Bundle. Default 200. */
+  /** Entries per transaction Bundle. Default 50: some servers (Medplum among them) reject transactions with more updates. */
   bundleSize?: number;
   retry?: Partial<RetryPolicy>;
   mapping: MappingOptions;
@@ -94,7 +94,7 @@ export class FhirServerSink implements Sink {
   ) {
     this.name = options.name ?? 'fhir-server';
     this.namespace = `fhir-server:${this.name}`;
-    this.bundleSize = options.bundleSize ?? 200;
+    this.bundleSize = options.bundleSize ?? 50;
     if (!Number.isInteger(this.bundleSize) || this.bundleSize < 1) {
       throw new ConfigError(
         `${this.name}: bundleSize must be a positive integer, got ${String(options.bundleSize)}`,

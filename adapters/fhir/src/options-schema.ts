@@ -28,7 +28,7 @@ export const serverOptionsSchema = z
     target: z.literal('server'),
     baseUrl: z.url(),
     auth: authSchema.default({ type: 'none' }),
-    bundleSize: z.number().int().min(1).max(5000).default(200),
+    bundleSize: z.number().int().min(1).max(5000).default(50),
     maxRetries: z.number().int().min(0).max(20).default(4),
     retryBaseDelayMs: z.number().int().min(1).default(500),
     ...mappingFields,

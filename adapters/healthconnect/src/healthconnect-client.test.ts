@@ -282,15 +282,32 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect(time.sleeps).toEqual([]);
   });
 
-  it('rejects a 200 whose body is not JSON, without retrying', async () => {
+  it('retries a 200 whose body is not JSON, and reports it once retries run out', async () => {
+    await client.close();
+    client = makeClient({ retry: { maxAttempts: 2 } });
     tokenReply('tok1');
-    nock(BASE).get('/providers/PRV0000000001').reply(200, '{"id": "PRV0000000001", "npi": ', {
-      'Content-Type': 'application/json',
-      'X-Request-Id': 'req-bad',
-    });
-    const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(200, '{"id": "PRV0000000001", "npi": ', {
+        'Content-Type': 'application/json',
+        'X-Request-Id': 'req-bad',
+      })
+      .get('/providers/PRV0000000001')
+      .reply(200, provider('PRV0000000001'))
+      .get('/providers/PRV0000000003')
+      .twice()
+      .reply(200, '{"id": ', { 'Content-Type': 'application/json', 'X-Request-Id': 'req-bad' });
+    const pending = client.getProvider('PRV0000000001');
+    await time.pendingSleeps(1);
+    time.advance(1_000);
+    expect((await pending)?.id).toBe('PRV0000000001');
+    const failing = client.getProvider('PRV0000000003').catch((e: unknown) => e);
+    await time.pendingSleeps(1);
+    time.advance(1_000);
+    const error = await failing;
     expect(error).toBeInstanceOf(HealthConnectError);
     expect(error).toMatchObject({ status: 200, remoteCode: 'invalid_json', requestId: 'req-bad' });
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it('shares one token request among concurrent callers and caches the token', async () => {

@@ -83,3 +83,12 @@ describe('RetryPolicy', () => {
     );
   });
 });
+
+describe('RetryPolicy on unreadable bodies', () => {
+  it('retries a garbled 2xx body of an idempotent request only', () => {
+    const policy = new RetryPolicy(options, new ManualTime(), () => 0.5);
+    const garbled = new HealthConnectError('bad json', { status: 200, remoteCode: 'invalid_json' });
+    expect(policy.decide(garbled, 1, true)).toEqual({ delayMs: 50, pausesEveryone: false });
+    expect(policy.decide(garbled, 1, false)).toBeUndefined();
+  });
+});

@@ -39,7 +39,7 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
 
 /**
  * Decides whether a failed attempt is retried, and after how long: exponential backoff
- * with full jitter for 5xx gateway errors and network errors on idempotent requests;
+ * with full jitter for 500/502/503/504, network errors and unreadable bodies on idempotent requests;
  * `Retry-After` honoured exactly (up to `maxRetryAfterMs`) on 429 and 503. 400, 401, 403,
  * 404 and everything that is not a {@link HealthConnectError} are never retried.
  */
@@ -64,7 +64,13 @@ export class RetryPolicy {
       };
     }
     if (!isIdempotent) return undefined;
-    if (error.isNetworkError || (status !== undefined && RETRYABLE_STATUSES.has(status))) {
+    // An unreadable body on a 2xx (cut off or garbled on the way) is as transient as a reset.
+    const isGarbled = error.remoteCode === 'invalid_json';
+    if (
+      error.isNetworkError ||
+      isGarbled ||
+      (status !== undefined && RETRYABLE_STATUSES.has(status))
+    ) {
       const asked = parseRetryAfter(error.retryAfter, this.clock.now());
       if (asked !== undefined)
         return { delayMs: this.#capRetryAfter(asked), pausesEveryone: false };

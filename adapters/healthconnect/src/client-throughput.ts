@@ -65,7 +65,8 @@ export async function measureClientThroughput(
       while (next < targets.length) {
         const id = targets[next] as string;
         next += 1;
-        slots += (await client.getSchedule(id, window, options.signal)).length;
+        const schedule = await client.getSchedule(id, window, options.signal);
+        slots += schedule.length;
       }
     };
     await Promise.all(Array.from({ length: options.concurrency }, worker));

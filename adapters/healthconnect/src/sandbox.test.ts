@@ -227,17 +227,21 @@ describe('against the sandbox over HTTP', () => {
     }
   });
 
-  it('measures schedule throughput', async () => {
-    const result = await measureClientThroughput({
-      ...credentials(sandbox),
-      concurrency: 4,
-      providers: 20,
-      days: 7,
-      startDate: '2026-12-07',
-    });
-    expect(result.requests).toBe(20);
-    expect(result.slots).toBeGreaterThan(0);
-    expect(result.requestsPerSecond).toBeGreaterThan(0);
+  it('measures schedule throughput, counting the same slots at any concurrency', async () => {
+    const run = (concurrency: number): ReturnType<typeof measureClientThroughput> =>
+      measureClientThroughput({
+        ...credentials(sandbox),
+        concurrency,
+        providers: 20,
+        days: 7,
+        startDate: '2026-12-14',
+      });
+    const serial = await run(1);
+    const parallel = await run(8);
+    expect(serial.requests).toBe(20);
+    expect(serial.slots).toBeGreaterThan(0);
+    expect(parallel.slots).toBe(serial.slots);
+    expect(parallel.requestsPerSecond).toBeGreaterThan(0);
   });
 });
 

@@ -206,10 +206,10 @@ export function createApiHandler(
     if (endDay < startDay) throw new HttpError(400, 'end_date must not be before start_date');
     if (endDay - startDay + 1 > 31) throw new HttpError(400, 'At most 31 days per request');
     const number = providerNumberOf(id) ?? 0;
-    const list = slots.slots(provider, number, startDay, endDay);
+    const list = slots.slotsJson(provider, number, startDay, endDay);
     return {
       status: 200,
-      body: `{"provider_id":${JSON.stringify(id)},"start_date":"${start}","end_date":"${end}","schedule":${JSON.stringify(list)}}`,
+      body: `{"provider_id":${JSON.stringify(id)},"start_date":"${start}","end_date":"${end}","schedule":${list}}`,
     };
   };
 

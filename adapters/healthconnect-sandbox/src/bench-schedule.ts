@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startSandbox } from './sandbox.js';
 
@@ -11,18 +14,62 @@ export interface ScheduleBenchResult {
   slotsPerResponse: number;
 }
 
+/** Where the measured sandbox runs. */
+interface Target {
+  tokenUrl: string;
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  close(): Promise<void>;
+}
+
+/** Starts the CLI (compiled `cli.js` beside this file) in a child process and reads its banner. */
+async function startChild(providers: number, signal?: AbortSignal): Promise<Target> {
+  const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, '--port', '0', '--providers', String(providers)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      signal,
+    },
+  );
+  let banner = '';
+  for await (const chunk of child.stdout ?? []) {
+    banner += String(chunk);
+    if (banner.includes('OpenAPI:')) break;
+  }
+  const field = (name: string): string => new RegExp(`${name}:\\s+(\\S+)`).exec(banner)?.[1] ?? '';
+  return {
+    tokenUrl: field('token URL'),
+    baseUrl: field('base URL'),
+    clientId: field('client id'),
+    clientSecret: field('client secret'),
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /**
  * Measures the schedule route: `concurrency` loops request 14-day schedules of random
- * providers from a sandbox in this process for `durationMs`.
+ * providers for `durationMs`. The sandbox runs in a child process (the compiled CLI) so
+ * that client and server do not share one thread; `inProcess: true` runs it here.
  */
 export async function measureScheduleRps(options: {
   durationMs: number;
   concurrency: number;
   providers?: number;
+  inProcess?: boolean;
   signal?: AbortSignal;
 }): Promise<ScheduleBenchResult> {
   const providers = options.providers ?? 1000;
-  const sandbox = await startSandbox({ providers });
+  const sandbox: Target = options.inProcess
+    ? await startSandbox({ providers })
+    : await startChild(providers, options.signal);
   const dispatcher = new Agent({ connections: options.concurrency, pipelining: 1 });
   try {
     const tokenResponse = await request(sandbox.tokenUrl, {

@@ -109,6 +109,19 @@ describe('SlotGenerator', () => {
     expect(booked / total).toBeLessThan(0.5);
   });
 
+  it('serialises slotsJson exactly as JSON.stringify of the slots, overrides included', () => {
+    const provider = generator.provider(9);
+    const overrides = new Map<string, boolean>();
+    const withOverrides = new SlotGenerator(42, overrides);
+    const first = withOverrides.slots(provider, 10, from, to)[0];
+    if (!first) throw new Error('expected slots');
+    overrides.set(first.slot_id, !first.available);
+    expect(withOverrides.slots(provider, 10, from, to)[0]?.available).toBe(!first.available);
+    expect(withOverrides.slotsJson(provider, 10, from, to)).toBe(
+      JSON.stringify(withOverrides.slots(provider, 10, from, to)),
+    );
+  });
+
   it('uses every slot length the API describes', () => {
     const lengths = new Set<number>();
     for (let i = 0; i < 200; i++)

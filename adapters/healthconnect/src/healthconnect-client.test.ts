@@ -474,4 +474,66 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect(reads[0]?.invalid.map((r) => r.key)).toEqual(['PRV0000000009']);
     expect(reads[1]?.page.until).toBe('2026-11-04T00:00:00Z');
   });
+
+  it('resumes the changes feed at a stored cursor', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/changes')
+      .query({ since: '2026-11-01T00:00:00Z', cursor: 'c7' })
+      .reply(200, { changes: [], has_more: false, until: '2026-11-05T00:00:00Z' });
+    const reads = [];
+    for await (const read of client.changes({ since: '2026-11-01T00:00:00Z', cursor: 'c7' }))
+      reads.push(read);
+    expect(reads.map((r) => [r.cursor, r.page.until])).toEqual([['c7', '2026-11-05T00:00:00Z']]);
+  });
+
+  it('stops waiting at the rate gate when the caller aborts', async () => {
+    tokenReply('tok1');
+    nock(BASE).get('/providers/PRV0000000001').reply(429, {}, { 'Retry-After': '30' });
+    const first = client.getProvider('PRV0000000001').catch((e: unknown) => e);
+    await time.pendingSleeps(1);
+    const controller = new AbortController();
+    const second = client.getLocations('PRV0000000002', controller.signal).catch((e: unknown) => e);
+    await time.pendingSleeps(2);
+    controller.abort();
+    expect(await second).toMatchObject({ code: ErrorCode.Cancelled });
+    nock.cleanAll();
+    nock(BASE).get('/providers/PRV0000000001').reply(200, provider('PRV0000000001'));
+    time.advance(30_000);
+    expect(await first).toMatchObject({ id: 'PRV0000000001' });
+  });
+
+  it('opens the circuit after consecutive server failures and then fails fast without a request', async () => {
+    await client.close();
+    client = makeClient({
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 2, resetMs: 10_000 },
+    });
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .twice()
+      .reply(500, { error: { code: 'internal', message: 'boom' } });
+    for (let i = 0; i < 2; i += 1) {
+      expect(await client.getLocations('PRV0000000001').catch((e: unknown) => e)).toMatchObject({
+        status: 500,
+      });
+    }
+    expect(await client.getLocations('PRV0000000001').catch((e: unknown) => e)).toMatchObject({
+      code: ErrorCode.CircuitOpen,
+    });
+    time.advance(10_000);
+    nock(BASE).get('/providers/PRV0000000001/locations').reply(200, { locations: [] });
+    expect(await client.getLocations('PRV0000000001')).toEqual([]);
+  });
+
+  it('reports rejected client credentials as a config error without the secret', async () => {
+    nock(AUTH)
+      .post('/token')
+      .reply(401, { error: 'invalid_client', error_description: 'unknown client' });
+    const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.Config });
+    expect(String((error as Error).message)).toMatch(/clientId and clientSecret/);
+    expect(JSON.stringify(error) + String((error as Error).message)).not.toMatch(/csecret/);
+  });
 });

@@ -89,4 +89,36 @@ describe('HttpClient over a real socket', () => {
       await client.close();
     }
   });
+
+  it('gives up on a server that never answers after the headers timeout, as a timeout', async () => {
+    const silent = createServer((req, res) => {
+      if (req.url === '/token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 3600 }));
+      }
+      // API requests are never answered.
+    });
+    server = silent;
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const client = createHealthConnectClient(
+      {
+        baseUrl: url,
+        tokenUrl: `${url}/token`,
+        clientId: 'c',
+        clientSecret: 's',
+        retry: { maxAttempts: 1 },
+        timeouts: { headersMs: 50 },
+      },
+      { clock: time, sleep: async () => undefined },
+    );
+    try {
+      const error = await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthConnectError);
+      expect(error).toMatchObject({ code: 'PMS_TIMEOUT', isNetworkError: true });
+    } finally {
+      await client.close();
+      silent.closeAllConnections();
+    }
+  });
 });

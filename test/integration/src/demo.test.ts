@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runDemo } from '@pmsbridge/example-demo';
+
+const outputDir = join(tmpdir(), `pmsbridge-demo-${process.pid}`);
+
+describe('the demo', () => {
+  afterAll(async () => {
+    await rm(outputDir, { recursive: true, force: true });
+  });
+
+  it('runs a full then an incremental sync into the FHIR server and a bulk publication', async () => {
+    let printed = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        printed += chunk.toString();
+        done();
+      },
+    }) as unknown as NodeJS.WriteStream;
+    const result = await runDemo({ outputDir, providers: 40, stream });
+
+    expect(result.full).toMatchObject({ mode: 'full', read: 40, written: 40, deadLettered: 0 });
+    expect(result.full.sinks['fhir-server']?.Practitioner?.created).toBe(40);
+    // 3 updates, 1 deactivation, 1 creation and 2 bookings (each an update of its provider).
+    expect(result.incremental).toMatchObject({ mode: 'incremental', read: 7, deadLettered: 0 });
+    expect(result.incremental.sinks['fhir-server']?.Practitioner?.created).toBe(1);
+    expect(result.incremental.sinks['fhir-server']?.Slot?.deleted).toBeGreaterThan(0);
+    expect(printed).toContain('Incremental sync');
+
+    const manifest = JSON.parse(
+      await readFile(join(outputDir, 'bulk', '$bulk-publish'), 'utf8'),
+    ) as {
+      output: Array<{ type: string }>;
+    };
+    expect(new Set(manifest.output.map((file) => file.type))).toEqual(
+      new Set(['Location', 'Schedule', 'Slot', 'PractitionerRole']),
+    );
+    expect(existsSync(join(outputDir, 'state.sqlite'))).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@ import { Container } from 'inversify';
 import { Agent } from 'undici';
 import { startSandbox, generateCertificates, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import {
+  LoggerToken,
   PluginOptionsToken,
   ProviderSourceToken,
   SlotSourceToken,
@@ -200,7 +201,16 @@ describe('against the sandbox over HTTP', () => {
   });
 
   it('registers through the plugin contract: one instance behind both ports', async () => {
-    const container = new Container();
+    // The application container holds the shared logger; the plugin's module loads into a child.
+    const lines: string[] = [];
+    const appLogger: Logger = {
+      ...silentLogger,
+      debug: (message) => void lines.push(message),
+      child: () => appLogger,
+    };
+    const root = new Container();
+    root.bind(LoggerToken).toConstantValue(appLogger);
+    const container = new Container({ parent: root });
     const options = healthConnectPlugin.optionsSchema.parse({
       ...credentials(sandbox),
       perPage: 50,
@@ -222,6 +232,7 @@ describe('against the sandbox over HTTP', () => {
       const first = await source.listProviders()[Symbol.asyncIterator]().next();
       expect(first.value?.providers).toHaveLength(50);
       expect((await slots.getSchedule('PRV0000000001', WEEK)).length).toBeGreaterThan(0);
+      expect(lines.filter((line) => line === 'request')).toHaveLength(2);
     } finally {
       await (source as HealthConnectSource).stop();
     }

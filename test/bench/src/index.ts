@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: full sync, FHIR sync, raw floor, incremental and memory scenarios.
+ * JSON on stdout, a readable table on stderr. The sandbox (and the FHIR server) run in
+ * their own processes; each sync runs in its own process so its peak RSS is its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { runStep, startFhirServerProcess, startSandboxProcess } from './processes.js';
+import type { SyncStepInput, SyncStepResult } from './sync-step.js';
+
+const { values } = parseArgs({
+  options: {
+    providers: { type: 'string', default: '10000' },
+    'large-providers': { type: 'string', default: '50000' },
+    'fhir-providers': { type: 'string', default: '1000' },
+    days: { type: 'string', default: '14' },
+    concurrency: { type: 'string', default: '16' },
+    'skip-large': { type: 'boolean', default: false },
+    'skip-fhir': { type: 'boolean', default: false },
+  },
+});
+const providers = Number(values.providers);
+const largeProviders = Number(values['large-providers']);
+const fhirProviders = Number(values['fhir-providers']);
+const horizonDays = Number(values.days);
+const concurrency = Number(values.concurrency);
+const credentials = { clientId: 'bench', clientSecret: randomBytes(12).toString('hex') };
+const step = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+interface Scenario {
+  name: string;
+  providers: number;
+  durationMs: number;
+  [figure: string]: number | string | boolean;
+}
+
+function syncFigures(name: string, count: number, result: SyncStepResult): Scenario {
+  const sink = result.summary.sinks.out ?? {};
+  const slots = (sink.Slot?.created ?? 0) + (sink.Slot?.updated ?? 0) + (sink.Slot?.unchanged ?? 0);
+  const seconds = result.durationMs / 1000;
+  return {
+    name,
+    providers: count,
+    durationMs: Math.round(result.durationMs),
+    recordsRead: result.summary.read,
+    slots,
+    providersPerSecond: Math.round(result.summary.read / seconds),
+    slotsPerSecond: Math.round(slots / seconds),
+    peakRssMB: mb(result.peakRssBytes),
+    deadLettered: result.summary.deadLettered,
+  };
+}
+
+async function withSandbox<T>(count: number, run: (source: SyncStepInput['source'], origin: string) => Promise<T>): Promise<T> {
+  const sandbox = await startSandboxProcess(count, credentials);
+  try {
+    return await run({ baseUrl: sandbox.baseUrl, tokenUrl: sandbox.tokenUrl, ...credentials }, sandbox.origin);
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+async function sync(input: Omit<SyncStepInput, 'concurrency' | 'horizonDays'>): Promise<SyncStepResult> {
+  return runStep<SyncStepResult>(step('sync-step'), { ...input, concurrency, horizonDays });
+}
+
+/** Changes `share` of the providers through the sandbox's admin API. */
+async function changeProviders(origin: string, count: number, share: number): Promise<number> {
+  const changed = Math.max(1, Math.round(count * share));
+  const stride = Math.floor(count / changed);
+  for (let i = 0; i < changed; i += 1) {
+    const id = `PRV${String(1 + i * stride).padStart(10, '0')}`;
+    const response = await request(`${origin}/_sandbox/providers/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accepting_new_patients: i % 2 === 0 }),
+    });
+    await response.body.dump();
+    if (response.statusCode >= 300) throw new Error(`changing ${id} failed with HTTP ${response.statusCode}`);
+  }
+  return changed;
+}
+
+const workRoot = await mkdtemp(join(tmpdir(), 'pmsbridge-bench-'));
+const scenarios: Scenario[] = [];
+try {
+  await withSandbox(providers, async (source, origin) => {
+    const full = await sync({ workDir: join(workRoot, 'bulk'), mode: 'full', sink: { target: 'bulk' }, source });
+    scenarios.push(syncFigures('full sync → bulk NDJSON', providers, full));
+
+    const floor = await runStep<{ durationMs: number; requests: number; peakRssBytes: number }>(step('raw-floor-step'), {
+      ...source,
+      concurrency,
+      horizonDays,
+      perPage: 100,
+    });
+    scenarios.push({
+      name: 'raw floor (same requests, bodies discarded)',
+      providers,
+      durationMs: Math.round(floor.durationMs),
+      requests: floor.requests,
+      requestsPerSecond: Math.round(floor.requests / (floor.durationMs / 1000)),
+      peakRssMB: mb(floor.peakRssBytes),
+      fullSyncToFloorRatio: Math.round((full.durationMs / floor.durationMs) * 100) / 100,
+    });
+
+    const changed = await changeProviders(origin, providers, 0.01);
+    const incremental = await sync({ workDir: join(workRoot, 'bulk'), mode: 'incremental', sink: { target: 'bulk' }, source });
+    scenarios.push({
+      ...syncFigures('incremental sync after 1 % changed → bulk', providers, incremental),
+      changedProviders: changed,
+      fractionOfFullSync: Math.round((incremental.durationMs / full.durationMs) * 1000) / 1000,
+    });
+  });
+
+  if (!values['skip-fhir']) {
+    await withSandbox(fhirProviders, async (source) => {
+      const fhir = await startFhirServerProcess();
+      try {
+        const result = await sync({ workDir: join(workRoot, 'fhir'), mode: 'full', sink: { target: 'server', baseUrl: fhir.baseUrl }, source });
+        scenarios.push(syncFigures('full sync → test FHIR server', fhirProviders, result));
+      } finally {
+        await fhir.stop();
+      }
+    });
+  }
+
+  if (!values['skip-large']) {
+    await withSandbox(largeProviders, async (source) => {
+      const large = await sync({ workDir: join(workRoot, 'large'), mode: 'full', sink: { target: 'bulk' }, source });
+      const base = scenarios[0];
+      scenarios.push({
+        ...syncFigures('full sync → bulk NDJSON, large population', largeProviders, large),
+        rssRatioToBase: typeof base?.peakRssMB === 'number' ? Math.round((mb(large.peakRssBytes) / base.peakRssMB) * 100) / 100 : 'n/a',
+      });
+    });
+  }
+} finally {
+  await rm(workRoot, { recursive: true, force: true });
+}
+
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  settings: { providers, largeProviders, fhirProviders, horizonDays, concurrency },
+  scenarios,
+};
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+for (const scenario of scenarios) {
+  const { name, ...figures } = scenario;
+  process.stderr.write(`\n${name}\n`);
+  for (const [key, value] of Object.entries(figures)) process.stderr.write(`  ${key.padEnd(24)} ${value}\n`);
+}

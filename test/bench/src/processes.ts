@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { once } from 'node:events';
+
+const require = createRequire(import.meta.url);
+
+/** A server started in its own process, so it does not share the client's event loop. */
+export interface ServerProcess {
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+function packageFile(name: string, file: string): string {
+  return require.resolve(name).replace(/dist\/index\.js$/, file);
+}
+
+async function startServer(script: string, args: string[], ready: RegExp): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let buffer = '';
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      lines.push(...parts);
+      if (lines.some((line) => ready.test(line))) resolve();
+    });
+  });
+  return { lines, stop: () => stopChild(child) };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+function field(lines: string[], label: string): string {
+  const line = lines.find((text) => text.trim().startsWith(label));
+  const value = line?.slice(line.indexOf(label) + label.length).trim();
+  if (value === undefined || value === '') throw new Error(`no "${label}" in server output`);
+  return value;
+}
+
+/** The sandbox CLI in a child process. */
+export async function startSandboxProcess(providers: number, credentials: { clientId: string; clientSecret: string }) {
+  const server = await startServer(
+    packageFile('@pmsbridge/healthconnect-sandbox', 'dist/cli.js'),
+    ['--port', '0', '--providers', String(providers), '--seed', '42', '--client-id', credentials.clientId, '--client-secret', credentials.clientSecret],
+    /OpenAPI:/,
+  );
+  const baseUrl = field(server.lines, 'base URL:');
+  return { ...server, baseUrl, tokenUrl: field(server.lines, 'token URL:'), origin: new URL(baseUrl).origin };
+}
+
+/** The test FHIR server CLI in a child process. */
+export async function startFhirServerProcess() {
+  const server = await startServer(packageFile('@pmsbridge/test-fhir-server', 'dist/cli.js'), ['--port', '0'], /https?:\/\//);
+  const url = server.lines.map((line) => /https?:\/\/\S+/.exec(line)?.[0]).find((match) => match !== undefined);
+  if (url === undefined) throw new Error('the FHIR server printed no URL');
+  return { ...server, baseUrl: url };
+}
+
+/** Runs a bench step in a child process and returns the JSON it printed last. */
+export async function runStep<T>(script: string, input: unknown): Promise<T> {
+  const child = spawn(process.execPath, [script, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${script} failed with exit code ${code}`);
+  const last = output.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as T;
+}

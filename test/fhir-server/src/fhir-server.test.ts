@@ -183,6 +183,59 @@ describe('startFhirServer', () => {
     expect(rest.body.link?.some((link) => link.relation === 'next')).toBe(false);
   });
 
+  it('lists history newest first on every read', async () => {
+    const body = { ...practitioner('1000000010', 'V1'), id: 'history-id' };
+    await call(server, 'PUT', '/Practitioner/history-id', { body });
+    await call(server, 'PUT', '/Practitioner/history-id', {
+      body: { ...body, name: [{ family: 'V2' }] },
+    });
+
+    for (let read = 0; read < 2; read += 1) {
+      const history = await call<Bundle<Practitioner>>(
+        server,
+        'GET',
+        '/Practitioner/history-id/_history',
+      );
+      expect(history.body.entry?.map((entry) => entry.resource?.name?.[0]?.family)).toEqual([
+        'V2',
+        'V1',
+      ]);
+    }
+  });
+
+  it('patches with JSON Patch and creates conditionally with If-None-Exist', async () => {
+    const ifNoneExist = { 'if-none-exist': `identifier=${NPI}|1000000011` };
+    const first = await call<Practitioner>(server, 'POST', '/Practitioner', {
+      body: practitioner('1000000011', 'Once'),
+      headers: ifNoneExist,
+    });
+    const again = await call<Practitioner>(server, 'POST', '/Practitioner', {
+      body: practitioner('1000000011', 'Once'),
+      headers: ifNoneExist,
+    });
+    const patched = await call<Practitioner>(server, 'PATCH', `/Practitioner/${first.body.id}`, {
+      rawBody: JSON.stringify([{ op: 'add', path: '/active', value: false }]),
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
+
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(patched.status).toBe(200);
+    expect(patched.body.active).toBe(false);
+  });
+
+  it('deletes conditionally by identifier', async () => {
+    await call(server, 'POST', '/Practitioner', { body: practitioner('1000000012', 'Gone') });
+    const query = `identifier=${encodeURIComponent(`${NPI}|1000000012`)}`;
+
+    const deleted = await call<OperationOutcome>(server, 'DELETE', `/Practitioner?${query}`);
+    const search = await call<Bundle>(server, 'GET', `/Practitioner?${query}&_summary=count`);
+
+    expect(deleted.status).toBe(200);
+    expect(search.body.total).toBe(0);
+  });
+
   it('deletes a resource so that reading it answers 404', async () => {
     const created = await call<Practitioner>(server, 'POST', '/Practitioner', {
       body: practitioner('1000000005', 'Deleted'),
@@ -324,6 +377,17 @@ describe('startFhirServer', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('answers 405 to a method FHIR does not use', async () => {
+    const response = await request(`${server.baseUrl}/Practitioner`, {
+      method: 'OPTIONS',
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await response.body.json()) as OperationOutcome;
+
+    expect(response.statusCode).toBe(405);
+    expect(body.resourceType).toBe('OperationOutcome');
   });
 
   it('answers 404 outside the FHIR base path', async () => {

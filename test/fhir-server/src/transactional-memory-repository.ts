@@ -11,7 +11,7 @@ import {
   type CreateResourceOptions,
   type DeleteResourceOptions,
 } from '@medplum/fhir-router';
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
 /**
  * `@medplum/core`'s `getStatus` maps an OperationOutcome with this id to 422 Unprocessable
@@ -82,6 +82,17 @@ export class TransactionalMemoryRepository extends MemoryRepository {
   ): Promise<void> {
     await this.#remember(resourceType, id);
     await super.deleteResource(resourceType, id, options);
+  }
+
+  override async readHistory<T extends Resource>(
+    resourceType: string,
+    id: string,
+  ): Promise<Bundle<T>> {
+    const history = await super.readHistory<T>(resourceType, id);
+    // MemoryRepository.readHistory reverses its stored version list in place; reading once
+    // more puts it back, so every read answers newest first.
+    await super.readHistory<T>(resourceType, id);
+    return history;
   }
 
   override async withTransaction<TResult>(

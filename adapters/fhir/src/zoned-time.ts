@@ -30,8 +30,28 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/**
+ * Offsets by zone and quarter hour. Zone transitions happen at whole quarter hours of UTC
+ * (offsets are multiples of 15 minutes and changes fall on the local hour), so one lookup
+ * per quarter hour is exact; `formatToParts` is by far the costliest step of mapping a
+ * slot, and a schedule has thousands of slots in a few dozen quarter hours per day.
+ */
+const offsetCache = new Map<string, number>();
+const QUARTER_HOUR_MS = 15 * MINUTE_MS;
+const OFFSET_CACHE_LIMIT = 200_000;
+
 /** The zone's offset from UTC in minutes at the instant `epochMs` (e.g. -300 for EST). */
 export function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
+  const key = `${timeZone}|${Math.floor(epochMs / QUARTER_HOUR_MS)}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return cached;
+  const offset = computeOffsetMinutes(epochMs, timeZone);
+  if (offsetCache.size >= OFFSET_CACHE_LIMIT) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return offset;
+}
+
+function computeOffsetMinutes(epochMs: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);

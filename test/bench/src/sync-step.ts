@@ -43,7 +43,7 @@ source:
     concurrency: ${input.concurrency}
 sinks:
   - { use: '@pmsbridge/adapter-fhir', name: out, options: ${sink} }
-sync: { horizonDays: ${input.horizonDays}, concurrency: ${input.concurrency}, batchSize: 200 }
+sync: { horizonDays: ${input.horizonDays}, concurrency: ${input.concurrency}, batchSize: 50 }
 `,
 );
 const app = await openSyncApp(await loadConfig(configPath), { logger: silentLogger });

@@ -96,10 +96,11 @@ export async function runCli(
     const loaded = await loadConfig(values.config);
     switch (command) {
       case 'validate':
+        await validatePlugins(loaded);
         io.stdout.write(
-          `${loaded.path}: valid (pipeline "${loaded.config.pipeline}", ${loaded.config.sinks.length} sink(s))\n`,
+          `${loaded.path}: valid (pipeline "${loaded.config.pipeline}", ${loaded.config.stages.length} stage(s), ${loaded.config.sinks.length} sink(s))\n`,
         );
-        return await validatePlugins(loaded);
+        return ExitCode.Ok;
       case 'sync':
         return await sync(loaded, values, controller.signal, io);
       case 'dlq':
@@ -116,14 +117,13 @@ export async function runCli(
 }
 
 /** Loads every plugin and validates its options without starting anything. */
-async function validatePlugins(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<number> {
+async function validatePlugins(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<void> {
   const root = new Container();
   root.bind(LoggerToken).toConstantValue(silentLogger);
   root.bind(StateStoreToken).toConstantValue(new MemoryStateStore());
   root.bind(ClockToken).toConstantValue(systemClock);
   root.bind(CacheToken).toConstantValue(new MemoryCache());
   await assemblePipeline(root, loaded.config, loaded.baseDir);
-  return ExitCode.Ok;
 }
 
 async function sync(

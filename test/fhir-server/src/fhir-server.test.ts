@@ -285,6 +285,26 @@ describe('startFhirServer', () => {
     expect(role.body.practitioner?.reference).toBe(`Practitioner/${practitionerId}`);
   });
 
+  it('accepts transactions larger than medplum production limits', async () => {
+    const entries = Array.from({ length: 60 }, (_, index) => {
+      const npi = String(5000000000 + index);
+      return {
+        resource: practitioner(npi, 'Bulk'),
+        request: { method: 'PUT' as const, url: `Practitioner?identifier=${NPI}|${npi}` },
+      };
+    });
+
+    const response = await call<Bundle>(server, 'POST', '', {
+      body: { resourceType: 'Bundle', type: 'transaction', entry: entries },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body.type).toBe('transaction-response');
+    expect(response.body.entry?.every((entry) => entry.response?.status === '201')).toBe(true);
+    const count = await call<Bundle>(server, 'GET', '/Practitioner?family=Bulk&_summary=count');
+    expect(count.body.total).toBe(60);
+  });
+
   it('rolls a transaction back entirely when one entry is invalid', async () => {
     const organization = await call<Organization>(server, 'PUT', '/Organization/rollback-org', {
       body: { resourceType: 'Organization', id: 'rollback-org', name: 'Original' },

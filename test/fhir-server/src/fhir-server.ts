@@ -10,6 +10,7 @@ import {
 } from '@medplum/core';
 import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { isTransactionRequest, runAtomicTransaction } from './atomic-transaction.js';
 import { buildCapabilityStatement } from './capability-statement.js';
 import { ensureFhirDefinitionsIndexed } from './fhir-definitions.js';
 import { readJsonBody } from './request-body.js';
@@ -165,11 +166,11 @@ class ServerContext {
       params: {},
       query: {},
       headers: request.headers,
-      // Without this flag the router processes a transaction bundle like a batch.
-      config: { transactions: true },
     };
     const [outcome, resource] = await this.#serialised(() =>
-      this.router.handleRequest(fhirRequest, this.repository),
+      isTransactionRequest(fhirRequest)
+        ? runAtomicTransaction(this.router, this.repository, fhirRequest)
+        : this.router.handleRequest(fhirRequest, this.repository),
     );
     const status = getStatus(outcome);
     if (!resource) {

@@ -1,0 +1,331 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { StateError } from '../errors/errors.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { Checkpoint, DeadLetter, DeadLetterInput, StateStore } from '../ports/state-store.js';
+import { prefixUpperBound } from './prefix-range.js';
+import { checkTtl, PruneSchedule } from './seen-expiry.js';
+import { migrateSchema } from './sqlite-schema.js';
+import { readInteger, readOptionalText, readText, type SqliteRow } from './sqlite-row.js';
+import { decodeStoredJson, encodeStoredJson, messageOf } from './stored-json.js';
+
+/** Options of {@link SqliteStateStore.open}. */
+export interface SqliteStateStoreOptions {
+  /** The time source for dead-letter timestamps and seen-id expiry. Default: the system clock. */
+  clock?: Clock;
+  /** How long a write waits for another process's lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /**
+   * SQLite `synchronous` level. `normal` (default): in WAL mode a crash of the process never
+   * loses or tears a commit, and a power loss can only drop the last few commits as a whole,
+   * which rewinds the checkpoint and replays records the sinks handle idempotently. `full`
+   * also syncs on every commit, for storage where even that rewind is unwanted.
+   */
+  synchronous?: 'normal' | 'full';
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** JSON `sinkStates` must decode to a plain object. */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A path that names a file on disk, whose directory may need creating. */
+function isFilePath(path: string): boolean {
+  return path !== ':memory:' && path !== '' && !path.startsWith('file:');
+}
+
+/**
+ * The embedded {@link StateStore}: one SQLite file through Node's built-in `node:sqlite`, in
+ * WAL mode, with the schema versioned by `PRAGMA user_version`. Every write that touches
+ * several rows runs in one `BEGIN IMMEDIATE` transaction, so a killed process leaves either
+ * all of it or none. Calls are synchronous underneath; one store serves one process, and
+ * several processes may share a file (writers wait up to `busyTimeoutMs` for each other).
+ */
+export class SqliteStateStore implements StateStore {
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #pruneSchedule = new PruneSchedule();
+  readonly #clock: Clock;
+  #db: DatabaseSync | undefined;
+
+  private constructor(db: DatabaseSync, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  /**
+   * Opens (creating it and its parent directories if needed) the database at `path`, or an
+   * in-memory one for `':memory:'`, and brings its schema up to date.
+   * @throws StateError when the file cannot be opened, is not a SQLite database, or was
+   *   written by a newer schema version.
+   */
+  static open(path: string, options: SqliteStateStoreOptions = {}): SqliteStateStore {
+    let db: DatabaseSync | undefined;
+    try {
+      if (isFilePath(path)) mkdirSync(dirname(path), { recursive: true });
+      db = new DatabaseSync(path, {
+        timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      });
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      migrateSchema(db);
+      return new SqliteStateStore(db, options.clock ?? systemClock);
+    } catch (error) {
+      if (db?.isOpen === true) db.close();
+      const reason = messageOf(error);
+      throw new StateError(
+        `Could not open the state database at ${path}: ${reason}. ` +
+          'Check that state.path names a writable SQLite file.',
+        error,
+      );
+    }
+  }
+
+  async getCheckpoint(pipeline: string, stream: string): Promise<Checkpoint | undefined> {
+    const what = `the checkpoint of pipeline "${pipeline}" stream "${stream}"`;
+    return this.#use(`read ${what}`, () => {
+      const row = this.#statement(
+        'SELECT position, sink_states, updated_at FROM checkpoints WHERE pipeline = ? AND stream = ?',
+      ).get(pipeline, stream);
+      if (row === undefined) return undefined;
+      const sinkStates = decodeStoredJson(readText(row, 'sink_states'), `${what} (sink states)`);
+      if (!isRecord(sinkStates)) {
+        throw new StateError(`The state store holds sink states that are not an object in ${what}`);
+      }
+      return {
+        position: decodeStoredJson(readOptionalText(row, 'position'), `${what} (position)`),
+        sinkStates,
+        updatedAt: readText(row, 'updated_at'),
+      };
+    });
+  }
+
+  async saveCheckpoint(pipeline: string, stream: string, checkpoint: Checkpoint): Promise<void> {
+    const what = `the checkpoint of pipeline "${pipeline}" stream "${stream}"`;
+    this.#use(`save ${what}`, () => {
+      this.#statement(
+        `INSERT INTO checkpoints (pipeline, stream, position, sink_states, updated_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (pipeline, stream) DO UPDATE SET
+           position = excluded.position,
+           sink_states = excluded.sink_states,
+           updated_at = excluded.updated_at`,
+      ).run(
+        pipeline,
+        stream,
+        encodeStoredJson(checkpoint.position, `the position of ${what}`),
+        encodeStoredJson(checkpoint.sinkStates, `the sink states of ${what}`),
+        checkpoint.updatedAt,
+      );
+    });
+  }
+
+  async clearCheckpoint(pipeline: string, stream: string): Promise<void> {
+    this.#use(`clear the checkpoint of pipeline "${pipeline}" stream "${stream}"`, () => {
+      this.#statement('DELETE FROM checkpoints WHERE pipeline = ? AND stream = ?').run(
+        pipeline,
+        stream,
+      );
+    });
+  }
+
+  async addDeadLetter(input: DeadLetterInput): Promise<void> {
+    const what = `the dead letter of pipeline "${input.pipeline}" key "${input.key}" stage "${input.stage}"`;
+    this.#use(`add ${what}`, () => {
+      const now = this.#clock.now().toISOString();
+      this.#statement(
+        `INSERT INTO dead_letters
+           (pipeline, key, stage, reason, record, attempts, first_seen_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+         ON CONFLICT (pipeline, key, stage) DO UPDATE SET
+           attempts = attempts + 1,
+           reason = excluded.reason,
+           record = excluded.record,
+           last_seen_at = excluded.last_seen_at`,
+      ).run(
+        input.pipeline,
+        input.key,
+        input.stage,
+        encodeStoredJson(input.reason, `the reason of ${what}`),
+        encodeStoredJson(input.record, `the record of ${what}`),
+        now,
+        now,
+      );
+    });
+  }
+
+  async listDeadLetters(pipeline: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = options.limit ?? -1;
+    return this.#use(`list the dead letters of pipeline "${pipeline}"`, () => {
+      if (options.limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+        throw new StateError(`The dead-letter limit must be a positive integer, got ${limit}`);
+      }
+      return this.#statement(
+        `SELECT id, pipeline, key, stage, reason, record, attempts, first_seen_at, last_seen_at
+         FROM dead_letters WHERE pipeline = ? ORDER BY id LIMIT ?`,
+      )
+        .all(pipeline, limit)
+        .map((row) => toDeadLetter(row));
+    });
+  }
+
+  async purgeDeadLetters(pipeline: string, ids?: readonly number[]): Promise<number> {
+    return this.#use(`purge the dead letters of pipeline "${pipeline}"`, () => {
+      const result =
+        ids === undefined
+          ? this.#statement('DELETE FROM dead_letters WHERE pipeline = ?').run(pipeline)
+          : this.#statement(
+              `DELETE FROM dead_letters
+               WHERE pipeline = ? AND id IN (SELECT value FROM json_each(?))`,
+            ).run(pipeline, JSON.stringify(ids));
+      return Number(result.changes);
+    });
+  }
+
+  async markSeen(namespace: string, id: string, ttlMs: number): Promise<boolean> {
+    return this.#use(`record id "${id}" of namespace "${namespace}" as seen`, () => {
+      checkTtl(ttlMs);
+      const nowMs = this.#clock.now().getTime();
+      if (this.#pruneSchedule.isDue(nowMs)) {
+        this.#statement('DELETE FROM seen_ids WHERE expires_at <= ?').run(nowMs);
+      }
+      // Inserts a new id, or renews one whose time ran out; a live id is left as it is, and
+      // `changes` tells the three cases apart in one atomic statement.
+      const result = this.#statement(
+        `INSERT INTO seen_ids (namespace, id, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at
+         WHERE seen_ids.expires_at <= ?`,
+      ).run(namespace, id, nowMs + Math.ceil(ttlMs), nowMs);
+      return Number(result.changes) > 0;
+    });
+  }
+
+  async getHashes(namespace: string, keys: readonly string[]): Promise<Map<string, string>> {
+    return this.#use(`read the content hashes of namespace "${namespace}"`, () => {
+      const hashes = new Map<string, string>();
+      if (keys.length === 0) return hashes;
+      const rows = this.#statement(
+        `SELECT key, hash FROM content_hashes
+         WHERE namespace = ? AND key IN (SELECT value FROM json_each(?))`,
+      ).all(namespace, JSON.stringify(keys));
+      for (const row of rows) hashes.set(readText(row, 'key'), readText(row, 'hash'));
+      return hashes;
+    });
+  }
+
+  async setHashes(
+    namespace: string,
+    entries: ReadonlyArray<readonly [string, string]>,
+  ): Promise<void> {
+    this.#use(`save ${entries.length} content hashes of namespace "${namespace}"`, () => {
+      if (entries.length === 0) return;
+      const upsert = this.#statement(
+        `INSERT INTO content_hashes (namespace, key, hash) VALUES (?, ?, ?)
+         ON CONFLICT (namespace, key) DO UPDATE SET hash = excluded.hash`,
+      );
+      this.#transaction(() => {
+        for (const [key, hash] of entries) upsert.run(namespace, key, hash);
+      });
+    });
+  }
+
+  async deleteHashes(namespace: string, keys: readonly string[]): Promise<void> {
+    this.#use(`delete ${keys.length} content hashes of namespace "${namespace}"`, () => {
+      if (keys.length === 0) return;
+      this.#statement(
+        `DELETE FROM content_hashes
+         WHERE namespace = ? AND key IN (SELECT value FROM json_each(?))`,
+      ).run(namespace, JSON.stringify(keys));
+    });
+  }
+
+  async listHashKeys(namespace: string, prefix: string): Promise<string[]> {
+    return this.#use(`list the content-hash keys of namespace "${namespace}"`, () => {
+      const upper = prefixUpperBound(prefix);
+      const params: SQLInputValue[] = [namespace, prefix];
+      const bounded = upper === undefined ? '' : ' AND key < ?';
+      if (upper !== undefined) params.push(upper);
+      return this.#statement(
+        `SELECT key FROM content_hashes WHERE namespace = ? AND key >= ?${bounded} ORDER BY key`,
+      )
+        .all(...params)
+        .map((row) => readText(row, 'key'));
+    });
+  }
+
+  /** Closes the database; later calls fail with a {@link StateError}. Closing twice is fine. */
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) return;
+    this.#db = undefined;
+    this.#statements.clear();
+    try {
+      db.exec('PRAGMA optimize');
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Runs `work` on the open database, turning any failure into a StateError about `what`. */
+  #use<T>(what: string, work: () => T): T {
+    if (this.#db === undefined)
+      throw new StateError(`Could not ${what}: the state store is closed`);
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof StateError) throw error;
+      throw new StateError(`Could not ${what}: ${messageOf(error)}`, error);
+    }
+  }
+
+  /** A prepared statement, prepared once per store and reused. */
+  #statement(sql: string): StatementSync {
+    const db = this.#open();
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` in a `BEGIN IMMEDIATE` transaction: commit on return, roll back on throw. */
+  #transaction(work: () => void): void {
+    const db = this.#open();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #open(): DatabaseSync {
+    if (this.#db === undefined) throw new StateError('The state store is closed');
+    return this.#db;
+  }
+}
+
+function toDeadLetter(row: SqliteRow): DeadLetter {
+  const id = readInteger(row, 'id');
+  const what = `dead letter ${id}`;
+  const reason = decodeStoredJson(readText(row, 'reason'), `the reason of ${what}`);
+  if (!isRecord(reason) || typeof reason.code !== 'string' || typeof reason.message !== 'string') {
+    throw new StateError(`The state store holds a malformed reason in ${what}`);
+  }
+  return {
+    id,
+    pipeline: readText(row, 'pipeline'),
+    key: readText(row, 'key'),
+    stage: readText(row, 'stage'),
+    reason: { ...reason, code: reason.code, message: reason.message },
+    record: decodeStoredJson(readOptionalText(row, 'record'), `the record of ${what}`),
+    attempts: readInteger(row, 'attempts'),
+    firstSeenAt: readText(row, 'first_seen_at'),
+    lastSeenAt: readText(row, 'last_seen_at'),
+  };
+}

@@ -11,10 +11,12 @@ export class ManualClock implements Clock {
     this.#ms = Date.parse(start);
   }
 
+  /** The current manual time. */
   now(): Date {
     return new Date(this.#ms);
   }
 
+  /** Moves the time forward by `ms`. */
   advance(ms: number): void {
     this.#ms += ms;
   }

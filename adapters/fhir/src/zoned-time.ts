@@ -37,18 +37,30 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * slot, and a schedule has thousands of slots in a few dozen quarter hours per day.
  */
 const offsetCache = new Map<string, number>();
+const epochCache = new Map<string, number>();
+const instantCache = new Map<string, string>();
+const weekCache = new Map<string, string>();
 const QUARTER_HOUR_MS = 15 * MINUTE_MS;
-const OFFSET_CACHE_LIMIT = 200_000;
+const CACHE_LIMIT = 200_000;
+
+/**
+ * Remembers results of a pure function of a string key. Slots of different providers share
+ * dates, times and zones, so the same conversions come back thousands of times in a run;
+ * the cache is dropped whole when it reaches its limit, which bounds memory.
+ */
+function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+  const value = compute();
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
 
 /** The zone's offset from UTC in minutes at the instant `epochMs` (e.g. -300 for EST). */
 export function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
   const key = `${timeZone}|${Math.floor(epochMs / QUARTER_HOUR_MS)}`;
-  const cached = offsetCache.get(key);
-  if (cached !== undefined) return cached;
-  const offset = computeOffsetMinutes(epochMs, timeZone);
-  if (offsetCache.size >= OFFSET_CACHE_LIMIT) offsetCache.clear();
-  offsetCache.set(key, offset);
-  return offset;
+  return remember(offsetCache, key, () => computeOffsetMinutes(epochMs, timeZone));
 }
 
 function computeOffsetMinutes(epochMs: number, timeZone: string): number {
@@ -74,6 +86,12 @@ function computeOffsetMinutes(epochMs: number, timeZone: string): number {
  * earlier (daylight) instant.
  */
 export function zonedEpochMs(date: string, time: string, timeZone: string): number {
+  return remember(epochCache, `${timeZone}|${date}|${time}`, () =>
+    computeZonedEpochMs(date, time, timeZone),
+  );
+}
+
+function computeZonedEpochMs(date: string, time: string, timeZone: string): number {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   const clock = /^(\d{2}):(\d{2})$/.exec(time);
   if (match === null || clock === null) {
@@ -99,6 +117,10 @@ export function zonedEpochMs(date: string, time: string, timeZone: string): numb
 
 /** Formats `epochMs` as a FHIR instant in the zone's local time: `2026-03-08T09:00:00-04:00`. */
 export function formatInstant(epochMs: number, timeZone: string): string {
+  return remember(instantCache, `${timeZone}|${epochMs}`, () => computeInstant(epochMs, timeZone));
+}
+
+function computeInstant(epochMs: number, timeZone: string): string {
   const offset = zoneOffsetMinutes(epochMs, timeZone);
   const local = new Date(epochMs + offset * MINUTE_MS).toISOString().slice(0, 19);
   const sign = offset < 0 ? '-' : '+';
@@ -110,6 +132,10 @@ export function formatInstant(epochMs: number, timeZone: string): string {
 
 /** The ISO 8601 week of a `YYYY-MM-DD` date, e.g. `2026-W49`. */
 export function isoWeek(date: string): string {
+  return remember(weekCache, date, () => computeIsoWeek(date));
+}
+
+function computeIsoWeek(date: string): string {
   const day = new Date(`${date}T00:00:00Z`);
   const weekday = (day.getUTCDay() + 6) % 7; // Monday = 0
   const thursday = new Date(day.getTime() + (3 - weekday) * 24 * 60 * MINUTE_MS);

@@ -58,16 +58,24 @@ function syncFigures(name: string, count: number, result: SyncStepResult): Scena
   };
 }
 
-async function withSandbox<T>(count: number, run: (source: SyncStepInput['source'], origin: string) => Promise<T>): Promise<T> {
+async function withSandbox<T>(
+  count: number,
+  run: (source: SyncStepInput['source'], origin: string) => Promise<T>,
+): Promise<T> {
   const sandbox = await startSandboxProcess(count, credentials);
   try {
-    return await run({ baseUrl: sandbox.baseUrl, tokenUrl: sandbox.tokenUrl, ...credentials }, sandbox.origin);
+    return await run(
+      { baseUrl: sandbox.baseUrl, tokenUrl: sandbox.tokenUrl, ...credentials },
+      sandbox.origin,
+    );
   } finally {
     await sandbox.stop();
   }
 }
 
-async function sync(input: Omit<SyncStepInput, 'concurrency' | 'horizonDays'>): Promise<SyncStepResult> {
+async function sync(
+  input: Omit<SyncStepInput, 'concurrency' | 'horizonDays'>,
+): Promise<SyncStepResult> {
   return runStep<SyncStepResult>(step('sync-step'), { ...input, concurrency, horizonDays });
 }
 
@@ -83,7 +91,8 @@ async function changeProviders(origin: string, count: number, share: number): Pr
       body: JSON.stringify({ accepting_new_patients: i % 2 === 0 }),
     });
     await response.body.dump();
-    if (response.statusCode >= 300) throw new Error(`changing ${id} failed with HTTP ${response.statusCode}`);
+    if (response.statusCode >= 300)
+      throw new Error(`changing ${id} failed with HTTP ${response.statusCode}`);
   }
   return changed;
 }
@@ -92,15 +101,23 @@ const workRoot = await mkdtemp(join(tmpdir(), 'pmsbridge-bench-'));
 const scenarios: Scenario[] = [];
 try {
   await withSandbox(providers, async (source, origin) => {
-    const full = await sync({ workDir: join(workRoot, 'bulk'), mode: 'full', sink: { target: 'bulk' }, source });
+    const full = await sync({
+      workDir: join(workRoot, 'bulk'),
+      mode: 'full',
+      sink: { target: 'bulk' },
+      source,
+    });
     scenarios.push(syncFigures('full sync → bulk NDJSON', providers, full));
 
-    const floor = await runStep<{ durationMs: number; requests: number; peakRssBytes: number }>(step('raw-floor-step'), {
-      ...source,
-      concurrency,
-      horizonDays,
-      perPage: 100,
-    });
+    const floor = await runStep<{ durationMs: number; requests: number; peakRssBytes: number }>(
+      step('raw-floor-step'),
+      {
+        ...source,
+        concurrency,
+        horizonDays,
+        perPage: 100,
+      },
+    );
     scenarios.push({
       name: 'raw floor (same requests, bodies discarded)',
       providers,
@@ -112,7 +129,12 @@ try {
     });
 
     const changed = await changeProviders(origin, providers, 0.01);
-    const incremental = await sync({ workDir: join(workRoot, 'bulk'), mode: 'incremental', sink: { target: 'bulk' }, source });
+    const incremental = await sync({
+      workDir: join(workRoot, 'bulk'),
+      mode: 'incremental',
+      sink: { target: 'bulk' },
+      source,
+    });
     scenarios.push({
       ...syncFigures('incremental sync after 1 % changed → bulk', providers, incremental),
       changedProviders: changed,
@@ -124,7 +146,12 @@ try {
     await withSandbox(fhirProviders, async (source) => {
       const fhir = await startFhirServerProcess();
       try {
-        const result = await sync({ workDir: join(workRoot, 'fhir'), mode: 'full', sink: { target: 'server', baseUrl: fhir.baseUrl }, source });
+        const result = await sync({
+          workDir: join(workRoot, 'fhir'),
+          mode: 'full',
+          sink: { target: 'server', baseUrl: fhir.baseUrl },
+          source,
+        });
         scenarios.push(syncFigures('full sync → test FHIR server', fhirProviders, result));
       } finally {
         await fhir.stop();
@@ -134,11 +161,19 @@ try {
 
   if (!values['skip-large']) {
     await withSandbox(largeProviders, async (source) => {
-      const large = await sync({ workDir: join(workRoot, 'large'), mode: 'full', sink: { target: 'bulk' }, source });
+      const large = await sync({
+        workDir: join(workRoot, 'large'),
+        mode: 'full',
+        sink: { target: 'bulk' },
+        source,
+      });
       const base = scenarios[0];
       scenarios.push({
         ...syncFigures('full sync → bulk NDJSON, large population', largeProviders, large),
-        rssRatioToBase: typeof base?.peakRssMB === 'number' ? Math.round((mb(large.peakRssBytes) / base.peakRssMB) * 100) / 100 : 'n/a',
+        rssRatioToBase:
+          typeof base?.peakRssMB === 'number'
+            ? Math.round((mb(large.peakRssBytes) / base.peakRssMB) * 100) / 100
+            : 'n/a',
       });
     });
   }
@@ -157,5 +192,6 @@ process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 for (const scenario of scenarios) {
   const { name, ...figures } = scenario;
   process.stderr.write(`\n${name}\n`);
-  for (const [key, value] of Object.entries(figures)) process.stderr.write(`  ${key.padEnd(24)} ${value}\n`);
+  for (const [key, value] of Object.entries(figures))
+    process.stderr.write(`  ${key.padEnd(24)} ${value}\n`);
 }

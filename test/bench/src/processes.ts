@@ -15,11 +15,15 @@ function packageFile(name: string, file: string): string {
 }
 
 async function startServer(script: string, args: string[], ready: RegExp): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   let buffer = '';
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${script} exited with ${code} before it was ready`)),
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const parts = buffer.split('\n');
@@ -45,27 +49,54 @@ function field(lines: string[], label: string): string {
 }
 
 /** The sandbox CLI in a child process. */
-export async function startSandboxProcess(providers: number, credentials: { clientId: string; clientSecret: string }) {
+export async function startSandboxProcess(
+  providers: number,
+  credentials: { clientId: string; clientSecret: string },
+) {
   const server = await startServer(
     packageFile('@pmsbridge/healthconnect-sandbox', 'dist/cli.js'),
-    ['--port', '0', '--providers', String(providers), '--seed', '42', '--client-id', credentials.clientId, '--client-secret', credentials.clientSecret],
+    [
+      '--port',
+      '0',
+      '--providers',
+      String(providers),
+      '--seed',
+      '42',
+      '--client-id',
+      credentials.clientId,
+      '--client-secret',
+      credentials.clientSecret,
+    ],
     /OpenAPI:/,
   );
   const baseUrl = field(server.lines, 'base URL:');
-  return { ...server, baseUrl, tokenUrl: field(server.lines, 'token URL:'), origin: new URL(baseUrl).origin };
+  return {
+    ...server,
+    baseUrl,
+    tokenUrl: field(server.lines, 'token URL:'),
+    origin: new URL(baseUrl).origin,
+  };
 }
 
 /** The test FHIR server CLI in a child process. */
 export async function startFhirServerProcess() {
-  const server = await startServer(packageFile('@pmsbridge/test-fhir-server', 'dist/cli.js'), ['--port', '0'], /https?:\/\//);
-  const url = server.lines.map((line) => /https?:\/\/\S+/.exec(line)?.[0]).find((match) => match !== undefined);
+  const server = await startServer(
+    packageFile('@pmsbridge/test-fhir-server', 'dist/cli.js'),
+    ['--port', '0'],
+    /https?:\/\//,
+  );
+  const url = server.lines
+    .map((line) => /https?:\/\/\S+/.exec(line)?.[0])
+    .find((match) => match !== undefined);
   if (url === undefined) throw new Error('the FHIR server printed no URL');
   return { ...server, baseUrl: url };
 }
 
 /** Runs a bench step in a child process and returns the JSON it printed last. */
 export async function runStep<T>(script: string, input: unknown): Promise<T> {
-  const child = spawn(process.execPath, [script, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, JSON.stringify(input)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];

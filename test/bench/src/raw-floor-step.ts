@@ -33,7 +33,9 @@ const { access_token: token } = (await tokenResponse.body.json()) as { access_to
 const headers = { authorization: `Bearer ${token}` };
 const today = new Date();
 const start = today.toISOString().slice(0, 10);
-const end = new Date(today.getTime() + (input.horizonDays - 1) * 86_400_000).toISOString().slice(0, 10);
+const end = new Date(today.getTime() + (input.horizonDays - 1) * 86_400_000)
+  .toISOString()
+  .slice(0, 10);
 
 let requests = 1;
 const ids: string[] = [];
@@ -48,22 +50,31 @@ async function worker(): Promise<void> {
       await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
-    const response = await request(`${input.baseUrl}/providers/${id}/schedule?start_date=${start}&end_date=${end}`, { dispatcher: agent, headers });
+    const response = await request(
+      `${input.baseUrl}/providers/${id}/schedule?start_date=${start}&end_date=${end}`,
+      { dispatcher: agent, headers },
+    );
     await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
     requests += 1;
   }
 }
 const workers = Array.from({ length: input.concurrency }, () => worker());
 for (;;) {
-  const response = await request(`${input.baseUrl}/providers?page=${page}&per_page=${input.perPage}`, { dispatcher: agent, headers });
+  const response = await request(
+    `${input.baseUrl}/providers?page=${page}&per_page=${input.perPage}`,
+    { dispatcher: agent, headers },
+  );
   // Ids are needed to address schedules: the one thing read from the listing.
   const text = await response.body.text();
   requests += 1;
-  for (const match of text.matchAll(/"id":"(PRV\d{10})"/g)) if (match[1] !== undefined) ids.push(match[1]);
+  for (const match of text.matchAll(/"id":"(PRV\d{10})"/g))
+    if (match[1] !== undefined) ids.push(match[1]);
   if (!text.includes('"has_next_page":true')) break;
   page += 1;
 }
 isListed = true;
 await Promise.all(workers);
 await agent.close();
-process.stdout.write(`${JSON.stringify({ durationMs: performance.now() - started, requests, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ durationMs: performance.now() - started, requests, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+);

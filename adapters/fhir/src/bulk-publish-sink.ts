@@ -85,8 +85,6 @@ export interface BulkPublishResumeState {
   /** Byte length of every file written so far, by path relative to the output dir. */
   files: Record<string, number>;
   meta: Record<string, FileMeta>;
-  /** Location ids already written (each Location is published once). */
-  locations: string[];
   /** Providers this run wrote or withdrew (an incremental run carries the others forward). */
   providers: string[];
 }
@@ -94,13 +92,14 @@ export interface BulkPublishResumeState {
 function isResumeState(value: unknown): value is BulkPublishResumeState {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.runId === 'string' && typeof v.files === 'object' && Array.isArray(v.locations);
+  return typeof v.runId === 'string' && typeof v.files === 'object' && Array.isArray(v.providers);
 }
 
 /** Carried-forward lines are written in blocks of about this size. */
 const CARRY_FORWARD_BLOCK_BYTES = 1 << 20;
 const SLOT_SCHEDULE_PATTERN = /"schedule":\{"reference":"([^"]+)"\}/;
 const SLOT_END_PATTERN = /"end":"([^"]+)"/;
+const LOCATION_ID_PATTERN = /^\{"resourceType":"Location","id":"([^"]+)"/;
 
 function zeroCounts(): ResourceCounts {
   return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
@@ -145,9 +144,9 @@ export class BulkPublishSink implements Sink {
     const runsDir = join(this.options.outputDir, 'runs');
     if (isResumeState(context.resumeState)) {
       this.state = structuredClone(context.resumeState);
-      this.locations = new Set(this.state.locations);
       this.providers = new Set(this.state.providers);
       if (!this.dryRun) await this.truncateToCheckpoint();
+      this.locations = await this.writtenLocationIds();
       this.logger.info('bulk publication resumed', {
         runId: this.state.runId,
         files: Object.keys(this.state.files).length,
@@ -156,7 +155,7 @@ export class BulkPublishSink implements Sink {
     }
     const transactionTime = this.clock.now().toISOString();
     const runId = transactionTime.replace(/[-:.]/g, '');
-    this.state = { runId, transactionTime, files: {}, meta: {}, locations: [], providers: [] };
+    this.state = { runId, transactionTime, files: {}, meta: {}, providers: [] };
     if (!this.dryRun) {
       await rm(join(runsDir, runId), { recursive: true, force: true });
       await mkdir(join(runsDir, runId), { recursive: true });
@@ -181,6 +180,28 @@ export class BulkPublishSink implements Sink {
         },
       );
     }
+  }
+
+  /**
+   * The Location ids already in this run's files. Read back from the files on resume rather
+   * than kept in every checkpoint: a checkpoint is saved per batch, and the list grows with
+   * the population.
+   */
+  private async writtenLocationIds(): Promise<Set<string>> {
+    const state = this.requireState();
+    const ids = new Set<string>();
+    for (const [rel, meta] of Object.entries(state.meta)) {
+      if (meta.type !== 'Location' || (state.files[rel] ?? 0) === 0) continue;
+      const lines = createInterface({
+        input: createReadStream(join(this.options.outputDir, rel)),
+        crlfDelay: Infinity,
+      });
+      for await (const line of lines) {
+        const id = LOCATION_ID_PATTERN.exec(line)?.[1];
+        if (id !== undefined) ids.add(id);
+      }
+    }
+    return ids;
   }
 
   private requireState(): BulkPublishResumeState {
@@ -305,7 +326,6 @@ export class BulkPublishSink implements Sink {
       ...this.state,
       files: { ...this.state.files },
       meta: structuredClone(this.state.meta),
-      locations: [...this.locations],
       providers: this.mode === 'incremental' ? [...this.providers] : [],
     };
   }

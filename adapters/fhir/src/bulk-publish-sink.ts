@@ -12,7 +12,6 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   ConfigError,
   describeError,
@@ -97,8 +96,46 @@ function isResumeState(value: unknown): value is BulkPublishResumeState {
 
 /** Carried-forward lines are written in blocks of about this size. */
 const CARRY_FORWARD_BLOCK_BYTES = 1 << 20;
-const SLOT_SCHEDULE_PATTERN = /"schedule":\{"reference":"([^"]+)"\}/;
-const SLOT_END_PATTERN = /"end":"([^"]+)"/;
+const NEWLINE = Buffer.from('\n');
+const SLOT_PREFIX = Buffer.from('{"resourceType":"Slot"');
+const SCHEDULE_REFERENCE_KEY = Buffer.from('"schedule":{"reference":"');
+const END_KEY = Buffer.from('"end":"');
+const SCHEDULE_PATH = Buffer.from('Schedule/');
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function isoDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+/**
+ * The provider id in a Slot line's schedule reference (`…Schedule/PRV0000000001-LOC…`), read
+ * straight from the bytes: this runs once per carried-forward slot.
+ */
+function providerOfSlotLine(line: Buffer): string | undefined {
+  const referenceAt = line.indexOf(SCHEDULE_REFERENCE_KEY);
+  if (referenceAt < 0) return undefined;
+  const referenceEnd = line.indexOf(0x22, referenceAt + SCHEDULE_REFERENCE_KEY.length);
+  const idAt = line.lastIndexOf(SCHEDULE_PATH, referenceEnd);
+  if (referenceEnd < 0 || idAt < referenceAt) return undefined;
+  const idStart = idAt + SCHEDULE_PATH.length;
+  const dash = line.indexOf(0x2d, idStart);
+  return line.toString('latin1', idStart, dash < 0 || dash > referenceEnd ? referenceEnd : dash);
+}
+
+/** The lines of an NDJSON file as byte slices, without their newlines. */
+async function* ndjsonLines(path: string): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const data = rest.length === 0 ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
+    let start = 0;
+    for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {
+      yield data.subarray(start, newline);
+      start = newline + 1;
+    }
+    rest = data.subarray(start);
+  }
+  if (rest.length > 0) yield rest;
+}
 const LOCATION_ID_PATTERN = /^\{"resourceType":"Location","id":"([^"]+)"/;
 
 function zeroCounts(): ResourceCounts {
@@ -192,12 +229,8 @@ export class BulkPublishSink implements Sink {
     const ids = new Set<string>();
     for (const [rel, meta] of Object.entries(state.meta)) {
       if (meta.type !== 'Location' || (state.files[rel] ?? 0) === 0) continue;
-      const lines = createInterface({
-        input: createReadStream(join(this.options.outputDir, rel)),
-        crlfDelay: Infinity,
-      });
-      for await (const line of lines) {
-        const id = LOCATION_ID_PATTERN.exec(line)?.[1];
+      for await (const line of ndjsonLines(join(this.options.outputDir, rel))) {
+        const id = LOCATION_ID_PATTERN.exec(line.toString('utf8'))?.[1];
         if (id !== undefined) ids.add(id);
       }
     }
@@ -354,32 +387,29 @@ export class BulkPublishSink implements Sink {
     const previous = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
     if (previous === undefined) return;
     const now = this.clock.now().getTime();
+    const horizon = { now, tomorrow: isoDate(now + DAY_MS) };
     for (const output of previous.output) {
       const rel = relativeOutputPath(output.url);
       if (rel === undefined || rel.startsWith(`runs/${state.runId}/`)) continue;
       const target = `runs/${state.runId}/${rel.split('/').pop() ?? ''}`;
-      const lines = createInterface({
-        input: createReadStream(join(this.options.outputDir, rel)),
-        crlfDelay: Infinity,
-      });
-      // Lines are filtered as strings and written in large blocks: a publication holds
-      // millions of slots, and a write per line or a full parse per line would dominate
-      // an incremental run.
-      const kept: string[] = [];
+      // Lines are filtered as bytes and written in large blocks: a publication holds
+      // millions of slots, and decoding, parsing or writing each line on its own would
+      // dominate an incremental run.
+      const kept: Buffer[] = [];
       let keptBytes = 0;
       const out: { handle?: FileHandle } = {};
       const flush = async (): Promise<void> => {
         if (kept.length === 0) return;
         out.handle ??= await open(join(this.options.outputDir, target), 'a');
-        await out.handle.write(kept.join(''));
+        await out.handle.writev(kept);
         state.files[target] = (state.files[target] ?? 0) + keptBytes;
         kept.length = 0;
         keptBytes = 0;
       };
-      for await (const line of lines) {
-        if (!this.isStillPublished(line, now)) continue;
-        kept.push(`${line}\n`);
-        keptBytes += Buffer.byteLength(line) + 1;
+      for await (const line of ndjsonLines(join(this.options.outputDir, rel))) {
+        if (!this.isStillPublished(line, horizon)) continue;
+        kept.push(line, NEWLINE);
+        keptBytes += line.length + 1;
         if (keptBytes >= CARRY_FORWARD_BLOCK_BYTES) await flush();
       }
       await flush();
@@ -392,11 +422,13 @@ export class BulkPublishSink implements Sink {
     }
   }
 
-  private isStillPublished(line: string, now: number): boolean {
-    if (line === '') return false;
-    const fast = this.isStillPublishedFast(line, now);
+  private isStillPublished(line: Buffer, horizon: { now: number; tomorrow: string }): boolean {
+    const { now } = horizon;
+    if (line.length === 0) return false;
+    const fast = this.isSlotStillPublished(line, horizon);
     if (fast !== undefined) return fast;
-    const resource = JSON.parse(line) as Location | PractitionerRole | Schedule | Slot;
+    const resource = JSON.parse(line.toString('utf8')) as
+      Location | PractitionerRole | Schedule | Slot;
     switch (resource.resourceType) {
       case 'Location':
         if (this.locations.has(resource.id ?? '')) return false;
@@ -413,16 +445,25 @@ export class BulkPublishSink implements Sink {
   }
 
   /**
-   * Decides from the raw line for the lines this sink writes itself (slots start with
-   * their type, schedule reference and end in a known shape); `undefined` when the line
-   * does not have that shape and must be parsed.
+   * Decides from the raw bytes of a Slot line as this sink writes it (type, schedule
+   * reference and end in a known shape): dropped when its provider was touched by this run
+   * or when it has ended. `undefined` for any other line, which is then parsed.
    */
-  private isStillPublishedFast(line: string, now: number): boolean | undefined {
-    if (!line.startsWith('{"resourceType":"Slot"')) return undefined;
-    const schedule = SLOT_SCHEDULE_PATTERN.exec(line)?.[1];
-    const end = SLOT_END_PATTERN.exec(line)?.[1];
-    if (schedule === undefined || end === undefined) return undefined;
-    return !this.providers.has(ownerOfKey(schedule) ?? '') && Date.parse(end) > now;
+  private isSlotStillPublished(
+    line: Buffer,
+    horizon: { now: number; tomorrow: string },
+  ): boolean | undefined {
+    if (!line.subarray(0, SLOT_PREFIX.length).equals(SLOT_PREFIX)) return undefined;
+    const owner = providerOfSlotLine(line);
+    // `end` follows the schedule reference in the lines this sink writes.
+    const endAt = line.indexOf(END_KEY, line.indexOf(SCHEDULE_REFERENCE_KEY));
+    if (owner === undefined || endAt < 0) return undefined;
+    if (this.providers.has(owner)) return false;
+    const endStart = endAt + END_KEY.length;
+    // Slots ending after tomorrow (UTC) are still open whatever their offset: skip the parse.
+    if (line.toString('latin1', endStart, endStart + 10) > horizon.tomorrow) return true;
+    const endQuote = line.indexOf(0x22, endStart);
+    return Date.parse(line.toString('latin1', endStart, endQuote)) > horizon.now;
   }
 
   private async writeManifest(): Promise<void> {

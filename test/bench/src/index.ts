@@ -143,16 +143,24 @@ try {
   });
 
   if (!values['skip-fhir']) {
-    await withSandbox(fhirProviders, async (source) => {
+    await withSandbox(fhirProviders, async (source, origin) => {
       const fhir = await startFhirServerProcess();
       try {
-        const result = await sync({
-          workDir: join(workRoot, 'fhir'),
-          mode: 'full',
-          sink: { target: 'server', baseUrl: fhir.baseUrl },
-          source,
+        const sink = { target: 'server', baseUrl: fhir.baseUrl } as const;
+        const workDir = join(workRoot, 'fhir');
+        const full = await sync({ workDir, mode: 'full', sink, source });
+        scenarios.push(syncFigures('full sync → test FHIR server', fhirProviders, full));
+        const changed = await changeProviders(origin, fhirProviders, 0.01);
+        const incremental = await sync({ workDir, mode: 'incremental', sink, source });
+        scenarios.push({
+          ...syncFigures(
+            'incremental sync after 1 % changed → test FHIR server',
+            fhirProviders,
+            incremental,
+          ),
+          changedProviders: changed,
+          fractionOfFullSync: Math.round((incremental.durationMs / full.durationMs) * 1000) / 1000,
         });
-        scenarios.push(syncFigures('full sync → test FHIR server', fhirProviders, result));
       } finally {
         await fhir.stop();
       }

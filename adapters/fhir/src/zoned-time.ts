@@ -36,31 +36,37 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * per quarter hour is exact; `formatToParts` is by far the costliest step of mapping a
  * slot, and a schedule has thousands of slots in a few dozen quarter hours per day.
  */
-const offsetCache = new Map<string, number>();
-const epochCache = new Map<string, number>();
-const instantCache = new Map<string, string>();
-const weekCache = new Map<string, string>();
+/** Results by time zone, then by a key within the zone. */
+type ZoneCache<K, V> = Map<string, Map<K, V>>;
+
+const offsetCache: ZoneCache<number, number> = new Map();
+const epochCache: ZoneCache<string, number> = new Map();
+const instantCache: ZoneCache<number, string> = new Map();
+const weekCache: ZoneCache<string, string> = new Map();
 const QUARTER_HOUR_MS = 15 * MINUTE_MS;
-const CACHE_LIMIT = 200_000;
+const CACHE_LIMIT = 100_000;
 
 /**
- * Remembers results of a pure function of a string key. Slots of different providers share
+ * Remembers results of a pure function per zone and key. Slots of different providers share
  * dates, times and zones, so the same conversions come back thousands of times in a run;
- * the cache is dropped whole when it reaches its limit, which bounds memory.
+ * a zone's cache is dropped whole when it reaches its limit, which bounds memory.
  */
-function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
-  const cached = cache.get(key);
+function remember<K, V>(cache: ZoneCache<K, V>, zone: string, key: K, compute: () => V): V {
+  let byKey = cache.get(zone);
+  if (byKey === undefined) cache.set(zone, (byKey = new Map()));
+  const cached = byKey.get(key);
   if (cached !== undefined) return cached;
   const value = compute();
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, value);
+  if (byKey.size >= CACHE_LIMIT) byKey.clear();
+  byKey.set(key, value);
   return value;
 }
 
 /** The zone's offset from UTC in minutes at the instant `epochMs` (e.g. -300 for EST). */
 export function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
-  const key = `${timeZone}|${Math.floor(epochMs / QUARTER_HOUR_MS)}`;
-  return remember(offsetCache, key, () => computeOffsetMinutes(epochMs, timeZone));
+  return remember(offsetCache, timeZone, Math.floor(epochMs / QUARTER_HOUR_MS), () =>
+    computeOffsetMinutes(epochMs, timeZone),
+  );
 }
 
 function computeOffsetMinutes(epochMs: number, timeZone: string): number {
@@ -86,7 +92,7 @@ function computeOffsetMinutes(epochMs: number, timeZone: string): number {
  * earlier (daylight) instant.
  */
 export function zonedEpochMs(date: string, time: string, timeZone: string): number {
-  return remember(epochCache, `${timeZone}|${date}|${time}`, () =>
+  return remember(epochCache, timeZone, `${date}T${time}`, () =>
     computeZonedEpochMs(date, time, timeZone),
   );
 }
@@ -117,7 +123,7 @@ function computeZonedEpochMs(date: string, time: string, timeZone: string): numb
 
 /** Formats `epochMs` as a FHIR instant in the zone's local time: `2026-03-08T09:00:00-04:00`. */
 export function formatInstant(epochMs: number, timeZone: string): string {
-  return remember(instantCache, `${timeZone}|${epochMs}`, () => computeInstant(epochMs, timeZone));
+  return remember(instantCache, timeZone, epochMs, () => computeInstant(epochMs, timeZone));
 }
 
 function computeInstant(epochMs: number, timeZone: string): string {
@@ -132,7 +138,7 @@ function computeInstant(epochMs: number, timeZone: string): string {
 
 /** The ISO 8601 week of a `YYYY-MM-DD` date, e.g. `2026-W49`. */
 export function isoWeek(date: string): string {
-  return remember(weekCache, date, () => computeIsoWeek(date));
+  return remember(weekCache, '', date, () => computeIsoWeek(date));
 }
 
 function computeIsoWeek(date: string): string {

@@ -336,11 +336,14 @@ export class BulkPublishSink implements Sink {
       }
     }
     signal.throwIfAborted();
-    for (const [file, lines] of pending) {
-      const text = lines.join('\n') + '\n';
-      if (!this.dryRun) await (await this.handleFor(file)).write(text);
-      state.files[file] = (state.files[file] ?? 0) + Buffer.byteLength(text);
-    }
+    // Files are written in parallel: each write is a thread-pool round trip.
+    await Promise.all(
+      [...pending].map(async ([file, lines]) => {
+        const text = lines.join('\n') + '\n';
+        if (!this.dryRun) await (await this.handleFor(file)).write(text);
+        state.files[file] = (state.files[file] ?? 0) + Buffer.byteLength(text);
+      }),
+    );
     return outcomes;
   }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
+import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { createWorkspace, runSync, sandboxSource, type Workspace } from './pipeline-harness.js';
@@ -52,10 +53,15 @@ sync: { horizonDays: 3, batchSize: 20, concurrency: 8 }
   });
 
   it('finds a practitioner by NPI exactly once', async () => {
-    const response = await request(`${sandbox.baseUrl}/providers/PRV0000000001`, {
-      headers: { authorization: `Bearer ${await token(sandbox)}` },
+    const client = createHealthConnectClient({
+      baseUrl: sandbox.baseUrl,
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
     });
-    const provider = (await response.body.json()) as { npi: string };
+    const provider = await client.getProvider('PRV0000000001');
+    await client.close();
+    if (provider === undefined) throw new Error('the sandbox lost PRV0000000001');
     expect(
       await searchTotal(
         fhir,
@@ -92,17 +98,3 @@ sync: { horizonDays: 3, batchSize: 20, concurrency: 8 }
     expect(bundle.entry?.[0]?.resource.active).toBe(false);
   });
 });
-
-async function token(sandbox: Sandbox): Promise<string> {
-  const response = await request(sandbox.tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: sandbox.clientId,
-      client_secret: sandbox.clientSecret,
-      scope: 'provider:read',
-    }).toString(),
-  });
-  return ((await response.body.json()) as { access_token: string }).access_token;
-}

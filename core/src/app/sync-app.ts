@@ -75,7 +75,15 @@ export async function openSyncApp(
     pipeline: started,
     state,
     logger,
-    syncOptions: { pipeline: config.pipeline, ...config.sync },
+    syncOptions: {
+      pipeline: config.pipeline,
+      horizonDays: config.sync.horizonDays,
+      batchSize: config.sync.batchSize,
+      batchMaxWaitMs: config.sync.batchMaxWaitMs,
+      concurrency: config.sync.concurrency,
+      errorPolicy: config.sync.errorPolicy,
+      changesOverlapMs: config.sync.changesOverlapSeconds * 1000,
+    },
     async close() {
       try {
         await started.stop();

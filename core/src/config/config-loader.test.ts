@@ -31,6 +31,7 @@ describe('config loading', () => {
       batchMaxWaitMs: 1000,
       concurrency: 8,
       errorPolicy: 'dead-letter',
+      changesOverlapSeconds: 300,
     });
     expect(config.state.path).toBe('.pmsbridge/state.sqlite');
   });

@@ -38,6 +38,8 @@ export const PipelineConfigSchema = z.object({
       batchMaxWaitMs: z.number().int().min(0).default(1000),
       concurrency: z.number().int().min(1).max(256).default(8),
       errorPolicy: z.enum(['dead-letter', 'fail-fast']).default('dead-letter'),
+      /** How far before a full run's start the next incremental run reads changes. */
+      changesOverlapSeconds: z.number().int().min(0).default(300),
     })
     .default({
       horizonDays: 14,
@@ -45,6 +47,7 @@ export const PipelineConfigSchema = z.object({
       batchMaxWaitMs: 1000,
       concurrency: 8,
       errorPolicy: 'dead-letter',
+      changesOverlapSeconds: 300,
     }),
 });
 

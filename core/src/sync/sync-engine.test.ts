@@ -54,7 +54,7 @@ describe('SyncEngine full sync', () => {
     expect(await state.getCheckpoint('p', 'full')).toBeUndefined();
     expect((await state.getCheckpoint('p', 'incremental'))?.position).toEqual({
       mode: 'incremental',
-      since: '2026-11-25T10:00:00.000Z',
+      since: '2026-11-25T09:55:00.000Z',
     });
   });
 

@@ -50,6 +50,12 @@ export interface SyncOptions {
   errorPolicy?: 'dead-letter' | 'fail-fast';
   /** Compute outcomes without writing to sinks or moving checkpoints. */
   dryRun?: boolean;
+  /**
+   * After a full run, the next incremental run reads changes from this long before the full
+   * run started, default 5 minutes: the source's clock and timestamp resolution may differ
+   * from ours, and a change applied twice is harmless while a missed one is not.
+   */
+  changesOverlapMs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
 }
@@ -65,6 +71,7 @@ interface ProcessedItem {
 }
 
 const FULL_STREAM = 'full';
+const DEFAULT_CHANGES_OVERLAP_MS = 5 * 60 * 1000;
 const INCREMENTAL_STREAM = 'incremental';
 
 /** A record-level failure that the error policy decides about. */
@@ -129,13 +136,14 @@ export class SyncEngine {
       );
       if (options.dryRun !== true) {
         if (position.mode === 'full') {
+          const since = new Date(
+            Date.parse(position.startedAt) -
+              (options.changesOverlapMs ?? DEFAULT_CHANGES_OVERLAP_MS),
+          ).toISOString();
           await this.#save(
             options.pipeline,
             INCREMENTAL_STREAM,
-            {
-              mode: 'incremental',
-              since: position.startedAt,
-            },
+            { mode: 'incremental', since },
             true,
           );
           await this.deps.state.clearCheckpoint(options.pipeline, FULL_STREAM);

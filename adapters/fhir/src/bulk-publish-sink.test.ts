@@ -47,8 +47,10 @@ describe('BulkPublishSink', () => {
     mode: 'full' | 'incremental' = 'full',
   ) {
     await sink.open({ dryRun: false, mode, signal });
-    for (const batch of batches) await sink.write(batch, signal);
+    const outcomes = [];
+    for (const batch of batches) outcomes.push(...(await sink.write(batch, signal)));
     await sink.close({ completed: true });
+    return outcomes;
   }
 
   it('publishes a manifest and NDJSON files whose lines validate and whose references resolve', async () => {
@@ -140,7 +142,7 @@ describe('BulkPublishSink', () => {
     await run(sinkFor(), [records(1, 10)]);
     const changed = buildRecord(4, '2026-12-01', 14, 1);
     const incremental = sinkFor(clockAt('2026-12-02T08:00:00.000Z'));
-    await run(
+    const outcomes = await run(
       incremental,
       [
         [
@@ -151,6 +153,9 @@ describe('BulkPublishSink', () => {
       'incremental',
     );
     const { manifest, files } = await readPublication(dir);
+    expect(outcomes[1]?.counts).toEqual({
+      Provider: { created: 0, updated: 0, unchanged: 0, deleted: 1 },
+    });
     expect(manifest.transactionTime).toBe('2026-12-02T08:00:00.000Z');
     const slots = resourcesOf(files).filter((r): r is Slot => r.resourceType === 'Slot');
     const owners = (id: string) =>

@@ -317,7 +317,13 @@ export class BulkPublishSink implements Sink {
       this.providers.add(key);
       if (record.kind === 'deactivation' || record.provider.status !== 'active') {
         // Not carried forward: the provider and its slots disappear from the publication.
-        outcomes.push({ key, ok: true, counts: {} });
+        // In a full run an inactive provider was simply never published.
+        const withdrawn = this.mode === 'incremental' ? 1 : 0;
+        outcomes.push({
+          key,
+          ok: true,
+          counts: { Provider: { ...zeroCounts(), deleted: withdrawn, unchanged: 1 - withdrawn } },
+        });
         continue;
       }
       try {

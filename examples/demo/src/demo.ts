@@ -52,7 +52,7 @@ sinks:
   - use: '@pmsbridge/adapter-fhir'
     name: bulk
     options: { target: bulk, outputDir: bulk, baseUrl: 'http://localhost:8080' }
-sync: { horizonDays: 7, concurrency: 16, batchSize: 100, batchMaxWaitMs: 500 }
+sync: { horizonDays: 14, concurrency: 16, batchSize: 100, batchMaxWaitMs: 500 }
 `;
 }
 

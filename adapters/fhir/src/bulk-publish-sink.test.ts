@@ -3,11 +3,16 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
-import type { Resource, Schedule, Slot } from '@medplum/fhirtypes';
+import type { PractitionerRole, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import { BulkPublishSink, type BulkPublishSinkOptions } from './bulk-publish-sink.js';
 import { r4Errors } from './testing/fhir-validation.js';
 import { buildRecord } from './testing/population.js';
-import { readPublication, resourcesOf } from './testing/publication.js';
+import {
+  readPublication,
+  referencesOf,
+  resourcesOf,
+  unresolvedReferences,
+} from './testing/publication.js';
 
 const signal = new AbortController().signal;
 const clockAt = (iso: string): Clock => ({ now: () => new Date(iso) });
@@ -24,12 +29,13 @@ describe('BulkPublishSink', () => {
   const sinkFor = (
     clock = clockAt('2026-12-01T08:00:00.000Z'),
     extra: Partial<BulkPublishSinkOptions> = {},
+    scheduleActor: 'location' | 'practitioner-role' = 'location',
   ) =>
     new BulkPublishSink(
       {
         outputDir: dir,
         mapping: {
-          scheduleActor: 'location',
+          scheduleActor,
           bookingLink: 'https://book.example/{slotId}',
           bookingPhone: 'location',
         },
@@ -60,7 +66,7 @@ describe('BulkPublishSink', () => {
     expect(manifest.request).toBe('$bulk-publish');
     expect(manifest.error).toEqual([]);
     expect(new Set(manifest.output.map((o) => o.type))).toEqual(
-      new Set(['Location', 'PractitionerRole', 'Schedule', 'Slot']),
+      new Set(['Location', 'Practitioner', 'PractitionerRole', 'Schedule', 'Slot']),
     );
     for (const output of manifest.output) expect(output.extension?.state?.length).toBe(1);
     expect(manifest.output.some((o) => /Slot-NY-2026-W50\.ndjson$/.test(o.url))).toBe(true);
@@ -75,15 +81,11 @@ describe('BulkPublishSink', () => {
         expect(r4Errors(resource)).toEqual([]);
       }
     }
-    const refs = resources.flatMap((r) =>
-      r.resourceType === 'Slot'
-        ? [(r as Slot).schedule.reference]
-        : r.resourceType === 'Schedule'
-          ? (r as Schedule).actor.map((a) => a.reference)
-          : [],
-    );
-    expect(refs.length).toBeGreaterThan(40);
-    for (const ref of refs) expect(ids.has(ref ?? '')).toBe(true);
+    expect(referencesOf(resources).length).toBeGreaterThan(40);
+    expect(unresolvedReferences(resources)).toEqual([]);
+    // Schedule.actor is exactly one Location (the profile Inferno tests).
+    for (const schedule of resources.filter((r): r is Schedule => r.resourceType === 'Schedule'))
+      expect(schedule.actor.map((a) => a.reference?.split('/')[0])).toEqual(['Location']);
     const slots = resources.filter((r): r is Slot => r.resourceType === 'Slot');
     expect(slots).toHaveLength(40 * 14 * 3);
     expect(new Set(slots.map((s) => s.status))).toEqual(new Set(['free', 'busy']));
@@ -91,6 +93,50 @@ describe('BulkPublishSink', () => {
       'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link',
       'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone',
     ]);
+  });
+
+  it.each([
+    { roles: true, actor: 'practitioner-role' as const },
+    { roles: true, actor: 'location' as const },
+    { roles: false, actor: 'location' as const },
+  ])(
+    'resolves every reference (roles published: $roles, schedule actor: $actor)',
+    async ({ roles, actor }) => {
+      await run(sinkFor(undefined, { includePractitionerRoles: roles }, actor), [records(1, 12)]);
+      const { manifest, files } = await readPublication(dir);
+      const resources = resourcesOf(files);
+      const types = new Set(resources.map((r) => r.resourceType));
+      expect(types.has('Practitioner')).toBe(roles);
+      expect(types.has('PractitionerRole')).toBe(roles);
+      expect(unresolvedReferences(resources)).toEqual([]);
+      const refTypes = new Set(referencesOf(resources).map((ref) => ref.split('/')[0]));
+      expect(refTypes).toEqual(
+        new Set([
+          'Schedule',
+          'Location',
+          ...(roles ? ['Practitioner'] : []),
+          ...(actor === 'practitioner-role' ? ['PractitionerRole'] : []),
+        ]),
+      );
+      // Practitioner files are split like Location files: by the state of the first location.
+      for (const output of manifest.output.filter((o) => o.type === 'Practitioner')) {
+        const [state] = output.extension?.state ?? [];
+        expect(output.url).toMatch(new RegExp(`Practitioner-${state ?? '?'}\\.ndjson$`));
+      }
+      const roleOf = (n: number) =>
+        resources.find(
+          (r): r is PractitionerRole =>
+            r.resourceType === 'PractitionerRole' &&
+            r.practitioner?.reference === `Practitioner/PRV${String(n).padStart(10, '0')}`,
+        );
+      if (roles) expect(roleOf(4)).toBeDefined();
+    },
+  );
+
+  it('refuses PractitionerRole schedule actors when roles are not published', () => {
+    expect(() =>
+      sinkFor(undefined, { includePractitionerRoles: false }, 'practitioner-role'),
+    ).toThrow(/includePractitionerRoles/);
   });
 
   it('writes absolute URLs when a base URL is configured', async () => {
@@ -163,7 +209,12 @@ describe('BulkPublishSink', () => {
     expect(owners('PRV0000000003')).toEqual([]);
     expect(owners('PRV0000000004')).toHaveLength(14); // its new schedule, one slot a day, as sent
     expect(owners('PRV0000000005')).toHaveLength(13 * 3); // carried forward, past day dropped
-    const ids = resourcesOf(files).map((r) => `${r.resourceType}/${r.id}`);
-    expect(new Set(ids).size).toBe(ids.length);
+    const resources = resourcesOf(files);
+    const ids = resources.map((r) => `${r.resourceType}/${r.id}`);
+    expect(new Set(ids).size).toBe(ids.length); // touched providers' lines were not carried forward
+    expect(ids).not.toContain('Practitioner/PRV0000000003');
+    expect(ids).toContain('Practitioner/PRV0000000004');
+    expect(ids).toContain('Practitioner/PRV0000000005');
+    expect(unresolvedReferences(resources)).toEqual([]);
   });
 });

@@ -23,9 +23,10 @@ import {
   type SinkOpenContext,
   type SyncRecord,
 } from '@pmsbridge/core';
-import type { Location, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
+import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
 import type { MappingOptions } from './mapping-options.js';
 import { mapProviderRecord, type MappedResource } from './provider-mapper.js';
+import { practitionerId } from './resource-ids.js';
 import { isoWeek } from './zoned-time.js';
 
 /** File name of the manifest inside the publication directory (the URL must end with it). */
@@ -44,10 +45,19 @@ export interface BulkPublishSinkOptions {
   outputDir: string;
   /** How files are split. Default `state-week`. */
   splitBy?: SplitBy;
-  /** Publish PractitionerRole files too (HL7 SSL draft). Default true. */
+  /**
+   * Publish PractitionerRole files and the Practitioner files they reference (HL7 SSL
+   * draft). Default true. When false, `mapping.scheduleActor` must be `location`.
+   */
   includePractitionerRoles?: boolean;
-  /** Public base URL: makes manifest URLs absolute on disk. `servePublication` resolves relative ones itself. */
+  /**
+   * Public base URL: makes the manifest's `request` and `output[].url` absolute, as SMART
+   * Scheduling Links requires. Optional here for embedding: without it the manifest holds
+   * relative URLs and is only servable through `servePublication`, which makes them
+   * absolute. The plugin options require it.
+   */
   baseUrl?: string;
+  /** How resources are mapped. A bulk publication normally uses `scheduleActor: 'location'`. */
   mapping: MappingOptions;
 }
 
@@ -142,6 +152,15 @@ function zeroCounts(): ResourceCounts {
   return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
 }
 
+/** What a carry-forward keeps: lines of untouched providers whose slots have not ended. */
+interface Horizon {
+  now: number;
+  /** The UTC date of `now` + 1 day, for the byte-level Slot check. */
+  tomorrow: string;
+  /** Practitioner ids of the providers this run touched. */
+  practitioners: Set<string>;
+}
+
 /** `Schedule/PRV0000000001-LOC0000000002` → `PRV0000000001`. */
 function ownerOfKey(id: string | undefined): string | undefined {
   return id?.split('/').pop()?.split('-')[0];
@@ -149,7 +168,7 @@ function ownerOfKey(id: string | undefined): string | undefined {
 
 /**
  * Writes a SMART Scheduling Links `$bulk-publish` publication: NDJSON files of Location,
- * Schedule, Slot (and PractitionerRole), split by state and/or week, written as records
+ * Schedule, Slot (and Practitioner + PractitionerRole), split by state and/or week, written as records
  * arrive (memory does not grow with the number of slots), and a manifest written
  * atomically on a completed close. Resumable: `checkpointState()` records file lengths,
  * and a resumed `open` truncates the files to them.
@@ -173,6 +192,11 @@ export class BulkPublishSink implements Sink {
     this.name = options.name ?? 'bulk-publish';
     this.splitBy = options.splitBy ?? 'state-week';
     this.includeRoles = options.includePractitionerRoles ?? true;
+    if (!this.includeRoles && options.mapping.scheduleActor === 'practitioner-role') {
+      throw new ConfigError(
+        `${this.name}: scheduleActor 'practitioner-role' needs includePractitionerRoles: true (every Schedule would point to an unpublished PractitionerRole); use scheduleActor 'location'`,
+      );
+    }
   }
 
   async open(context: SinkOpenContext): Promise<void> {
@@ -260,6 +284,8 @@ export class BulkPublishSink implements Sink {
     const stateOfLocation = new Map<string, string>();
     const stateOfSchedule = new Map<string, string>();
     const files = new Map<string, string[]>();
+    /** The state of the provider's first location (Locations come first, in its order). */
+    let providerState: string | undefined;
     const push = (file: string, type: string, state: string, line: string) => {
       let lines = files.get(file);
       if (lines === undefined) files.set(file, (lines = []));
@@ -273,9 +299,19 @@ export class BulkPublishSink implements Sink {
         const location = resource as Location;
         const state = location.address?.state ?? 'XX';
         stateOfLocation.set(`Location/${location.id}`, state);
+        providerState ??= state;
         if (this.locations.has(location.id ?? '')) continue;
         this.locations.add(location.id ?? '');
         push(this.fileFor('Location', state), 'Location', state, JSON.stringify(location));
+      } else if (type === 'Practitioner' && this.includeRoles) {
+        // Published with the roles so that every PractitionerRole.practitioner resolves.
+        const state = providerState ?? 'XX';
+        push(
+          this.fileFor('Practitioner', state),
+          'Practitioner',
+          state,
+          JSON.stringify(resource as Practitioner),
+        );
       } else if (type === 'PractitionerRole' && this.includeRoles) {
         const role = resource as PractitionerRole;
         const state = stateOfLocation.get(role.location?.[0]?.reference ?? '') ?? 'XX';
@@ -396,7 +432,11 @@ export class BulkPublishSink implements Sink {
     const previous = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
     if (previous === undefined) return;
     const now = this.clock.now().getTime();
-    const horizon = { now, tomorrow: isoDate(now + DAY_MS) };
+    const horizon: Horizon = {
+      now,
+      tomorrow: isoDate(now + DAY_MS),
+      practitioners: new Set([...this.providers].map(practitionerId)),
+    };
     for (const output of previous.output) {
       const rel = relativeOutputPath(output.url);
       if (rel === undefined || rel.startsWith(`runs/${state.runId}/`)) continue;
@@ -431,13 +471,13 @@ export class BulkPublishSink implements Sink {
     }
   }
 
-  private isStillPublished(line: Buffer, horizon: { now: number; tomorrow: string }): boolean {
+  private isStillPublished(line: Buffer, horizon: Horizon): boolean {
     const { now } = horizon;
     if (line.length === 0) return false;
     const fast = this.isSlotStillPublished(line, horizon);
     if (fast !== undefined) return fast;
     const resource = JSON.parse(line.toString('utf8')) as
-      Location | PractitionerRole | Schedule | Slot;
+      Location | Practitioner | PractitionerRole | Schedule | Slot;
     switch (resource.resourceType) {
       case 'Location':
         if (this.locations.has(resource.id ?? '')) return false;
@@ -448,6 +488,9 @@ export class BulkPublishSink implements Sink {
           !this.providers.has(ownerOfKey(resource.schedule.reference) ?? '') &&
           Date.parse(resource.end) > now
         );
+      case 'Practitioner':
+        // Its id is the provider's own id (no location part to strip).
+        return !horizon.practitioners.has(resource.id ?? '');
       default:
         return !this.providers.has(ownerOfKey(resource.id) ?? '');
     }
@@ -458,10 +501,7 @@ export class BulkPublishSink implements Sink {
    * reference and end in a known shape): dropped when its provider was touched by this run
    * or when it has ended. `undefined` for any other line, which is then parsed.
    */
-  private isSlotStillPublished(
-    line: Buffer,
-    horizon: { now: number; tomorrow: string },
-  ): boolean | undefined {
+  private isSlotStillPublished(line: Buffer, horizon: Horizon): boolean | undefined {
     if (!line.subarray(0, SLOT_PREFIX.length).equals(SLOT_PREFIX)) return undefined;
     const owner = providerOfSlotLine(line);
     // `end` follows the schedule reference in the lines this sink writes.
@@ -481,7 +521,7 @@ export class BulkPublishSink implements Sink {
     const previousIndex = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
     const index: PublicationIndex = { transactionTime: state.transactionTime, files: {} };
     const output: ManifestOutput[] = [];
-    const order = ['Location', 'PractitionerRole', 'Schedule', 'Slot'];
+    const order = ['Location', 'Practitioner', 'PractitionerRole', 'Schedule', 'Slot'];
     const files = Object.keys(state.files)
       .filter((rel) => (state.files[rel] ?? 0) > 0)
       .sort((a, b) => {

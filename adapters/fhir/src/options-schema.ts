@@ -13,14 +13,20 @@ const authSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const mappingFields = {
+/**
+ * Mapping options shared by both targets. `scheduleActor` defaults per target:
+ * PractitionerRole + Location on a FHIR server, Location only in a bulk publication
+ * (the SMART Scheduling Links 2021 Schedule profile Inferno tests allows exactly one
+ * actor, a Location).
+ */
+const mappingFields = (defaultActor: 'practitioner-role' | 'location') => ({
   /** Schedule.actor: PractitionerRole + Location, or Location only (SMART Scheduling Links). */
-  scheduleActor: z.enum(['practitioner-role', 'location']).default('practitioner-role'),
+  scheduleActor: z.enum(['practitioner-role', 'location']).default(defaultActor),
   /** Booking deep-link template (`{slotId}`, `{providerId}`, `{locationId}`). */
   bookingLink: z.string().min(1).optional(),
   /** Booking phone: a number, or `location` for the location's phone. */
   bookingPhone: z.string().min(1).optional(),
-};
+});
 
 /** Options of the FHIR server target. */
 export const serverOptionsSchema = z
@@ -31,21 +37,37 @@ export const serverOptionsSchema = z
     bundleSize: z.number().int().min(1).max(5000).default(50),
     maxRetries: z.number().int().min(0).max(20).default(4),
     retryBaseDelayMs: z.number().int().min(1).default(500),
-    ...mappingFields,
+    ...mappingFields('practitioner-role'),
   })
   .strict();
 
-/** Options of the SMART Scheduling Links bulk-publication target. */
+/**
+ * Options of the SMART Scheduling Links bulk-publication target. `baseUrl` is required:
+ * the manifest's `request` and `output[].url` must be absolute http(s) URLs. Schedules
+ * cannot point to PractitionerRoles that are not published
+ * (`scheduleActor: 'practitioner-role'` needs `includePractitionerRoles: true`).
+ */
 export const bulkOptionsSchema = z
   .object({
     target: z.literal('bulk'),
     outputDir: z.string().min(1),
     splitBy: z.enum(['none', 'state', 'week', 'state-week']).default('state-week'),
     includePractitionerRoles: z.boolean().default(true),
-    baseUrl: z.url().optional(),
-    ...mappingFields,
+    /** Public base URL of the publication; manifest URLs are made absolute with it. */
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    ...mappingFields('location'),
   })
-  .strict();
+  .strict()
+  .superRefine((options, context) => {
+    if (options.scheduleActor === 'practitioner-role' && !options.includePractitionerRoles) {
+      context.addIssue({
+        code: 'custom',
+        path: ['scheduleActor'],
+        message:
+          "scheduleActor 'practitioner-role' needs includePractitionerRoles: true (every Schedule would point to an unpublished PractitionerRole); use scheduleActor 'location'",
+      });
+    }
+  });
 
 /** `@pmsbridge/adapter-fhir` options: `target: 'server'` or `target: 'bulk'`. */
 export const optionsSchema = z.discriminatedUnion('target', [

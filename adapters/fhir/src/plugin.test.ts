@@ -45,7 +45,44 @@ describe('plugin registration', () => {
   });
 
   it('binds a BulkPublishSink for target bulk', () => {
-    expect(sinkFrom({ target: 'bulk', outputDir: 'out' })).toBeInstanceOf(BulkPublishSink);
+    expect(
+      sinkFrom({ target: 'bulk', outputDir: 'out', baseUrl: 'https://pub.example/ssl' }),
+    ).toBeInstanceOf(BulkPublishSink);
+  });
+
+  it('defaults the schedule actor per target: Location only in a bulk publication', () => {
+    const bulk = plugin.optionsSchema.parse({
+      target: 'bulk',
+      outputDir: 'out',
+      baseUrl: 'https://pub.example',
+    });
+    expect(bulk.scheduleActor).toBe('location');
+    const server = plugin.optionsSchema.parse({
+      target: 'server',
+      baseUrl: 'https://fhir.example',
+    });
+    expect(server.scheduleActor).toBe('practitioner-role');
+  });
+
+  it('requires an absolute http(s) baseUrl for a bulk publication', () => {
+    for (const baseUrl of [undefined, 'pub/ssl', 'ftp://pub.example']) {
+      const result = plugin.optionsSchema.safeParse({ target: 'bulk', outputDir: 'out', baseUrl });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['baseUrl']);
+    }
+  });
+
+  it('rejects PractitionerRole schedule actors without published PractitionerRoles', () => {
+    const result = plugin.optionsSchema.safeParse({
+      target: 'bulk',
+      outputDir: 'out',
+      baseUrl: 'https://pub.example',
+      includePractitionerRoles: false,
+      scheduleActor: 'practitioner-role',
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['scheduleActor']);
+    expect(result.error?.issues[0]?.message).toMatch(/includePractitionerRoles: true/);
   });
 
   it('rejects options of the wrong shape', () => {

@@ -48,7 +48,7 @@ export const fhirPlugin = definePlugin({
                 outputDir,
                 splitBy: options.splitBy,
                 includePractitionerRoles: options.includePractitionerRoles,
-                ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
+                baseUrl: options.baseUrl,
                 mapping: mappingOf(options),
               },
               clock,

@@ -24,3 +24,30 @@ export async function readPublication(dir: string): Promise<{
 export function resourcesOf(files: Map<string, { lines: string[] }>): Resource[] {
   return [...files.values()].flatMap((f) => f.lines.map((line) => JSON.parse(line) as Resource));
 }
+
+/**
+ * Every literal reference of a publication that a resolver must follow:
+ * PractitionerRole.practitioner and .location, Schedule.actor, Slot.schedule.
+ */
+export function referencesOf(resources: readonly Resource[]): string[] {
+  return resources
+    .flatMap((r) => {
+      switch (r.resourceType) {
+        case 'PractitionerRole':
+          return [r.practitioner?.reference, ...(r.location ?? []).map((l) => l.reference)];
+        case 'Schedule':
+          return r.actor.map((a) => a.reference);
+        case 'Slot':
+          return [r.schedule.reference];
+        default:
+          return [];
+      }
+    })
+    .map((ref) => ref ?? '(missing reference)');
+}
+
+/** The references of {@link referencesOf} that name no resource of the publication. */
+export function unresolvedReferences(resources: readonly Resource[]): string[] {
+  const ids = new Set(resources.map((r) => `${r.resourceType}/${r.id ?? ''}`));
+  return referencesOf(resources).filter((ref) => !ids.has(ref));
+}

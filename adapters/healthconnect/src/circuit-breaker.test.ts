@@ -41,4 +41,16 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('open');
     expect(() => breaker.admit()).toThrow(/circuit is open/);
   });
+
+  it('lets another probe through when the probe is released without a verdict', () => {
+    const time = new ManualTime();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetMs: 1_000 }, time);
+    breaker.recordFailure();
+    time.advance(1_000);
+    expect(breaker.admit()).toBe(true);
+    expect(() => breaker.check()).toThrow(CircuitOpenError);
+    breaker.releaseProbe();
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.admit()).toBe(true);
+  });
 });

@@ -31,14 +31,34 @@ export class CircuitBreaker {
       : 'open';
   }
 
-  /** Throws a {@link CircuitOpenError} unless an attempt may go out now. */
-  admit(): void {
+  /**
+   * Throws a {@link CircuitOpenError} when no attempt could go out now (open, or half-open
+   * with the probe already out), without claiming anything: a cheap check before queueing.
+   */
+  check(): void {
     if (this.#openedAt === undefined) return;
     const elapsed = this.clock.now().getTime() - this.#openedAt;
     if (elapsed < this.options.resetMs || this.#isProbing) {
       throw new CircuitOpenError(Math.max(0, this.options.resetMs - elapsed));
     }
+  }
+
+  /**
+   * Call right before sending. Throws a {@link CircuitOpenError} unless an attempt may go
+   * out now. Returns true when this attempt is the half-open probe: its caller must then
+   * settle it with {@link recordSuccess}, {@link recordFailure} or, when the attempt
+   * produced no verdict (cancelled), {@link releaseProbe}.
+   */
+  admit(): boolean {
+    this.check();
+    if (this.#openedAt === undefined) return false;
     this.#isProbing = true;
+    return true;
+  }
+
+  /** Gives the probe's place back without a verdict, so that the next attempt may probe. */
+  releaseProbe(): void {
+    this.#isProbing = false;
   }
 
   /** Records an attempt that got a usable answer. */

@@ -527,6 +527,68 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect(await client.getLocations('PRV0000000001')).toEqual([]);
   });
 
+  it('admits a later probe when the half-open probe is aborted while paused at the rate gate', async () => {
+    await client.close();
+    client = makeClient({
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 1, resetMs: 10_000 },
+    });
+    tokenReply('tok1');
+    const resetEpochS = (time.now().getTime() + 20_000) / 1000;
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .reply(
+        500,
+        { error: { code: 'internal', message: 'boom' } },
+        { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(resetEpochS) },
+      );
+    expect(await client.getLocations('PRV0000000001').catch((e: unknown) => e)).toMatchObject({
+      status: 500,
+    });
+    time.advance(10_000); // half-open, but the gate stays closed for another 10 s
+    const controller = new AbortController();
+    const probe = client.getLocations('PRV0000000001', controller.signal).catch((e: unknown) => e);
+    expect(await time.pendingSleeps(1)).toEqual([10_000]);
+    controller.abort();
+    expect(await probe).toMatchObject({ code: ErrorCode.Cancelled });
+    nock(BASE).get('/providers/PRV0000000001/locations').reply(200, { locations: [] });
+    const later = client.getLocations('PRV0000000001').catch((e: unknown) => e);
+    // Admitted: it waits at the gate instead of failing fast with CircuitOpenError.
+    const outcome = await Promise.race([later, time.pendingSleeps(1).then(() => 'waiting')]);
+    expect(outcome).toBe('waiting');
+    time.advance(10_000);
+    expect(await later).toEqual([]);
+  });
+
+  it('records a request cancelled in flight as neither a success nor a failure of the circuit', async () => {
+    await client.close();
+    client = makeClient({
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 2, resetMs: 10_000 },
+    });
+    tokenReply('tok1');
+    const controller = new AbortController();
+    nock(BASE)
+      .get('/providers/PRV0000000001/locations')
+      .reply(500, { error: { code: 'internal', message: 'boom' } })
+      .get('/providers/PRV0000000002/locations')
+      .reply(() => {
+        controller.abort();
+        return [200, { locations: [] }];
+      })
+      .get('/providers/PRV0000000001/locations')
+      .reply(500, { error: { code: 'internal', message: 'boom' } });
+    await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+    expect(
+      await client.getLocations('PRV0000000002', controller.signal).catch((e: unknown) => e),
+    ).toMatchObject({ code: ErrorCode.Cancelled });
+    await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+    // Two consecutive server failures: the cancelled call in between did not reset the count.
+    expect(await client.getLocations('PRV0000000001').catch((e: unknown) => e)).toMatchObject({
+      code: ErrorCode.CircuitOpen,
+    });
+  });
+
   it('reports rejected client credentials as a config error without the secret', async () => {
     nock(AUTH)
       .post('/token')

@@ -44,8 +44,10 @@ export interface HttpClientParts {
 const IDEMPOTENT = new Set(['GET', 'DELETE']);
 
 /**
- * Sends HealthConnect API calls through auth → circuit breaker → concurrency limit →
- * rate gate → undici, and retries per the {@link RetryPolicy}. Throws
+ * Sends HealthConnect API calls through auth → circuit breaker check → concurrency limit →
+ * rate gate → circuit breaker admission (the half-open probe is claimed only here) →
+ * undici, and retries per the {@link RetryPolicy}. A cancelled attempt is recorded by the
+ * breaker as neither success nor failure. Throws
  * {@link HealthConnectError}s carrying status, `X-Request-Id` and the remote error code.
  */
 export class HttpClient {
@@ -93,15 +95,21 @@ export class HttpClient {
 
   async #attempt(req: HttpRequest, token: string | undefined): Promise<HttpResponse> {
     const { breaker, limit, gate } = this.parts;
-    breaker?.admit();
+    // Fail fast before queueing, but claim the half-open probe only right before sending:
+    // a caller that gives up in the queue or at the gate must not hold the probe.
+    breaker?.check();
     return limit.run(async () => {
       await gate.wait(req.signal);
+      const isProbe = breaker?.admit() ?? false;
       try {
         const response = await this.#exchange(req, token);
         breaker?.recordSuccess();
         return response;
       } catch (error) {
-        if (isSignOfTrouble(error)) breaker?.recordFailure();
+        // A cancellation says nothing about the remote side: no verdict, only the probe back.
+        if (error instanceof CancelledError) {
+          if (isProbe) breaker?.releaseProbe();
+        } else if (isSignOfTrouble(error)) breaker?.recordFailure();
         else breaker?.recordSuccess();
         throw error;
       }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
@@ -10,16 +11,37 @@ import { buildRecord } from './testing/population.js';
 
 const signal = new AbortController().signal;
 
+/** A GET sent over raw `node:http`, so the path goes out exactly as written (no URL normalisation). */
+function rawGet(listenUrl: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(listenUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('servePublication', () => {
+  /** The temp dir; the publication is two levels below it, so traversals have a target. */
+  let outer: string;
   let dir: string;
   let server: PublicationServer | undefined;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pmsbridge-serve-'));
+    outer = await mkdtemp(join(tmpdir(), 'pmsbridge-serve-'));
+    dir = join(outer, 'site', 'pub');
+    await mkdir(dir, { recursive: true });
   });
   afterEach(async () => {
     await server?.close();
     server = undefined;
-    await rm(dir, { recursive: true, force: true });
+    await rm(outer, { recursive: true, force: true });
   });
 
   async function publish(at: string, records: SyncRecord[]): Promise<void> {
@@ -72,7 +94,59 @@ describe('servePublication', () => {
     const firstFile = manifest.output[0]?.url ?? '';
     const fileEtag = (await fetch(firstFile)).headers.get('etag') ?? '';
     expect((await fetch(firstFile, { headers: { 'if-none-match': fileEtag } })).status).toBe(304);
-    expect((await fetch(`${server.url}/../../etc/passwd`)).status).toBe(404);
+  });
+
+  it('answers 304 to a weak If-None-Match', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    server = await servePublication({ dir, port: 0 });
+    const response = await fetch(`${server.url}/$bulk-publish`);
+    const manifest = (await response.json()) as BulkPublishManifest;
+    const weak = `W/${response.headers.get('etag') ?? ''}`;
+    const again = await fetch(`${server.url}/$bulk-publish`, {
+      headers: { 'if-none-match': `"other", ${weak}` },
+    });
+    expect(again.status).toBe(304);
+    const fileUrl = manifest.output[0]?.url ?? '';
+    const fileWeak = `W/${(await fetch(fileUrl)).headers.get('etag') ?? ''}`;
+    expect((await fetch(fileUrl, { headers: { 'if-none-match': fileWeak } })).status).toBe(304);
+    expect((await fetch(fileUrl, { headers: { 'if-none-match': 'W/"other"' } })).status).toBe(200);
+  });
+
+  it('serves the files when the directory is given with a trailing slash', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    server = await servePublication({ dir: `${dir}/`, port: 0 });
+    const manifest = (await (
+      await fetch(`${server.url}/$bulk-publish`)
+    ).json()) as BulkPublishManifest;
+    expect(manifest.output.length).toBeGreaterThan(0);
+    for (const output of manifest.output) expect((await fetch(output.url)).status).toBe(200);
+  });
+
+  it('never serves a file outside the directory, however the path is encoded', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    // Canaries where the traversals below would land.
+    await writeFile(join(outer, 'x.ndjson'), 'SECRET-OUTER\n');
+    await writeFile(join(outer, 'site', 'x.ndjson'), 'SECRET-SITE\n');
+    server = await servePublication({ dir, port: 0 });
+    for (const path of [
+      '/%2e%2e/%2e%2e/x.ndjson',
+      '/runs/..%2f..%2fx.ndjson',
+      '/runs/%2e%2e%2f%2e%2e%2f%2e%2e%2fx.ndjson',
+      '/%2e%2e%5cx.ndjson',
+      '/..%2fx.ndjson',
+      '/%E0%A4%A.ndjson',
+    ]) {
+      const { status, body } = await rawGet(server.listenUrl, path);
+      expect([400, 404]).toContain(status);
+      expect(body).not.toMatch(/SECRET/);
+    }
+    // The raw client really sends what the fetch-based check could not: a sanity check
+    // that a legitimate encoded path is decoded and served.
+    const manifest = (await (
+      await fetch(`${server.url}/$bulk-publish`)
+    ).json()) as BulkPublishManifest;
+    const rel = new URL(manifest.output[0]?.url ?? '').pathname.replace('/runs/', '/runs%2f');
+    expect((await rawGet(server.listenUrl, rel)).status).toBe(200);
   });
 
   it('lists only files that changed after _since', async () => {

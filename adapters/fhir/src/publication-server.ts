@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, normalize, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BulkPublishManifest, PublicationIndex } from './bulk-publish-sink.js';
 import { MANIFEST_FILE, PUBLICATION_INDEX_FILE } from './bulk-publish-sink.js';
 
@@ -68,12 +68,28 @@ export function manifestFor(
   };
 }
 
+/** `W/"x"` → `"x"`: `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2). */
+function opaqueTag(tag: string): string {
+  const trimmed = tag.trim();
+  return trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed;
+}
+
 function notModified(req: IncomingMessage, etag: string): boolean {
   const header = req.headers['if-none-match'];
-  return (
-    header !== undefined &&
-    header.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')
-  );
+  if (header === undefined) return false;
+  const ours = opaqueTag(etag);
+  return header.split(',').some((tag) => tag.trim() === '*' || opaqueTag(tag) === ours);
+}
+
+/**
+ * The file under `root` that a decoded request path names, or undefined when the path
+ * leaves `root` (`..` segments, encoded or not) or names `root` itself.
+ */
+function fileUnder(root: string, path: string): string | undefined {
+  const file = resolve(root, `.${sep}${path}`);
+  const rel = relative(root, file);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return file;
 }
 
 function fail(res: ServerResponse, status: number, message: string): void {
@@ -90,13 +106,20 @@ export async function servePublication(
   options: ServePublicationOptions,
 ): Promise<PublicationServer> {
   const maxAge = options.maxAgeSeconds ?? 300;
-  const root = normalize(options.dir);
+  // Resolved, so `pub/` and `pub` (and relative dirs) contain the same files.
+  const root = resolve(options.dir);
   let base = options.baseUrl?.replace(/\/+$/, '') ?? '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed');
     const url = new URL(req.url ?? '/', 'http://local');
-    const path = decodeURIComponent(url.pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return fail(res, 400, 'malformed path');
+    }
+    if (path.includes('\0')) return fail(res, 400, 'malformed path');
     const cache = `public, max-age=${maxAge}`;
     if (path === `/${MANIFEST_FILE}`) {
       const since = url.searchParams.get('_since') ?? undefined;
@@ -119,9 +142,8 @@ export async function servePublication(
       res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
       return void res.end(req.method === 'HEAD' ? undefined : body);
     }
-    const file = normalize(join(root, path));
-    if (!file.startsWith(root + sep) || !file.endsWith('.ndjson'))
-      return fail(res, 404, 'not found');
+    const file = fileUnder(root, path);
+    if (file === undefined || !file.endsWith('.ndjson')) return fail(res, 404, 'not found');
     const info = await stat(file).catch(() => undefined);
     if (info === undefined || !info.isFile()) return fail(res, 404, 'not found');
     // Files of a run never change after its manifest is written: size + mtime identify them.

@@ -102,8 +102,9 @@ sinks:
 
   it('lists, replays and purges dead letters', async () => {
     const { out, io } = capture();
-    const path = await config({ stages: `stages: [{ use: '@pmsbridge/plugin-npi-validate' }]` });
-    // Through the npi-validate plugin, provider 3 (bad check digit) is dead-lettered.
+    const path = await config({
+      stages: `stages: [{ use: '${join(fixtures, 'reject-stage.mjs')}', options: { reject: [PRV0000000003] } }]`,
+    });
     expect(await runCli(['sync', '--config', path, '--mode', 'full', '--json'], io)).toBe(
       ExitCode.Ok,
     );

@@ -12,7 +12,7 @@ import { StateStoreToken } from '../ports/state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import { loadConfig } from '../config/config-loader.js';
 import { ConfigError, PluginError, PmsbridgeError } from '../errors/errors.js';
-import { redactText } from '../logging/redact.js';
+import { redact, redactText } from '../logging/redact.js';
 import { formatSummary } from './format-summary.js';
 import { ProgressReporter } from './progress-reporter.js';
 
@@ -109,7 +109,7 @@ export async function runCli(
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, argv.includes('--json'));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -171,11 +171,12 @@ async function deadLetters(
     const pipeline = loaded.config.pipeline;
     if (action === 'list') {
       const letters = await app.state.listDeadLetters(pipeline);
-      if (isJson) io.stdout.write(`${JSON.stringify(letters)}\n`);
+      // Records and reasons come from outside: scrub them like log lines.
+      if (isJson) io.stdout.write(`${JSON.stringify(redact(letters))}\n`);
       else {
         for (const letter of letters) {
           io.stdout.write(
-            `#${letter.id} ${letter.key} [${letter.stage}] ${letter.reason.code}: ${letter.reason.message} (attempts ${letter.attempts}, last ${letter.lastSeenAt})\n`,
+            `#${letter.id} ${letter.key} [${letter.stage}] ${letter.reason.code}: ${redactText(letter.reason.message)} (attempts ${letter.attempts}, last ${letter.lastSeenAt})\n`,
           );
         }
         io.stdout.write(`${letters.length} dead letter(s)\n`);
@@ -193,12 +194,17 @@ async function deadLetters(
   }
 }
 
-function reportError(error: unknown, io: Io): number {
+function reportError(error: unknown, io: Io, isJson: boolean): number {
   const isUsage =
     error instanceof UsageError || error instanceof ConfigError || error instanceof PluginError;
-  const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof PmsbridgeError ? ` [${error.code}]` : '';
-  io.stderr.write(`pmsbridge: ${redactText(message)}${code}\n`);
+  const message = redactText(error instanceof Error ? error.message : String(error));
+  const code = error instanceof PmsbridgeError ? error.code : undefined;
+  io.stderr.write(`pmsbridge: ${message}${code === undefined ? '' : ` [${code}]`}\n`);
+  // Scripts reading --json output get one object on stdout whatever happened.
+  if (isJson)
+    io.stdout.write(
+      `${JSON.stringify({ ok: false, error: { code: code ?? 'PMS_UNEXPECTED', message } })}\n`,
+    );
   if (error instanceof UsageError) io.stderr.write('Run pmsbridge --help for usage.\n');
   return isUsage ? ExitCode.Usage : ExitCode.Failed;
 }

@@ -84,4 +84,10 @@ sync: { concurrency: 0 }
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('accepts numbers from environment variables in the sync settings', () => {
+    const text = `source: { use: x }\nsinks: [{ use: y }]\nsync: { concurrency: '\${CONCURRENCY}' }\n`;
+    expect(parseConfig(text, { CONCURRENCY: '24' }).sync.concurrency).toBe(24);
+    expect(() => parseConfig(text, { CONCURRENCY: 'many' })).toThrow(/sync\.concurrency: /);
+  });
 });

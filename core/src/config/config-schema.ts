@@ -12,7 +12,7 @@ export const PluginEntrySchema = z.object({
   options: z.record(z.string(), z.unknown()).default({}),
 });
 
-/** The whole config file. */
+/** The whole config file. Numbers in `sync` may come from `${ENV_VAR}` strings. */
 export const PipelineConfigSchema = z.object({
   /** Name under which checkpoints and dead letters are kept. */
   pipeline: z
@@ -33,13 +33,13 @@ export const PipelineConfigSchema = z.object({
   sinks: z.array(PluginEntrySchema).min(1, 'at least one sink is required'),
   sync: z
     .object({
-      horizonDays: z.number().int().min(1).max(366).default(14),
-      batchSize: z.number().int().min(1).max(10_000).default(100),
-      batchMaxWaitMs: z.number().int().min(0).default(1000),
-      concurrency: z.number().int().min(1).max(256).default(8),
+      horizonDays: z.coerce.number().int().min(1).max(366).default(14),
+      batchSize: z.coerce.number().int().min(1).max(10_000).default(100),
+      batchMaxWaitMs: z.coerce.number().int().min(0).default(1000),
+      concurrency: z.coerce.number().int().min(1).max(256).default(8),
       errorPolicy: z.enum(['dead-letter', 'fail-fast']).default('dead-letter'),
       /** How far before a full run's start the next incremental run reads changes. */
-      changesOverlapSeconds: z.number().int().min(0).default(300),
+      changesOverlapSeconds: z.coerce.number().int().min(0).default(300),
     })
     .default({
       horizonDays: 14,

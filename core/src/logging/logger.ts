@@ -7,7 +7,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
-  /** Defaults to `PMSBRIDGE_LOG_LEVEL`, then `info`. */
+  /** `PMSBRIDGE_LOG_LEVEL` overrides it when set; default `info`. */
   level?: LogLevel;
   /** `json` (one object per line) or `pretty`; defaults to pretty on a TTY, JSON otherwise. */
   format?: 'json' | 'pretty';
@@ -44,8 +44,9 @@ class WinstonLogger implements Logger {
 
 /** Creates the winston-backed logger that redacts secrets from every line. */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const fromEnv = process.env.PMSBRIDGE_LOG_LEVEL;
   const level =
-    options.level ?? (process.env.PMSBRIDGE_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+    (fromEnv === undefined || fromEnv === '' ? options.level : (fromEnv as LogLevel)) ?? 'info';
   const stream = options.stream ?? process.stderr;
   const isTty = (stream as { isTTY?: boolean }).isTTY === true;
   const format = options.format ?? (isTty ? 'pretty' : 'json');

@@ -50,4 +50,22 @@ describe('logger redaction', () => {
     value.self = value;
     expect(redact(value)).toEqual({ providerId: 'PRV0000000001', count: 3, self: '[Circular]' });
   });
+
+  it('redacts secret-looking field names, URL credentials and bare JWTs', () => {
+    const out = JSON.stringify(
+      redact({
+        bearerToken: 'tok-1',
+        'x-api-key': 'key-2',
+        dbPassword: 'pw-3',
+        signingSecret: 'sec-4',
+        tokenUrl: 'https://auth.example/token',
+        note: 'connect postgres://pms:hunter2@db.local/pms with eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+      }),
+    );
+    for (const secret of ['tok-1', 'key-2', 'pw-3', 'sec-4', 'hunter2', 'eyJhbGciOiJIUzI1NiJ9']) {
+      expect(out).not.toContain(secret);
+    }
+    expect(out).toContain('https://auth.example/token');
+    expect(out).toContain('postgres://pms:[REDACTED]@db.local/pms');
+  });
 });

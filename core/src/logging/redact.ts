@@ -13,7 +13,6 @@ const SECRET_FIELD_NAMES = new Set([
   'idtoken',
   'apikey',
   'privatekey',
-  'key',
   'cookie',
   'setcookie',
 ]);
@@ -27,6 +26,10 @@ const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
     '[REDACTED PRIVATE KEY]',
   ],
   [/((?:client_secret|access_token|refresh_token|password)=)[^&\s"]+/gi, '$1[REDACTED]'],
+  // Credentials in URLs: scheme://user:password@host
+  [/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi, '$1[REDACTED]@'],
+  // JSON Web Tokens anywhere in text.
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[REDACTED JWT]'],
   [
     /("(?:client_secret|access_token|refresh_token|password|secret)"\s*:\s*")[^"]*"/gi,
     '$1[REDACTED]"',
@@ -35,8 +38,16 @@ const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
 
 export const REDACTED = '[REDACTED]';
 
+/** Names that contain one of these are secrets too (`bearerToken`, `x-api-key`, `dbPassword`). */
+const SECRET_NAME_PARTS =
+  /secret|token|password|passphrase|apikey|privatekey|authorization|cookie|credential/;
+/** Except where the value is an address, not a secret (`tokenUrl`); its text is still scrubbed. */
+const ADDRESS_NAME = /(url|uri|endpoint)$/;
+
 function isSecretField(name: string): boolean {
-  return SECRET_FIELD_NAMES.has(name.toLowerCase().replace(/[-_]/g, ''));
+  const normalised = name.toLowerCase().replace(/[-_]/g, '');
+  if (SECRET_FIELD_NAMES.has(normalised)) return true;
+  return SECRET_NAME_PARTS.test(normalised) && !ADDRESS_NAME.test(normalised);
 }
 
 /** Removes secrets from free text. */

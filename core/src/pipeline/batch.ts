@@ -65,7 +65,11 @@ export async function* batch<T>(
       }
     }
   } finally {
-    // A pending next() would make return() wait for the source; let it settle on its own.
-    if (!isSourceDone && pending === undefined) await iterator.return?.();
+    if (!isSourceDone) {
+      const closing = iterator.return?.();
+      // With a next() pending, return() only runs once it settles: close without waiting.
+      if (pending === undefined) await closing;
+      else closing?.catch(() => undefined);
+    }
   }
 }

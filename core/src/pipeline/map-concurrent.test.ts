@@ -97,4 +97,28 @@ describe('mapConcurrent', () => {
     ).rejects.toThrow();
     expect(seen.at(-1)).toBeLessThanOrEqual(4);
   });
+
+  it('aborts and waits for the calls in flight when the consumer stops early', async () => {
+    const settled: number[] = [];
+    const aborted: number[] = [];
+    for await (const value of mapConcurrent(
+      numbers(10),
+      3,
+      (n, signal) =>
+        new Promise<number>((resolve) => {
+          if (n === 0) return resolve(n);
+          signal.addEventListener('abort', () => {
+            aborted.push(n);
+            settled.push(n);
+            resolve(n);
+          });
+        }),
+    )) {
+      expect(value).toBe(0);
+      break;
+    }
+    // Items 1 and 2 were in flight: both saw the abort and settled before the loop ended.
+    expect(aborted.sort()).toEqual([1, 2]);
+    expect(settled).toHaveLength(2);
+  });
 });

@@ -127,7 +127,17 @@ export async function assemblePipeline(
       }
     },
     async stop() {
-      for (const component of started.splice(0).reverse()) await component.stop?.();
+      // Every component is stopped even when one fails; the failures are reported together.
+      const failures: unknown[] = [];
+      for (const component of started.splice(0).reverse()) {
+        try {
+          await component.stop?.();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new AggregateError(failures, 'several plugins failed to stop');
     },
   };
 }

@@ -35,7 +35,7 @@ describe('plugin loader', () => {
     );
     await expect(attempt).rejects.toBeInstanceOf(PluginError);
     await expect(attempt).rejects.toThrow(
-      /^stages\[2\] \(specialty-filter\): invalid options: options\.keep: /,
+      /^stages\[2\]\.options\.keep: .*\(plugin specialty-filter\)$/,
     );
   });
 
@@ -43,7 +43,9 @@ describe('plugin loader', () => {
     await expect(loadPlugin('./fixtures/missing.mjs', {}, 'sinks[0]', here)).rejects.toThrow(
       /sinks\[0\]: cannot load plugin/,
     );
-    await expect(loadPlugin('./plugin.js', {}, 'sinks[0]', here)).rejects.toThrow();
+    await expect(loadPlugin('./fixtures/not-a-plugin.mjs', {}, 'sinks[0]', here)).rejects.toThrow(
+      /sinks\[0\]: ".\/fixtures\/not-a-plugin.mjs" does not export a plugin/,
+    );
   });
 });
 

@@ -27,8 +27,10 @@ function resolveSpecifier(use: string, baseDir: string): string {
   if (use.startsWith('.') || isAbsolute(use)) return pathToFileURL(resolve(baseDir, use)).href;
   try {
     return pathToFileURL(createRequire(join(baseDir, 'noop.js')).resolve(use)).href;
-  } catch {
-    // Not installed beside the config: let Node resolve it from pmsbridge's own install.
+  } catch (error) {
+    // Not installed beside the config: let Node resolve it from pmsbridge's own install;
+    // if that fails too, the import error reaches the user.
+    if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw error;
     return use;
   }
 }
@@ -60,11 +62,12 @@ export async function loadPlugin(
   }
   const parsed = plugin.optionsSchema.safeParse(options ?? {});
   if (!parsed.success) {
+    // Paths read like the config: `sinks[1].options.baseUrl: Invalid URL`.
     const issues = parsed.error.issues.map((issue) => ({
       ...issue,
-      path: ['options', ...issue.path],
+      path: [entry, 'options', ...issue.path],
     }));
-    throw new PluginError(`${entry} (${plugin.name}): invalid options: ${formatIssues(issues)}`, {
+    throw new PluginError(`${formatIssues(issues)} (plugin ${plugin.name})`, {
       details: { plugin: plugin.name, entry },
     });
   }

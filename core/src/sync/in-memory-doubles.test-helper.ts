@@ -1,5 +1,6 @@
 import type {
   ChangesPageRead,
+  InvalidRecord,
   ProviderPageRead,
   ProviderSource,
 } from '../ports/provider-source.js';
@@ -29,6 +30,10 @@ export function makeProvider(n: number, patch: Partial<Provider> = {}): Provider
 export class MemorySource implements ProviderSource {
   pulled = 0;
   changeLog: Array<{ change: ProviderChange; at: string }> = [];
+  /** Invalid records served with the first page (as a client reports records it cannot read). */
+  invalidOnFirstPage: InvalidRecord[] = [];
+  /** Ids `getProvider` answers as unknown. */
+  gone = new Set<string>();
 
   constructor(
     public providers: Provider[],
@@ -42,11 +47,13 @@ export class MemorySource implements ProviderSource {
     for (let start = 0; start < remaining.length; start += this.pageSize) {
       const providers = remaining.slice(start, start + this.pageSize);
       this.pulled += providers.length;
-      yield { providers, invalid: [], total: this.providers.length };
+      const invalid = start === 0 ? this.invalidOnFirstPage : [];
+      yield { providers, invalid, total: this.providers.length };
     }
   }
 
   async getProvider(id: string): Promise<Provider | undefined> {
+    if (this.gone.has(id)) return undefined;
     return this.providers.find((p) => p.id === id);
   }
 
@@ -121,6 +128,8 @@ export class AppendSink implements Sink {
       counts: { Line: { created: 1, updated: 0, unchanged: 0, deleted: 0 } },
     }));
   }
+
+  close?(context: { completed: boolean }): Promise<void>;
 
   checkpointState(): number {
     return this.lines.length;

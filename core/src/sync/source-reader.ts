@@ -26,7 +26,13 @@ export type SourceItem =
   | { kind: 'deactivation'; providerId: string; changedAt: string; position: SourcePosition }
   | { kind: 'invalid'; invalid: InvalidRecord; position: SourcePosition };
 
-/** Reads a full listing, resuming after `from.afterId`. Invalid records keep id order. */
+/**
+ * Reads a full listing, resuming after `from.afterId`. Only valid provider ids move the
+ * position: an invalid record's key may be anything (a position such as `page 3 #17`, a
+ * malformed id), and resuming after it could skip providers for good. A page's invalid
+ * records come first, at the position before the page; after a crash they are read again
+ * and their dead letters count one more attempt.
+ */
 export async function* readFull(
   source: ProviderSource,
   from: FullPosition,
@@ -34,21 +40,13 @@ export async function* readFull(
   onTotal?: (total: number) => void,
 ): AsyncGenerator<SourceItem> {
   let afterId = from.afterId;
+  const at = (): FullPosition => ({ mode: 'full', startedAt: from.startedAt, afterId });
   for await (const page of source.listProviders({ signal, startAfterId: from.afterId })) {
     if (page.total !== undefined) onTotal?.(page.total);
-    const items: Array<{ key: string; item: (position: SourcePosition) => SourceItem }> = [
-      ...page.providers.map((provider) => ({
-        key: provider.id,
-        item: (position: SourcePosition): SourceItem => ({ kind: 'provider', provider, position }),
-      })),
-      ...page.invalid.map((invalid) => ({
-        key: invalid.key,
-        item: (position: SourcePosition): SourceItem => ({ kind: 'invalid', invalid, position }),
-      })),
-    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    for (const { key, item } of items) {
-      if (afterId === undefined || key > afterId) afterId = key;
-      yield item({ mode: 'full', startedAt: from.startedAt, afterId });
+    for (const invalid of page.invalid) yield { kind: 'invalid', invalid, position: at() };
+    for (const provider of page.providers) {
+      if (afterId === undefined || provider.id > afterId) afterId = provider.id;
+      yield { kind: 'provider', provider, position: at() };
     }
   }
 }

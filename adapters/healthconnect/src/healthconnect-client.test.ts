@@ -387,6 +387,44 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect([a?.id, b?.id, c?.id]).toEqual(['PRV0000000001', 'PRV0000000001', 'PRV0000000001']);
   });
 
+  it('keeps a shared lookup going for the others when the caller that started it aborts', async () => {
+    tokenReply('tok1');
+    const controller = new AbortController();
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .once()
+      .reply(() => {
+        controller.abort(); // A gives up while the shared request is in flight
+        return [200, provider('PRV0000000001')];
+      });
+    const a = client.getProvider('PRV0000000001', { signal: controller.signal });
+    const b = client.getProvider('PRV0000000001');
+    expect(await a.catch((e: unknown) => e)).toMatchObject({ code: ErrorCode.Cancelled });
+    expect((await b)?.id).toBe('PRV0000000001');
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('cancels a shared lookup once every caller waiting for it has aborted', async () => {
+    tokenReply('tok1');
+    const first = new AbortController();
+    const second = new AbortController();
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(() => {
+        first.abort();
+        second.abort();
+        return [200, provider('PRV0000000001')];
+      })
+      .get('/providers/PRV0000000001')
+      .reply(200, { ...provider('PRV0000000001'), npi: '1245319599' });
+    const a = client.getProvider('PRV0000000001', { signal: first.signal });
+    const b = client.getProvider('PRV0000000001', { signal: second.signal });
+    expect(await a.catch((e: unknown) => e)).toMatchObject({ code: ErrorCode.Cancelled });
+    expect(await b.catch((e: unknown) => e)).toMatchObject({ code: ErrorCode.Cancelled });
+    // The abandoned answer was not cached: the next lookup makes its own request.
+    expect((await client.getProvider('PRV0000000001'))?.npi).toBe('1245319599');
+  });
+
   it('splits a schedule window over 31 days into several requests and concatenates them, never caching', async () => {
     tokenReply('tok1');
     const chunk = (start: string, end: string): nock.Interceptor =>

@@ -27,6 +27,14 @@ import { z } from 'zod';
 import type { HttpClient } from './http-client.js';
 import { HealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
+import { raceAbort, throwIfAborted } from './sleep.js';
+
+/** A load shared by concurrent identical lookups, and how many callers still wait for it. */
+interface SharedLoad {
+  promise: Promise<unknown>;
+  controller: AbortController;
+  waiters: number;
+}
 
 /** Search filters of `GET /providers`; all optional, combined with AND. */
 export interface ProviderSearchFilters {
@@ -88,7 +96,7 @@ const WebhookListSchema = z.object({ webhooks: z.array(WebhookSubscriptionSchema
  * schedules never; concurrent identical lookups share one request.
  */
 export class HealthConnectClient {
-  readonly #inFlight = new Map<string, Promise<unknown>>();
+  readonly #inFlight = new Map<string, SharedLoad>();
   readonly #providerTtlMs: number;
   readonly #searchTtlMs: number;
 
@@ -140,17 +148,17 @@ export class HealthConnectClient {
       per_page: perPage,
       fields: joinFields(options.fields ?? this.settings.fields),
     };
-    const load = async (): Promise<ProviderSearchPage> => {
-      const response = await this.http.send({
-        method: 'GET',
-        path: '/providers',
-        query,
-        signal: options.signal,
-      });
+    const load = async (signal: AbortSignal | undefined): Promise<ProviderSearchPage> => {
+      const response = await this.http.send({ method: 'GET', path: '/providers', query, signal });
       return readProviderPage(response.body, page);
     };
-    if (options.useCache === false) return load();
-    return this.#cached(`hc:search:${JSON.stringify(query)}`, this.#searchTtlMs, load);
+    if (options.useCache === false) return load(options.signal);
+    return this.#cached(
+      `hc:search:${JSON.stringify(query)}`,
+      this.#searchTtlMs,
+      options.signal,
+      load,
+    );
   }
 
   /** One provider, or `undefined` when HealthConnect has no such provider (404). */
@@ -159,20 +167,25 @@ export class HealthConnectClient {
     options: { signal?: AbortSignal; fields?: readonly string[] } = {},
   ): Promise<Provider | undefined> {
     const fields = joinFields(options.fields ?? this.settings.fields);
-    return this.#cached(providerKey(id, fields), this.#providerTtlMs, async () => {
-      try {
-        const response = await this.http.send({
-          method: 'GET',
-          path: `/providers/${encodeURIComponent(id)}`,
-          query: { fields },
-          signal: options.signal,
-        });
-        return parseWith(ProviderSchema, response.body, `provider ${id}`);
-      } catch (error) {
-        if (error instanceof HealthConnectError && error.status === 404) return undefined;
-        throw error;
-      }
-    });
+    return this.#cached(
+      providerKey(id, fields),
+      this.#providerTtlMs,
+      options.signal,
+      async (signal) => {
+        try {
+          const response = await this.http.send({
+            method: 'GET',
+            path: `/providers/${encodeURIComponent(id)}`,
+            query: { fields },
+            signal,
+          });
+          return parseWith(ProviderSchema, response.body, `provider ${id}`);
+        } catch (error) {
+          if (error instanceof HealthConnectError && error.status === 404) return undefined;
+          throw error;
+        }
+      },
+    );
   }
 
   /** The provider's practice locations. */
@@ -280,20 +293,50 @@ export class HealthConnectClient {
     );
   }
 
-  /** Serves `key` from the cache, else loads it once however many callers ask at the same time. */
-  async #cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
+  /**
+   * Serves `key` from the cache, else loads it once however many callers ask at the same
+   * time. The shared load runs under its own signal, not any caller's: each caller races
+   * its own `signal`, and the load is cancelled only when every caller waiting for it has
+   * given up (then nothing is cached and the next caller starts afresh).
+   */
+  async #cached<T>(
+    key: string,
+    ttlMs: number,
+    signal: AbortSignal | undefined,
+    load: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const hit = this.caching.cache.get<T>(key);
     if (hit !== undefined) return hit;
-    const pending = this.#inFlight.get(key) as Promise<T> | undefined;
-    if (pending !== undefined) return pending;
-    const promise = load()
-      .then((value) => {
-        if (value !== undefined) this.caching.cache.set(key, value, ttlMs);
-        return value;
-      })
-      .finally(() => this.#inFlight.delete(key));
-    this.#inFlight.set(key, promise);
-    return promise;
+    throwIfAborted(signal);
+    let shared = this.#inFlight.get(key);
+    if (shared === undefined) {
+      const controller = new AbortController();
+      const entry: SharedLoad = { promise: Promise.resolve(), controller, waiters: 0 };
+      entry.promise = load(controller.signal)
+        .then((value) => {
+          if (value !== undefined) this.caching.cache.set(key, value, ttlMs);
+          return value;
+        })
+        .finally(() => {
+          if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+        });
+      this.#inFlight.set(key, entry);
+      shared = entry;
+    }
+    const entry = shared;
+    entry.waiters += 1;
+    try {
+      return (await raceAbort(entry.promise, signal)) as T;
+    } catch (error) {
+      if (signal?.aborted === true) {
+        entry.waiters -= 1;
+        if (entry.waiters === 0) {
+          if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+          entry.controller.abort(signal.reason);
+        }
+      }
+      throw error;
+    }
   }
 
   #forgetProvider(id: string): void {

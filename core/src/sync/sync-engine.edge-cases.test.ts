@@ -131,6 +131,49 @@ describe('SyncEngine edge cases', () => {
   });
 });
 
+describe('incremental resume', () => {
+  it('resumes inside the changes feed at the page cursor and index, applying each change once', async () => {
+    const state = new MemoryStateStore();
+    const source = new MemorySource(providers(3), 2);
+    await engine({ source, sinks: [new AppendSink()], state }).run({ pipeline: 'p', mode: 'full' });
+    source.changeLog = Array.from({ length: 7 }, (_, i) => {
+      const at = `2026-11-25T11:0${i}:00Z`;
+      const provider = makeProvider(10 + i);
+      return {
+        at,
+        change: { type: 'created' as const, provider_id: provider.id, changed_at: at, provider },
+      };
+    });
+    const sink = new AppendSink();
+    sink.failOnBatch = 3;
+    await expect(
+      engine({ source, sinks: [sink], state }).run({
+        pipeline: 'p',
+        mode: 'incremental',
+        batchSize: 2,
+        concurrency: 1,
+      }),
+    ).rejects.toThrow('sink crashed');
+    expect((await state.getCheckpoint('p', 'incremental'))?.position).toMatchObject({
+      cursor: '2',
+      index: 1,
+    });
+    sink.failOnBatch = undefined;
+    const summary = await engine({ source, sinks: [sink], state }).run({
+      pipeline: 'p',
+      mode: 'incremental',
+      batchSize: 2,
+      concurrency: 1,
+    });
+    expect(summary.resumed).toBe(true);
+    expect(ids(sink.lines)).toEqual(source.changeLog.map((entry) => entry.change.provider_id));
+    expect((await state.getCheckpoint('p', 'incremental'))?.position).toEqual({
+      mode: 'incremental',
+      since: '2026-11-25T11:06:00Z',
+    });
+  });
+});
+
 describe('dead-letter replay', () => {
   let state: MemoryStateStore;
   let source: MemorySource;

@@ -67,7 +67,7 @@ export function createHealthConnectClient(
     baseUrl: options.baseUrl,
     dispatcher,
     tokens: createTokens(options, clock, logger, dispatcher),
-    gate: new RateGate(clock, sleep, options.requestsPerSecond),
+    gate: new RateGate(clock, sleep, options.requestsPerSecond, options.retry.maxRetryAfterMs),
     retry: new RetryPolicy(options.retry, clock, deps.random),
     limit: new ConcurrencyLimit(options.concurrency),
     breaker: options.circuitBreaker.enabled

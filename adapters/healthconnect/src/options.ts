@@ -48,7 +48,7 @@ export const HealthConnectOptionsSchema = z.object({
       maxAttempts: positiveInt.default(5),
       baseDelayMs: positiveInt.default(500),
       maxDelayMs: positiveInt.default(30_000),
-      /** Longest `Retry-After` honoured; longer waits are cut to this. */
+      /** Longest `Retry-After` honoured, and longest pause until an `X-RateLimit-Reset`; longer waits are cut to this. */
       maxRetryAfterMs: positiveInt.default(120_000),
     })
     .prefault({}),

@@ -49,4 +49,15 @@ describe('RateGate', () => {
     time.advance(3_000);
     await waiting;
   });
+
+  it('caps the pause until a far X-RateLimit-Reset at the longest Retry-After honoured', async () => {
+    const time = new ManualTime();
+    const gate = new RateGate(time, time.sleep, undefined, 120_000);
+    gate.observe(0, time.now().getTime() + 3 * 3_600_000);
+    const waiting = gate.wait();
+    expect(await time.pendingSleeps(1)).toEqual([120_000]);
+    time.advance(120_000);
+    await waiting;
+    expect(gate.isPaused).toBe(false);
+  });
 });

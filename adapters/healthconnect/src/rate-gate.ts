@@ -14,6 +14,8 @@ export class RateGate {
     private readonly clock: Clock,
     private readonly sleep: Sleep,
     private readonly requestsPerSecond?: number,
+    /** Longest pause an `X-RateLimit-Reset` may impose (the client's `retry.maxRetryAfterMs`). */
+    private readonly maxResetWaitMs: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Closes the gate for `ms` from now (never shortens an earlier pause). */
@@ -21,10 +23,15 @@ export class RateGate {
     this.#closedUntil = Math.max(this.#closedUntil, this.clock.now().getTime() + ms);
   }
 
-  /** Closes the gate until `epochMs` when the server reports no requests left in its window. */
+  /**
+   * Closes the gate until `resetEpochMs` when the server reports no requests left in its
+   * window, but for no longer than `maxResetWaitMs` (a reset far ahead, e.g. a wrong clock
+   * or a daily quota, must not stall the client for hours).
+   */
   observe(remaining: number | undefined, resetEpochMs: number | undefined): void {
     if (remaining === 0 && resetEpochMs !== undefined) {
-      this.pause(Math.max(0, resetEpochMs - this.clock.now().getTime()));
+      const untilReset = Math.max(0, resetEpochMs - this.clock.now().getTime());
+      this.pause(Math.min(untilReset, this.maxResetWaitMs));
     }
   }
 

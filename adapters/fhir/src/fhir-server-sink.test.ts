@@ -9,6 +9,7 @@ import {
   SqliteStateStore,
   silentLogger,
   systemClock,
+  type Clock,
   type ProviderRecord,
   type SyncRecord,
 } from '@pmsbridge/core';
@@ -55,7 +56,11 @@ describe('FhirServerSink against the test FHIR server', () => {
     await store.close();
   });
 
-  const sinkFor = (extra: Partial<FhirServerSinkOptions> = {}, auth: FhirAuth = { type: 'none' }) =>
+  const sinkFor = (
+    extra: Partial<FhirServerSinkOptions> = {},
+    auth: FhirAuth = { type: 'none' },
+    clock: Clock = systemClock,
+  ) =>
     new FhirServerSink(
       {
         baseUrl: server.baseUrl,
@@ -64,7 +69,7 @@ describe('FhirServerSink against the test FHIR server', () => {
         mapping: { scheduleActor: 'practitioner-role' },
         ...extra,
       },
-      { stateStore: store, logger: silentLogger, clock: systemClock },
+      { stateStore: store, logger: silentLogger, clock },
     );
 
   async function run(
@@ -118,6 +123,59 @@ describe('FhirServerSink against the test FHIR server', () => {
       slots.entry?.map((e) => (e.resource as { start: string }).start.slice(0, 10)).sort()[0],
     ).toBe('2026-12-03');
     expect(slots.entry).toHaveLength(14);
+  });
+
+  it('as the window rolls, withdraws future slots that disappeared and only forgets past ones', async () => {
+    const at = (iso: string): Clock => ({ now: () => new Date(iso) });
+    const ns = 'fhir-server:fhir-server';
+    const slotKeys = async () =>
+      (await store.listHashKeys(ns, 'PRV0000000001/Slot/')).map((k) => k.split('/')[2]);
+    // Provider 1 is in New York: slots at 09:00 and 09:30 local (14:00Z, 14:30Z).
+    await run([buildRecord(1, '2026-12-01', 7, 2)], {
+      sink: sinkFor({}, undefined, at('2026-12-01T08:00:00Z')),
+    });
+    expect(await slotKeys()).toContain('SLT000000000120261201' + '00');
+    // A day later: the window starts on 12-02, and a future slot (12-05 09:30) was removed.
+    const moved = buildRecord(1, '2026-12-02', 7, 2);
+    const removed = 'SLT00000000012026120501';
+    moved.slots = moved.slots.filter((slot) => slot.slot_id !== removed);
+    server.resetStats();
+    const [outcome] = await run([moved], {
+      sink: sinkFor({}, undefined, at('2026-12-02T08:00:00Z')),
+    });
+    expect(outcome?.ok).toBe(true);
+    expect(outcome?.counts?.Slot).toEqual({ created: 2, updated: 0, unchanged: 11, deleted: 1 });
+    expect((await search(server, `Slot?_id=${removed}`)).entry ?? []).toHaveLength(0);
+    // The past slots of 12-01 stay on the server (an Appointment may reference them)...
+    const past = await search(server, 'Slot?_id=SLT00000000012026120100,SLT00000000012026120101');
+    expect(past.entry).toHaveLength(2);
+    // ...and are forgotten, so no later run tries to withdraw them.
+    const keys = await slotKeys();
+    expect(keys.filter((k) => k?.includes('20261201'))).toEqual([]);
+    expect(keys).not.toContain(removed);
+    expect(keys).toHaveLength(13);
+    server.resetStats();
+    const [again] = await run([moved], {
+      sink: sinkFor({}, undefined, at('2026-12-02T09:00:00Z')),
+    });
+    expect(again?.counts?.Slot).toEqual({ created: 0, updated: 0, unchanged: 13, deleted: 0 });
+    expect(server.stats().byInteraction.batch ?? 0).toBe(0);
+  });
+
+  it('deactivation deletes only future slots', async () => {
+    await run([buildRecord(1, '2026-12-01', 7, 2)], {
+      sink: sinkFor({}, undefined, { now: () => new Date('2026-12-01T08:00:00Z') }),
+    });
+    const [outcome] = await run(
+      [{ kind: 'deactivation', providerId: 'PRV0000000001', changedAt: '2026-12-03T00:00:00Z' }],
+      { sink: sinkFor({}, undefined, { now: () => new Date('2026-12-03T12:00:00Z') }) },
+    );
+    expect(outcome?.ok).toBe(true);
+    expect(outcome?.counts?.Slot?.deleted).toBe(10); // 12-03 09:00 local (14:00Z) onwards
+    expect((await search(server, 'Slot?_summary=count')).total).toBe(4);
+    await expect(
+      store.listHashKeys('fhir-server:fhir-server', 'PRV0000000001/Slot/'),
+    ).resolves.toEqual([]);
   });
 
   it('deactivates a provider on the server and withdraws its slots', async () => {

@@ -12,7 +12,7 @@ import {
   type StateStore,
   type SyncRecord,
 } from '@pmsbridge/core';
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
 import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
 import { FhirTransport, realSleep, type RetryPolicy, type Sleep } from './fhir-transport.js';
 import type { MappingOptions } from './mapping-options.js';
@@ -50,7 +50,7 @@ interface PlannedEntry {
   key: string;
   type: MappedResourceType;
   entry: BundleEntry;
-  /** Hash to store after success; undefined for deletes. */
+  /** Value to store after success ({@link storedValue}); undefined for deletes. */
   hash?: string;
   /** What the hash store predicts (used for dry runs). */
   predicted: keyof ResourceCounts;
@@ -69,6 +69,29 @@ type Outcome = RecordOutcome;
 /** Canonical content hash of a resource as this package maps it. */
 export function contentHash(resource: Resource): string {
   return createHash('sha256').update(JSON.stringify(resource)).digest('hex');
+}
+
+/**
+ * What the state store keeps per resource key: the content hash, and for a Slot the hash
+ * and the Slot's start (`<hash> <start instant>`). Slot ids are opaque source ids, so the
+ * start is stored to decide, without reading the server, whether a slot that left the
+ * window is still in the future (withdrawn) or already past (only forgotten).
+ */
+function storedValue(resource: Resource, hash: string): string {
+  return resource.resourceType === 'Slot' ? `${hash} ${(resource as Slot).start}` : hash;
+}
+
+/** The content hash of a stored value. */
+function hashOfStored(value: string | undefined): string | undefined {
+  return value?.split(' ', 1)[0];
+}
+
+/** The start (epoch ms) of a stored Slot value; undefined when not recorded. */
+function slotStartOfStored(value: string | undefined): number | undefined {
+  const at = value?.indexOf(' ') ?? -1;
+  if (value === undefined || at < 0) return undefined;
+  const start = Date.parse(value.slice(at + 1));
+  return Number.isNaN(start) ? undefined : start;
 }
 
 function counts(): ResourceCounts {
@@ -189,33 +212,52 @@ export class FhirServerSink implements Sink {
     for (const { key, type, resource } of mapped.resources) {
       const hash = contentHash(resource);
       const before = stored.get(key);
-      if (before === hash) {
+      if (hashOfStored(before) === hash) {
         plan.unchanged[type] = (plan.unchanged[type] ?? 0) + 1;
         continue;
       }
       plan.entries.push({
         key,
         type,
-        hash,
+        hash: storedValue(resource, hash),
         predicted: before === undefined ? 'created' : 'updated',
         entry: { resource, request: { method: 'PUT', url: `${type}/${resource.id ?? ''}` } },
       });
     }
     const current = new Set(keys);
-    for (const key of await this.deps.stateStore.listHashKeys(
-      this.namespace,
-      `${mapped.providerId}/`,
-    )) {
-      if (current.has(key)) continue;
+    const gone = (
+      await this.deps.stateStore.listHashKeys(this.namespace, `${mapped.providerId}/`)
+    ).filter((key) => !current.has(key));
+    const pastSlots = await this.pastSlotKeys(gone);
+    for (const key of gone) {
       const { type, sourceKey } = parseResourceKey(key);
       // A Location may still be used by other providers: only forget that this one wrote it.
-      if (type === 'Location') plan.forget.push(key);
+      // A past Slot is history (an Appointment may reference it): only forget it too.
+      if (type === 'Location' || pastSlots.has(key)) plan.forget.push(key);
       else
         plan.entries.push(
           this.deleteEntry(key, type, this.idFor(mapped.providerId, type, sourceKey)),
         );
     }
     return plan;
+  }
+
+  /**
+   * The Slot keys among `keys` whose stored start is not in the future at the sink's
+   * clock. A Slot stored without a start (written before starts were stored) counts as
+   * future, so it is withdrawn as before.
+   */
+  private async pastSlotKeys(keys: readonly string[]): Promise<Set<string>> {
+    const slotKeys = keys.filter((key) => parseResourceKey(key).type === 'Slot');
+    if (slotKeys.length === 0) return new Set();
+    const stored = await this.deps.stateStore.getHashes(this.namespace, slotKeys);
+    const now = this.deps.clock.now().getTime();
+    return new Set(
+      slotKeys.filter((key) => {
+        const start = slotStartOfStored(stored.get(key));
+        return start !== undefined && start <= now;
+      }),
+    );
   }
 
   private idFor(providerId: string, type: MappedResourceType, sourceKey: string): string {
@@ -236,17 +278,20 @@ export class FhirServerSink implements Sink {
 
   /**
    * A deactivated provider: Practitioner, PractitionerRoles and Schedules are read back
-   * and re-written with `active: false`; every Slot is deleted.
+   * and re-written with `active: false`; its future Slots are deleted, its past ones only
+   * forgotten.
    */
   private async planDeactivation(providerId: string, signal: AbortSignal): Promise<RecordPlan> {
     const plan: RecordPlan = { key: providerId, entries: [], unchanged: {}, forget: [] };
     const keys = await this.deps.stateStore.listHashKeys(this.namespace, `${providerId}/`);
+    const pastSlots = await this.pastSlotKeys(keys);
     const practitionerKey = `${providerId}/Practitioner/${encodeURIComponent(providerId)}`;
     for (const key of keys.includes(practitionerKey) ? keys : [practitionerKey, ...keys]) {
       const { type, sourceKey } = parseResourceKey(key);
       const id = this.idFor(providerId, type, sourceKey);
       if (type === 'Slot') {
-        plan.entries.push(this.deleteEntry(key, type, id));
+        if (pastSlots.has(key)) plan.forget.push(key);
+        else plan.entries.push(this.deleteEntry(key, type, id));
         continue;
       }
       if (type === 'Location') continue;
@@ -258,7 +303,7 @@ export class FhirServerSink implements Sink {
       plan.entries.push({
         key,
         type,
-        hash: contentHash(body),
+        hash: storedValue(body, contentHash(body)),
         predicted: 'updated',
         entry: { resource: body, request: { method: 'PUT', url: `${type}/${id}` } },
       });

@@ -227,6 +227,29 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it.each([
+    ['no challenge', {}],
+    [
+      'a challenge other than invalid_token',
+      { 'WWW-Authenticate': 'Bearer error="invalid_request"' },
+    ],
+  ])(
+    'fails a 401 with %s at once as an auth error, without refreshing the token',
+    async (_label, headers: Record<string, string>) => {
+      const tokens = tokenReply('tok1');
+      const api = nock(BASE)
+        .get('/providers/PRV0000000001')
+        .once()
+        .reply(401, { error: { code: 'unauthorized', message: 'no' } }, headers);
+      const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthConnectError);
+      expect(error).toMatchObject({ status: 401, code: ErrorCode.Auth });
+      expect(tokens.isDone() && api.isDone()).toBe(true);
+      // A refresh would have asked the token endpoint again, which has no second answer here.
+      expect(String((error as Error).message)).toMatch(/answered 401/);
+    },
+  );
+
   it('turns a 403 insufficient_scope into a config error and does not retry it', async () => {
     tokenReply('tok1');
     nock(BASE)

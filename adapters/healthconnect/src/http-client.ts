@@ -79,7 +79,11 @@ export class HttpClient {
     }
   }
 
-  /** One attempt with a token; after a 401 invalid_token, exactly one more with a fresh token. */
+  /**
+   * One attempt with a token; after a 401 with `WWW-Authenticate: Bearer error="invalid_token"`
+   * (the contract's sign of a missing, unknown or expired token), exactly one more with a
+   * fresh token. Any other 401 fails at once: a new token would not help.
+   */
   async #sendAuthorized(req: HttpRequest): Promise<HttpResponse> {
     const tokens = this.parts.tokens;
     if (tokens === undefined) return this.#attempt(req, undefined);
@@ -87,7 +91,11 @@ export class HttpClient {
     try {
       return await this.#attempt(req, token);
     } catch (error) {
-      if (!(error instanceof HealthConnectError) || error.status !== 401) throw error;
+      const isInvalidToken =
+        error instanceof HealthConnectError &&
+        error.status === 401 &&
+        error.authError === 'invalid_token';
+      if (!isInvalidToken) throw error;
       tokens.invalidate(token);
       return this.#attempt(req, await tokens.getToken(req.signal));
     }
@@ -234,9 +242,16 @@ function statusError(
       requestId: requestId ?? remote.requestId,
       remoteCode: remote.code,
       retryAfter: header(headers, 'retry-after'),
+      authError: bearerError(challenge),
     },
     { code },
   );
+}
+
+/** The `error` parameter of a `Bearer` challenge (`Bearer error="invalid_token"` → `invalid_token`). */
+function bearerError(challenge: string): string | undefined {
+  if (!/^\s*Bearer\b/i.test(challenge)) return undefined;
+  return /\berror="([^"]*)"/i.exec(challenge)?.[1] ?? /\berror=([^\s,"]+)/i.exec(challenge)?.[1];
 }
 
 function readErrorBody(text: string): { code?: string; message?: string; requestId?: string } {

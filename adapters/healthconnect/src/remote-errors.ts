@@ -12,6 +12,8 @@ export interface HealthConnectErrorInfo extends Omit<RemoteErrorInfo, 'system'> 
   retryAfter?: string;
   /** True when no HTTP response arrived (connection refused or reset, timeout). */
   isNetworkError?: boolean;
+  /** The `error` of a `WWW-Authenticate: Bearer` challenge, e.g. `invalid_token`. */
+  authError?: string;
 }
 
 /**
@@ -23,14 +25,17 @@ export class HealthConnectError extends RemoteError {
   readonly remoteCode?: string;
   readonly retryAfter?: string;
   readonly isNetworkError: boolean;
+  /** The `error` of the response's `WWW-Authenticate: Bearer` challenge, e.g. `invalid_token`. */
+  readonly authError?: string;
 
   constructor(
     message: string,
     info: HealthConnectErrorInfo,
     options: { cause?: unknown; code?: ErrorCode } = {},
   ) {
-    const { retryAfter, isNetworkError, ...remote } = info;
+    const { retryAfter, isNetworkError, authError, ...remote } = info;
     super(message, { system: 'healthconnect', ...remote }, options);
+    this.authError = authError;
     this.remoteCode = info.remoteCode;
     this.retryAfter = retryAfter;
     this.isNetworkError = isNetworkError === true;

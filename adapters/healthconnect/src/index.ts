@@ -22,6 +22,12 @@ export { HealthConnectError, InsufficientScopeError, CircuitOpenError } from './
 export type { HealthConnectErrorInfo } from './remote-errors.js';
 export { verifyWebhook, WebhookVerificationError } from './webhook-verifier.js';
 export type { VerifyWebhookOptions, WebhookHeaders, WebhookRejection } from './webhook-verifier.js';
+export {
+  receiveWebhook,
+  WEBHOOK_SEEN_NAMESPACE,
+  DEFAULT_WEBHOOK_SEEN_TTL_MS,
+} from './webhook-receiver.js';
+export type { ReceiveWebhookOptions, ReceivedWebhook } from './webhook-receiver.js';
 export { parseRetryAfter } from './retry-policy.js';
 export { splitScheduleWindow } from './schedule-chunks.js';
 export { measureClientThroughput } from './client-throughput.js';

@@ -125,7 +125,8 @@ function hasMatchingSignature(header: string, expected: Buffer): boolean {
   return isMatch;
 }
 
-function readHeader(headers: WebhookHeaders, name: string): string | undefined {
+/** One header value (the first of several), `undefined` when absent or empty. @internal */
+export function readHeader(headers: WebhookHeaders, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
   const value = headers[name] ?? headers[name.toLowerCase()];
   const first = Array.isArray(value) ? value[0] : value;

@@ -1,4 +1,4 @@
-import { ErrorCode, RemoteError, type Clock } from '@pmsbridge/core';
+import { CancelledError, ErrorCode, RemoteError, type Clock } from '@pmsbridge/core';
 
 /** How the FHIR server sink authenticates. */
 export type FhirAuth =
@@ -15,11 +15,40 @@ export type FhirAuth =
 
 /** Tokens are refreshed this long before they expire. */
 const REFRESH_MARGIN_MS = 60_000;
+/**
+ * A shared token request belongs to no caller, so no caller's signal bounds it; this does
+ * (overridable through the constructor's `tokenTimeoutMs`).
+ */
+const TOKEN_TIMEOUT_MS = 30_000;
+
+/**
+ * Waits for `promise` on behalf of one caller: rejects with a `CancelledError` as soon as
+ * `signal` aborts, without cancelling `promise` itself (other callers may share it).
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CancelledError(undefined, signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError(undefined, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
 
 /**
  * Produces the `Authorization` header for FHIR requests. OAuth 2.0 client-credentials
  * tokens are cached until shortly before expiry, and concurrent callers share one token
- * request.
+ * request. That request is not bound to any caller's signal (one caller aborting must not
+ * fail the others): each caller stops waiting when its own signal aborts, and the request
+ * itself times out after `tokenTimeoutMs` (default 30 s).
  */
 export class AuthHeaderProvider {
   private cached: { value: string; expiresAt: number } | undefined;
@@ -28,6 +57,7 @@ export class AuthHeaderProvider {
   constructor(
     private readonly auth: FhirAuth,
     private readonly clock: Clock,
+    private readonly tokenTimeoutMs = TOKEN_TIMEOUT_MS,
   ) {}
 
   /** The header value, or undefined for `none`. */
@@ -46,10 +76,13 @@ export class AuthHeaderProvider {
         ) {
           return this.cached.value;
         }
-        this.inflight ??= this.requestToken(this.auth, signal).finally(() => {
+        this.inflight ??= this.requestToken(
+          this.auth,
+          AbortSignal.timeout(this.tokenTimeoutMs),
+        ).finally(() => {
           this.inflight = undefined;
         });
-        return this.inflight;
+        return untilAborted(this.inflight, signal);
       }
     }
   }

@@ -26,7 +26,7 @@ const input = JSON.parse(process.argv[2] ?? '{}') as SyncStepInput;
 await mkdir(input.workDir, { recursive: true });
 const sink =
   input.sink.target === 'bulk'
-    ? `{ target: bulk, outputDir: bulk, splitBy: state }`
+    ? `{ target: bulk, outputDir: bulk, splitBy: state, baseUrl: 'http://localhost:8080' }`
     : `{ target: server, baseUrl: '${input.sink.baseUrl}' }`;
 const configPath = join(input.workDir, 'pipeline.yaml');
 await writeFile(

@@ -37,7 +37,7 @@ describe('the demo', () => {
       output: Array<{ type: string }>;
     };
     expect(new Set(manifest.output.map((file) => file.type))).toEqual(
-      new Set(['Location', 'Schedule', 'Slot', 'PractitionerRole']),
+      new Set(['Location', 'Schedule', 'Slot', 'PractitionerRole', 'Practitioner']),
     );
     expect(existsSync(join(outputDir, 'state.sqlite'))).toBe(true);
   });

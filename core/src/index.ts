@@ -24,6 +24,7 @@ export * from './logging/redact.js';
 export * from './logging/logger.js';
 export * from './pipeline/map-concurrent.js';
 export * from './pipeline/batch.js';
+export * from './pipeline/race-abort.js';
 export * from './sync/run-summary.js';
 export * from './sync/schedule-window.js';
 export type { SourcePosition, FullPosition, IncrementalPosition } from './sync/source-reader.js';

@@ -1,4 +1,4 @@
-import { CancelledError, ErrorCode, RemoteError, type Clock } from '@pmsbridge/core';
+import { ErrorCode, RemoteError, raceAbort, type Clock } from '@pmsbridge/core';
 
 /** How the FHIR server sink authenticates. */
 export type FhirAuth =
@@ -20,28 +20,6 @@ const REFRESH_MARGIN_MS = 60_000;
  * (overridable through the constructor's `tokenTimeoutMs`).
  */
 const TOKEN_TIMEOUT_MS = 30_000;
-
-/**
- * Waits for `promise` on behalf of one caller: rejects with a `CancelledError` as soon as
- * `signal` aborts, without cancelling `promise` itself (other callers may share it).
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CancelledError(undefined, signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CancelledError(undefined, signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /**
  * Produces the `Authorization` header for FHIR requests. OAuth 2.0 client-credentials
@@ -82,7 +60,7 @@ export class AuthHeaderProvider {
         ).finally(() => {
           this.inflight = undefined;
         });
-        return untilAborted(this.inflight, signal);
+        return raceAbort(this.inflight, signal);
       }
     }
   }

@@ -23,23 +23,5 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
     throw new CancelledError('The request was cancelled', signal.reason);
 }
 
-/** Resolves like `promise`, but rejects with a `CancelledError` as soon as `signal` aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  throwIfAborted(signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void =>
-      reject(new CancelledError('The request was cancelled', signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
+/** Shared with the other adapters through core. */
+export { raceAbort } from '@pmsbridge/core';

@@ -444,16 +444,22 @@ export class BulkPublishSink implements Sink {
       // Lines are filtered as bytes and written in large blocks: a publication holds
       // millions of slots, and decoding, parsing or writing each line on its own would
       // dominate an incremental run.
-      const kept: Buffer[] = [];
+      let kept: Buffer[] = [];
       let keptBytes = 0;
-      const out: { handle?: FileHandle } = {};
+      const out: { handle?: FileHandle; writing: Promise<void> } = { writing: Promise.resolve() };
+      // One block is written while the next is read and filtered; writes stay in order.
       const flush = async (): Promise<void> => {
         if (kept.length === 0) return;
-        out.handle ??= await open(join(this.options.outputDir, target), 'a');
-        await out.handle.writev(kept);
-        state.files[target] = (state.files[target] ?? 0) + keptBytes;
-        kept.length = 0;
+        const block = kept;
+        const bytes = keptBytes;
+        kept = [];
         keptBytes = 0;
+        await out.writing;
+        out.handle ??= await open(join(this.options.outputDir, target), 'a');
+        const handle = out.handle;
+        out.writing = handle.writev(block).then(() => {
+          state.files[target] = (state.files[target] ?? 0) + bytes;
+        });
       };
       for await (const line of ndjsonLines(join(this.options.outputDir, rel))) {
         if (!this.isStillPublished(line, horizon)) continue;
@@ -462,6 +468,7 @@ export class BulkPublishSink implements Sink {
         if (keptBytes >= CARRY_FORWARD_BLOCK_BYTES) await flush();
       }
       await flush();
+      await out.writing;
       if (out.handle !== undefined) {
         await out.handle.close();
         const meta = (state.meta[target] ??= { type: output.type, states: [] });

@@ -26,6 +26,7 @@ export default tseslint.config(
         URL: 'readonly',
         Buffer: 'readonly',
         setTimeout: 'readonly',
+        setImmediate: 'readonly',
         clearTimeout: 'readonly',
       },
     },

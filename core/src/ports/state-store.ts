@@ -31,7 +31,24 @@ export interface DeadLetterInput {
   record: unknown;
 }
 
-/** Persistent state of pipelines: checkpoints, dead letters, seen ids and content hashes. */
+/**
+ * A held lease: the right, until `expiresAt`, to run the work `name` stands for (e.g. one
+ * pipeline). {@link StateStore.renewLease} extends it, {@link StateStore.releaseLease} gives
+ * it up.
+ */
+export interface Lease {
+  /** What the lease guards, e.g. a pipeline name. */
+  readonly name: string;
+  /** Who holds it: an id unique to one run (e.g. host, process id and a random part). */
+  readonly owner: string;
+  /** When it lapses unless renewed (ISO 8601, from the store's clock). */
+  readonly expiresAt: string;
+}
+
+/**
+ * Persistent state of pipelines: checkpoints, dead letters, seen ids, content hashes, and
+ * leases that keep two runs of one pipeline from overlapping.
+ */
 export interface StateStore {
   getCheckpoint(pipeline: string, stream: string): Promise<Checkpoint | undefined>;
   saveCheckpoint(pipeline: string, stream: string, checkpoint: Checkpoint): Promise<void>;
@@ -51,6 +68,26 @@ export interface StateStore {
   deleteHashes(namespace: string, keys: readonly string[]): Promise<void>;
   /** Keys stored under a prefix (e.g. every slot of one schedule). */
   listHashKeys(namespace: string, prefix: string): Promise<string[]>;
+
+  /**
+   * Takes the lease `name` for `owner` until the store's clock reads `now + ttlMs`. Succeeds
+   * when nobody holds it, when the holder's lease has expired (a takeover), or when `owner`
+   * already holds it (which renews it). Atomic across processes sharing the store: of
+   * several callers, one wins.
+   * @returns the lease, or `undefined` when another owner holds an unexpired lease.
+   * @throws StateError when `ttlMs` is not a positive, finite number.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /**
+   * Extends `owner`'s lease to `now + ttlMs`. A lease that expired but that nobody took over
+   * is still the owner's and is renewed.
+   * @returns false when the lease was lost: taken over by another owner after it expired,
+   *   released, or never acquired. The caller should stop the work it guards.
+   * @throws StateError when `ttlMs` is not a positive, finite number.
+   */
+  renewLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives up `owner`'s lease so another owner can acquire it at once; a no-op when `owner` does not hold it. */
+  releaseLease(name: string, owner: string): Promise<void>;
 
   close(): Promise<void>;
 }

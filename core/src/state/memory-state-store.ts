@@ -1,6 +1,13 @@
 import { StateError } from '../errors/errors.js';
 import { systemClock, type Clock } from '../ports/clock.js';
-import type { Checkpoint, DeadLetter, DeadLetterInput, StateStore } from '../ports/state-store.js';
+import type {
+  Checkpoint,
+  DeadLetter,
+  DeadLetterInput,
+  Lease,
+  StateStore,
+} from '../ports/state-store.js';
+import { leaseExpiry } from './lease-expiry.js';
 import { compareCodePoints } from './prefix-range.js';
 import { checkTtl, PruneSchedule } from './seen-expiry.js';
 import { decodeStoredJson, encodeStoredJson } from './stored-json.js';
@@ -33,6 +40,7 @@ export class MemoryStateStore implements StateStore {
   readonly #deadLetters = new Map<string, StoredDeadLetter>();
   readonly #seen = new Map<string, number>();
   readonly #hashes = new Map<string, Map<string, string>>();
+  readonly #leases = new Map<string, { owner: string; expiresAtMs: number }>();
   readonly #pruneSchedule = new PruneSchedule();
   readonly #clock: Clock;
   #nextDeadLetterId = 1;
@@ -175,6 +183,32 @@ export class MemoryStateStore implements StateStore {
     this.#checkOpen();
     const keys = [...(this.#hashes.get(namespace)?.keys() ?? [])];
     return keys.filter((key) => key.startsWith(prefix)).sort(compareCodePoints);
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    this.#checkOpen();
+    const now = this.#clock.now();
+    const { expiresAtMs, expiresAt } = leaseExpiry(now, ttlMs, 'acquireLease');
+    const held = this.#leases.get(name);
+    if (held !== undefined && held.owner !== owner && held.expiresAtMs > now.getTime()) {
+      return undefined;
+    }
+    this.#leases.set(name, { owner, expiresAtMs });
+    return { name, owner, expiresAt };
+  }
+
+  async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.#checkOpen();
+    const { expiresAtMs } = leaseExpiry(this.#clock.now(), ttlMs, 'renewLease');
+    const held = this.#leases.get(name);
+    if (held?.owner !== owner) return false;
+    held.expiresAtMs = expiresAtMs;
+    return true;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.#checkOpen();
+    if (this.#leases.get(name)?.owner === owner) this.#leases.delete(name);
   }
 
   /** Marks the store closed; later calls fail with a {@link StateError}. */

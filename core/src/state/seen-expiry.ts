@@ -20,8 +20,10 @@ export class PruneSchedule {
 }
 
 /** Rejects a time to live that is not a positive, finite number of milliseconds. */
-export function checkTtl(ttlMs: number): void {
+export function checkTtl(ttlMs: number, operation = 'markSeen'): void {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new StateError(`markSeen needs a positive time to live in milliseconds, got ${ttlMs}`);
+    throw new StateError(
+      `${operation} needs a positive time to live in milliseconds, got ${ttlMs}`,
+    );
   }
 }

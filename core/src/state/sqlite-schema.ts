@@ -45,6 +45,14 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, key)
   ) WITHOUT ROWID;
   `,
+  // 1 → 2: leases that keep two runs of one pipeline from overlapping.
+  `
+  CREATE TABLE leases (
+    name       TEXT NOT NULL PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

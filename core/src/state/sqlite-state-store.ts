@@ -3,7 +3,14 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { StateError } from '../errors/errors.js';
 import { systemClock, type Clock } from '../ports/clock.js';
-import type { Checkpoint, DeadLetter, DeadLetterInput, StateStore } from '../ports/state-store.js';
+import type {
+  Checkpoint,
+  DeadLetter,
+  DeadLetterInput,
+  Lease,
+  StateStore,
+} from '../ports/state-store.js';
+import { leaseExpiry } from './lease-expiry.js';
 import { prefixUpperBound } from './prefix-range.js';
 import { checkTtl, PruneSchedule } from './seen-expiry.js';
 import { migrateSchema } from './sqlite-schema.js';
@@ -252,6 +259,40 @@ export class SqliteStateStore implements StateStore {
       )
         .all(...params)
         .map((row) => readText(row, 'key'));
+    });
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    return this.#use(`acquire the lease "${name}"`, () => {
+      const now = this.#clock.now();
+      const { expiresAtMs, expiresAt } = leaseExpiry(now, ttlMs, 'acquireLease');
+      // One statement under SQLite's write lock: it inserts a free lease, or takes over one
+      // that is ours or has expired, and leaves another owner's live lease alone. Of several
+      // processes calling at once, exactly one changes the row.
+      const result = this.#statement(
+        `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET
+           owner = excluded.owner,
+           expires_at = excluded.expires_at
+         WHERE leases.owner = excluded.owner OR leases.expires_at <= ?`,
+      ).run(name, owner, expiresAtMs, now.getTime());
+      return Number(result.changes) === 0 ? undefined : { name, owner, expiresAt };
+    });
+  }
+
+  async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.#use(`renew the lease "${name}"`, () => {
+      const { expiresAtMs } = leaseExpiry(this.#clock.now(), ttlMs, 'renewLease');
+      const result = this.#statement(
+        'UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?',
+      ).run(expiresAtMs, name, owner);
+      return Number(result.changes) > 0;
+    });
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.#use(`release the lease "${name}"`, () => {
+      this.#statement('DELETE FROM leases WHERE name = ? AND owner = ?').run(name, owner);
     });
   }
 

@@ -361,6 +361,100 @@ export function describeStateStoreContract(name: string, factory: StateStoreFact
       });
     });
 
+    describe('leases', () => {
+      const ttl = 30_000;
+
+      it('is exclusive while held: another owner gets none until it expires', async () => {
+        expect(await store.acquireLease('providers', 'run-a', ttl)).toEqual({
+          name: 'providers',
+          owner: 'run-a',
+          expiresAt: '2025-03-01T08:00:30.000Z',
+        });
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+        clock.advance(ttl - 1);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+        expect(await store.acquireLease('slots', 'run-b', ttl)).toMatchObject({ owner: 'run-b' });
+      });
+
+      it('lets another owner take over an expired lease, which then blocks the first', async () => {
+        await store.acquireLease('providers', 'run-a', ttl);
+        clock.advance(ttl);
+        expect(await store.acquireLease('providers', 'run-b', 10_000)).toEqual({
+          name: 'providers',
+          owner: 'run-b',
+          expiresAt: '2025-03-01T08:00:40.000Z',
+        });
+        expect(await store.acquireLease('providers', 'run-a', ttl)).toBeUndefined();
+      });
+
+      it('renews for its owner, by renewLease or by acquiring again', async () => {
+        await store.acquireLease('providers', 'run-a', ttl);
+        clock.advance(20_000);
+        expect(await store.renewLease('providers', 'run-a', ttl)).toBe(true);
+        clock.advance(20_000);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+        expect(await store.acquireLease('providers', 'run-a', ttl)).toEqual({
+          name: 'providers',
+          owner: 'run-a',
+          expiresAt: '2025-03-01T08:01:10.000Z',
+        });
+        clock.advance(ttl - 1);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+        clock.advance(1);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeDefined();
+      });
+
+      it('renews an expired lease that nobody took over', async () => {
+        await store.acquireLease('providers', 'run-a', ttl);
+        clock.advance(ttl + 5_000);
+        expect(await store.renewLease('providers', 'run-a', ttl)).toBe(true);
+        clock.advance(ttl - 1);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+      });
+
+      it('fails to renew after another owner took the lease over, and leaves it theirs', async () => {
+        await store.acquireLease('providers', 'run-a', ttl);
+        clock.advance(ttl);
+        await store.acquireLease('providers', 'run-b', ttl);
+        expect(await store.renewLease('providers', 'run-a', ttl)).toBe(false);
+        expect(await store.acquireLease('providers', 'run-a', ttl)).toBeUndefined();
+        expect(await store.renewLease('providers', 'run-b', ttl)).toBe(true);
+      });
+
+      it('fails to renew a lease never acquired', async () => {
+        expect(await store.renewLease('providers', 'run-a', ttl)).toBe(false);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeDefined();
+      });
+
+      it('frees the lease at once on release by its owner', async () => {
+        await store.acquireLease('providers', 'run-a', ttl);
+        await store.releaseLease('providers', 'run-a');
+        expect(await store.renewLease('providers', 'run-a', ttl)).toBe(false);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toMatchObject({
+          owner: 'run-b',
+        });
+        expect(await store.acquireLease('providers', 'run-a', ttl)).toBeUndefined();
+      });
+
+      it('ignores a release by another owner or of a lease not held', async () => {
+        await store.acquireLease('providers', 'run-a', ttl);
+        await store.releaseLease('providers', 'run-b');
+        await store.releaseLease('slots', 'run-a');
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+        expect(await store.renewLease('providers', 'run-a', ttl)).toBe(true);
+      });
+
+      it('rejects a time to live that is not positive or too long to represent', async () => {
+        await expectStateError(store.acquireLease('providers', 'run-a', 0));
+        await expectStateError(store.acquireLease('providers', 'run-a', Number.POSITIVE_INFINITY));
+        await expectStateError(store.acquireLease('providers', 'run-a', 1e300));
+        await store.acquireLease('providers', 'run-a', ttl);
+        await expectStateError(store.renewLease('providers', 'run-a', -1));
+        clock.advance(ttl - 1);
+        expect(await store.acquireLease('providers', 'run-b', ttl)).toBeUndefined();
+      });
+    });
+
     describe('closing', () => {
       it('rejects calls after close with a StateError, and closes twice quietly', async () => {
         await store.close();
@@ -368,6 +462,9 @@ export function describeStateStoreContract(name: string, factory: StateStoreFact
         await expectStateError(store.getCheckpoint('p', 'full'));
         await expectStateError(store.markSeen('events', 'x', 1_000));
         await expectStateError(store.setHashes('fhir', [['a', '1']]));
+        await expectStateError(store.acquireLease('providers', 'run-a', 1_000));
+        await expectStateError(store.renewLease('providers', 'run-a', 1_000));
+        await expectStateError(store.releaseLease('providers', 'run-a'));
       });
     });
   });

@@ -86,7 +86,10 @@ export interface StateStore {
    * @throws StateError when `ttlMs` is not a positive, finite number.
    */
   renewLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Gives up `owner`'s lease so another owner can acquire it at once; a no-op when `owner` does not hold it. */
+  /**
+   * Gives up `owner`'s lease so another owner can acquire it at once; a no-op when `owner`
+   * does not hold it.
+   */
   releaseLease(name: string, owner: string): Promise<void>;
 
   close(): Promise<void>;

@@ -14,7 +14,7 @@ import { decodeStoredJson, encodeStoredJson } from './stored-json.js';
 
 /** Options of {@link MemoryStateStore}. */
 export interface MemoryStateStoreOptions {
-  /** The time source for dead-letter timestamps and seen-id expiry. Default: the system clock. */
+  /** The time source for dead-letter timestamps, seen-id and lease expiry. Default: the system clock. */
   clock?: Clock;
 }
 

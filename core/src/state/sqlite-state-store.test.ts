@@ -95,6 +95,26 @@ describe('SqliteStateStore', () => {
     }
   });
 
+  it('migrates a schema version 1 file to the current version, keeping its data', async () => {
+    const path = freshPath();
+    const before = SqliteStateStore.open(path);
+    await before.saveCheckpoint('p', 'full', { position: 3, sinkStates: {}, updatedAt: 't' });
+    await before.close();
+    // Version 1 had every table but the leases.
+    inspect(path, (db) => db.exec('DROP TABLE leases; PRAGMA user_version = 1'));
+
+    const after = SqliteStateStore.open(path);
+    try {
+      expect(inspect(path, (db) => db.prepare('PRAGMA user_version').get()?.user_version)).toBe(
+        SCHEMA_VERSION,
+      );
+      expect((await after.getCheckpoint('p', 'full'))?.position).toBe(3);
+      expect(await after.acquireLease('p', 'run-a', 1_000)).toMatchObject({ owner: 'run-a' });
+    } finally {
+      await after.close();
+    }
+  });
+
   it('refuses a database written by a newer schema version', () => {
     const path = freshPath();
     SqliteStateStore.open(path).close();
@@ -176,6 +196,75 @@ describe('SqliteStateStore', () => {
     } finally {
       other.close();
       await store.close();
+    }
+  });
+});
+
+describe('SqliteStateStore leases shared by several stores on one file', () => {
+  it('lets only one of two stores on the same file acquire, and hands over on expiry', async () => {
+    const path = freshPath();
+    const clockA = new ManualClock();
+    const clockB = new ManualClock();
+    const a = SqliteStateStore.open(path, { clock: clockA });
+    const b = SqliteStateStore.open(path, { clock: clockB });
+    try {
+      const first = await Promise.all([
+        a.acquireLease('providers', 'run-a', 30_000),
+        b.acquireLease('providers', 'run-b', 30_000),
+      ]);
+      expect(first.map((lease) => lease?.owner)).toEqual(['run-a', undefined]);
+      expect(await b.renewLease('providers', 'run-b', 30_000)).toBe(false);
+
+      // Both clocks pass the expiry; of two stores trying to take it over, one wins.
+      clockA.advance(30_000);
+      clockB.advance(30_000);
+      const second = await Promise.all([
+        b.acquireLease('providers', 'run-c', 30_000),
+        a.acquireLease('providers', 'run-d', 30_000),
+      ]);
+      expect(second.map((lease) => lease?.owner)).toEqual(['run-c', undefined]);
+      expect(await a.renewLease('providers', 'run-a', 30_000)).toBe(false);
+      expect(await a.renewLease('providers', 'run-c', 30_000)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('lets exactly one of several processes racing for a free lease acquire it', async () => {
+    const racer = fileURLToPath(new URL('./fixtures/lease-racer.mjs', import.meta.url));
+    const path = freshPath();
+    SqliteStateStore.open(path).close();
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const children = ['p1', 'p2', 'p3', 'p4'].map((owner) => {
+      const child = spawn(process.execPath, [racer, path, owner], {
+        env,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      return { child, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator]() };
+    });
+    try {
+      // Start the race only once every process has the database open.
+      for (const { lines } of children) expect((await lines.next()).value).toBe('ready');
+      for (const { child } of children) child.stdin.write('go\n');
+      const outcomes = await Promise.all(
+        children.map(async ({ lines }) => {
+          const line: unknown = (await lines.next()).value;
+          return JSON.parse(String(line)) as { owner: string; acquired: boolean };
+        }),
+      );
+      const winners = outcomes.filter((outcome) => outcome.acquired).map((o) => o.owner);
+      expect(winners).toHaveLength(1);
+      const holder = inspect(path, (db) => db.prepare('SELECT owner FROM leases').all());
+      expect(holder).toEqual([{ owner: winners[0] }]);
+    } finally {
+      for (const { child } of children) child.stdin.end();
+      await Promise.all(
+        children.map(({ child }) =>
+          child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null,
+        ),
+      );
     }
   });
 });

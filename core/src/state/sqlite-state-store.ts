@@ -19,7 +19,7 @@ import { decodeStoredJson, encodeStoredJson, messageOf } from './stored-json.js'
 
 /** Options of {@link SqliteStateStore.open}. */
 export interface SqliteStateStoreOptions {
-  /** The time source for dead-letter timestamps and seen-id expiry. Default: the system clock. */
+  /** The time source for dead-letter timestamps, seen-id and lease expiry. Default: the system clock. */
   clock?: Clock;
   /** How long a write waits for another process's lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;

@@ -242,7 +242,9 @@ describe('SqliteStateStore leases shared by several stores on one file', () => {
         env,
         stdio: ['pipe', 'pipe', 'inherit'],
       });
-      return { child, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator]() };
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      return { child, exited, lines };
     });
     try {
       // Start the race only once every process has the database open.
@@ -256,15 +258,13 @@ describe('SqliteStateStore leases shared by several stores on one file', () => {
       );
       const winners = outcomes.filter((outcome) => outcome.acquired).map((o) => o.owner);
       expect(winners).toHaveLength(1);
+      // Read the row once every process has closed the file (closing checkpoints the WAL).
+      await Promise.all(children.map(({ exited }) => exited));
       const holder = inspect(path, (db) => db.prepare('SELECT owner FROM leases').all());
       expect(holder).toEqual([{ owner: winners[0] }]);
     } finally {
       for (const { child } of children) child.stdin.end();
-      await Promise.all(
-        children.map(({ child }) =>
-          child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null,
-        ),
-      );
+      await Promise.all(children.map(({ exited }) => exited));
     }
   });
 });

@@ -13,6 +13,7 @@ import {
   type ProcessingContext,
   type WorkItem,
 } from './record-processor.js';
+import { withPipelineLease } from './pipeline-lease.js';
 import { RunTally, type SyncProgress, type SyncSummary } from './run-summary.js';
 import { rollingWindow } from './schedule-window.js';
 import {
@@ -88,9 +89,24 @@ export class SyncEngine {
     this.#processor = new RecordProcessor(deps);
   }
 
-  /** Runs one sync and returns its summary. Throws when the run fails or is cancelled. */
+  /**
+   * Runs one sync and returns its summary. Throws when the run fails or is cancelled, or
+   * when another run of the same pipeline is under way (dry runs write no state and need
+   * no lease).
+   */
   async run(options: SyncOptions): Promise<SyncSummary> {
-    const signal = options.signal ?? new AbortController().signal;
+    if (options.dryRun === true)
+      return this.#run(options, options.signal ?? new AbortController().signal);
+    return withPipelineLease(
+      this.deps.state,
+      options.pipeline,
+      this.deps.logger,
+      options.signal,
+      (signal) => this.#run(options, signal),
+    );
+  }
+
+  async #run(options: SyncOptions, signal: AbortSignal): Promise<SyncSummary> {
     const logger = this.deps.logger.child({ pipeline: options.pipeline });
     const startedAt = this.deps.clock.now();
     const tally = new RunTally(Date.now());
@@ -144,7 +160,19 @@ export class SyncEngine {
    * source could not identify) cannot be fetched again and stay as they are.
    */
   async replayDeadLetters(options: Omit<SyncOptions, 'mode' | 'dryRun'>): Promise<SyncSummary> {
-    const signal = options.signal ?? new AbortController().signal;
+    return withPipelineLease(
+      this.deps.state,
+      options.pipeline,
+      this.deps.logger,
+      options.signal,
+      (signal) => this.#replay(options, signal),
+    );
+  }
+
+  async #replay(
+    options: Omit<SyncOptions, 'mode' | 'dryRun'>,
+    signal: AbortSignal,
+  ): Promise<SyncSummary> {
     const logger = this.deps.logger.child({ pipeline: options.pipeline, replay: true });
     const now = this.deps.clock.now();
     const lettersByKey = new Map<string, DeadLetter[]>();

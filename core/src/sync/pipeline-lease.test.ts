@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { silentLogger } from '../logging/logger.js';
+import { MemoryStateStore } from '../state/memory-state-store.js';
+import { ManualClock } from '../state/state-store-contract.test-helper.js';
+import { withPipelineLease } from './pipeline-lease.js';
+import { SyncEngine } from './sync-engine.js';
+import { AppendSink, MemorySource, makeProvider } from './in-memory-doubles.test-helper.js';
+
+describe('pipeline lease', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('refuses a second run of the same pipeline while the first holds the lease, and releases it after', async () => {
+    const state = new MemoryStateStore();
+    const engine = new SyncEngine({
+      source: new MemorySource([makeProvider(1)]),
+      stages: [],
+      sinks: [new AppendSink()],
+      state,
+      logger: silentLogger,
+      clock: { now: () => new Date() },
+    });
+    const held = await state.acquireLease('pipeline:p', 'someone-else', 60_000);
+    expect(held).toBeDefined();
+    await expect(engine.run({ pipeline: 'p', mode: 'full' })).rejects.toMatchObject({
+      code: 'PMS_STATE',
+      message: expect.stringContaining('already running'),
+    });
+    // Another pipeline is not blocked, and a dry run needs no lease.
+    await expect(engine.run({ pipeline: 'q', mode: 'full' })).resolves.toMatchObject({ read: 1 });
+    await expect(engine.run({ pipeline: 'p', mode: 'full', dryRun: true })).resolves.toMatchObject({
+      read: 1,
+    });
+    await state.releaseLease('pipeline:p', 'someone-else');
+    await expect(engine.run({ pipeline: 'p', mode: 'full' })).resolves.toMatchObject({ read: 1 });
+    expect(await state.acquireLease('pipeline:p', 'next-run', 60_000)).toBeDefined();
+  });
+
+  it('cancels the run when another run took the lease over', async () => {
+    jest.useFakeTimers();
+    const clock = new ManualClock();
+    const state = new MemoryStateStore({ clock });
+    let seen: AbortSignal | undefined;
+    const run = withPipelineLease(
+      state,
+      'p',
+      silentLogger,
+      undefined,
+      (signal) => {
+        seen = signal;
+        return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+      3000,
+    );
+    await jest.advanceTimersByTimeAsync(0);
+    clock.advance(5000);
+    expect(await state.acquireLease('pipeline:p', 'intruder', 3000)).toBeDefined();
+    await jest.advanceTimersByTimeAsync(1000);
+    await run;
+    expect(seen?.aborted).toBe(true);
+    expect(String((seen?.reason as Error).message)).toContain('lost its lease');
+  });
+});

@@ -40,3 +40,4 @@ export { ProgressReporter } from './cli/progress-reporter.js';
 export { formatSummary } from './cli/format-summary.js';
 export { SqliteStateStore, type SqliteStateStoreOptions } from './state/sqlite-state-store.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
+export { withPipelineLease, PIPELINE_LEASE_TTL_MS } from './sync/pipeline-lease.js';

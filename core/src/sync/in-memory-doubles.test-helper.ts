@@ -105,7 +105,6 @@ export class AppendSink implements Sink {
   acked = 0;
   failOnBatch?: number;
   slow = false;
-  readonly = false;
 
   constructor(name = 'append') {
     this.name = name;

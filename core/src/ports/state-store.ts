@@ -91,6 +91,8 @@ export interface StateStore {
    * does not hold it.
    */
   releaseLease(name: string, owner: string): Promise<void>;
+  /** The lease on `name` as stored (possibly expired), or `undefined` when none is. */
+  readLease(name: string): Promise<Lease | undefined>;
 
   close(): Promise<void>;
 }

@@ -211,6 +211,13 @@ export class MemoryStateStore implements StateStore {
     if (this.#leases.get(name)?.owner === owner) this.#leases.delete(name);
   }
 
+  async readLease(name: string): Promise<Lease | undefined> {
+    this.#checkOpen();
+    const held = this.#leases.get(name);
+    if (held === undefined) return undefined;
+    return { name, owner: held.owner, expiresAt: new Date(held.expiresAtMs).toISOString() };
+  }
+
   /** Marks the store closed; later calls fail with a {@link StateError}. */
   async close(): Promise<void> {
     this.#isClosed = true;

@@ -296,6 +296,17 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  async readLease(name: string): Promise<Lease | undefined> {
+    return this.#use(`read the lease "${name}"`, () => {
+      const row = this.#statement('SELECT owner, expires_at FROM leases WHERE name = ?').get(
+        name,
+      ) as SqliteRow | undefined;
+      if (row === undefined) return undefined;
+      const expiresAt = new Date(readInteger(row, 'expires_at')).toISOString();
+      return { name, owner: readText(row, 'owner'), expiresAt };
+    });
+  }
+
   /** Closes the database; later calls fail with a {@link StateError}. Closing twice is fine. */
   async close(): Promise<void> {
     const db = this.#db;

@@ -376,6 +376,19 @@ export function describeStateStoreContract(name: string, factory: StateStoreFact
         expect(await store.acquireLease('slots', 'run-b', ttl)).toMatchObject({ owner: 'run-b' });
       });
 
+      it('reads the stored lease, expired or not, and nothing once released', async () => {
+        expect(await store.readLease('providers')).toBeUndefined();
+        await store.acquireLease('providers', 'run-a', ttl);
+        clock.advance(ttl + 1);
+        expect(await store.readLease('providers')).toEqual({
+          name: 'providers',
+          owner: 'run-a',
+          expiresAt: '2025-03-01T08:00:30.000Z',
+        });
+        await store.releaseLease('providers', 'run-a');
+        expect(await store.readLease('providers')).toBeUndefined();
+      });
+
       it('lets another owner take over an expired lease, which then blocks the first', async () => {
         await store.acquireLease('providers', 'run-a', ttl);
         clock.advance(ttl);

@@ -61,4 +61,23 @@ describe('pipeline lease', () => {
     expect(seen?.aborted).toBe(true);
     expect(String((seen?.reason as Error).message)).toContain('lost its lease');
   });
+
+  it('takes over at once the lease of a run on this machine whose process is gone', async () => {
+    const state = new MemoryStateStore();
+    const { spawnSync } = await import('node:child_process');
+    const { hostname } = await import('node:os');
+    // A process id that existed and no longer does: a child that already exited.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    await state.acquireLease('pipeline:p', `${hostname()}:${gone}:crashed-run`, 60_000);
+    await expect(
+      withPipelineLease(state, 'p', silentLogger, undefined, async () => 'ran'),
+    ).resolves.toBe('ran');
+    // A live holder (this very process, another run) is respected.
+    await state.acquireLease('pipeline:p', `${hostname()}:${process.ppid}:live-run`, 60_000);
+    await expect(
+      withPipelineLease(state, 'p', silentLogger, undefined, async () => 'ran'),
+    ).rejects.toMatchObject({
+      code: 'PMS_STATE',
+    });
+  });
 });

@@ -24,7 +24,20 @@ export async function withPipelineLease<T>(
 ): Promise<T> {
   const name = `pipeline:${pipeline}`;
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
-  const lease = await state.acquireLease(name, owner, ttlMs);
+  let lease = await state.acquireLease(name, owner, ttlMs);
+  if (lease === undefined) {
+    // A run killed on this machine leaves its lease behind: take it over at once rather
+    // than make the restart wait for it to expire.
+    const holder = await state.readLease(name);
+    if (holder !== undefined && isDeadLocalOwner(holder.owner)) {
+      logger.warn('taking over the lease of a run that is no longer alive', {
+        pipeline,
+        owner: holder.owner,
+      });
+      await state.releaseLease(name, holder.owner);
+      lease = await state.acquireLease(name, owner, ttlMs);
+    }
+  }
   if (lease === undefined) {
     throw new StateError(
       `Pipeline "${pipeline}" is already running (another run holds its lease); wait for it to finish, or for its lease to expire if it crashed`,
@@ -55,5 +68,20 @@ export async function withPipelineLease<T>(
     signal?.removeEventListener('abort', forwardAbort);
     await renewing;
     await state.releaseLease(name, owner);
+  }
+}
+
+/** Whether `owner` (`host:pid:run`) names a process on this machine that no longer exists. */
+function isDeadLocalOwner(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid)
+    return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: it exists under another user; only ESRCH means it is gone.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -19,6 +19,11 @@ export interface DemoOptions {
   providers: number;
   /** Progress bars and summaries go here. */
   stream: NodeJS.WriteStream;
+  /**
+   * Called once both syncs are done, while the sandbox and the FHIR server still run (to
+   * query them); they stop when it resolves.
+   */
+  beforeStop?: (result: DemoResult) => Promise<void>;
 }
 
 /** What the demo did, for its caller and its test. */
@@ -142,7 +147,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write('\n3/3 Incremental sync: only what changed');
     const incremental = await sync(configPath, 'incremental', options.stream);
     write(formatSummary(incremental));
-    return { full, incremental, mutations, fhirBaseUrl: fhir.baseUrl, outputDir: out };
+    const result = { full, incremental, mutations, fhirBaseUrl: fhir.baseUrl, outputDir: out };
+    await options.beforeStop?.(result);
+    return result;
   } finally {
     await fhir?.close();
     await sandbox.close();
@@ -162,5 +169,6 @@ export function whereToLook(result: DemoResult): string {
     `  npx pmsbridge-publish serve ${dir}/bulk --port 8080 --base-url http://localhost:8080 &`,
     '  curl -s http://localhost:8080/\\$bulk-publish',
     `  npx pmsbridge dlq list --config ${dir}/pipeline.yaml   # needs HEALTHCONNECT_CLIENT_ID/SECRET set`,
+    '  npm run demo -- --keep                 # the same, then query the FHIR server before it stops',
   ].join('\n');
 }

@@ -36,3 +36,5 @@ export type { Sleep } from './sleep.js';
 
 /** The plugin, as the pipeline loader imports it. */
 export default healthConnectPlugin;
+export { startWebhookListener } from './webhook-listener.js';
+export type { WebhookListener, WebhookListenerOptions } from './webhook-listener.js';

@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  describeError,
+  silentLogger,
+  type Logger,
+  type StateStore,
+  type WebhookEvent,
+} from '@pmsbridge/core';
+import { receiveWebhook } from './webhook-receiver.js';
+import { WebhookVerificationError } from './webhook-verifier.js';
+
+/** Options of {@link startWebhookListener}. */
+export interface WebhookListenerOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default `127.0.0.1`; put a TLS-terminating proxy in front for the public endpoint. */
+  host?: string;
+  /** Path deliveries are posted to. Default `/hooks/healthconnect`. */
+  path?: string;
+  /** The subscription's `whsec_…` signing secret. */
+  secret: string;
+  /** Where delivered `webhook-id`s are remembered, so redeliveries are not acted on twice. */
+  seen: Pick<StateStore, 'markSeen'>;
+  /**
+   * Acts on new events, e.g. runs an incremental sync. Calls never overlap: events that
+   * arrive during a call are handed over together in the next one.
+   */
+  onEvents: (events: WebhookEvent[]) => Promise<void>;
+  logger?: Logger;
+  /** Largest accepted body. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** A running listener. */
+export interface WebhookListener {
+  /** The URL to subscribe, e.g. `http://127.0.0.1:8090/hooks/healthconnect`. */
+  url: string;
+  /** Resolves once no `onEvents` call is running or waiting. */
+  idle(): Promise<void>;
+  /** Stops accepting deliveries and waits for the running `onEvents` call. */
+  close(): Promise<void>;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function answer(response: ServerResponse, status: number, body: Record<string, unknown>): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+/**
+ * Receives HealthConnect webhook deliveries over HTTP: verifies each (400 when the
+ * signature, timestamp or body is wrong), answers redeliveries of a known `webhook-id` with
+ * 200 without acting on them, and answers new events with 202 at once — acting on them
+ * happens after the answer, so HealthConnect's 10-second delivery timeout never depends on
+ * a sync. New events are handed to `onEvents` in batches that never overlap.
+ *
+ * The events are hints, not the data: the intended `onEvents` runs an incremental sync,
+ * whose changes feed is the source of truth, so an event lost to a crash is caught by the
+ * next run.
+ */
+export async function startWebhookListener(
+  options: WebhookListenerOptions,
+): Promise<WebhookListener> {
+  const logger = (options.logger ?? silentLogger).child({ component: 'webhook-listener' });
+  const path = options.path ?? '/hooks/healthconnect';
+  const limit = options.maxBodyBytes ?? 1 << 20;
+  let pending: WebhookEvent[] = [];
+  let running: Promise<void> | undefined;
+
+  const drain = (): Promise<void> => {
+    running ??= (async () => {
+      while (pending.length > 0) {
+        const events = pending;
+        pending = [];
+        try {
+          await options.onEvents(events);
+        } catch (error) {
+          logger.error('acting on webhook events failed', {
+            events: events.length,
+            error: describeError(error),
+          });
+        }
+      }
+      running = undefined;
+    })();
+    return running;
+  };
+
+  const server = createServer((request, response) => {
+    if (request.method !== 'POST' || request.url?.split('?')[0] !== path) {
+      answer(response, 404, { error: 'not found' });
+      return;
+    }
+    readBody(request, limit)
+      .then((rawBody) =>
+        receiveWebhook({
+          headers: request.headers,
+          rawBody,
+          secret: options.secret,
+          seen: options.seen,
+        }),
+      )
+      .then(({ event, isDuplicate }) => {
+        if (isDuplicate) {
+          logger.debug('webhook redelivery ignored', { id: event.id, type: event.type });
+          answer(response, 200, { received: true, duplicate: true });
+          return;
+        }
+        logger.info('webhook received', { id: event.id, type: event.type });
+        answer(response, 202, { received: true });
+        pending.push(event);
+        void drain();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof BodyTooLargeError)
+          return answer(response, 413, { error: 'body too large' });
+        if (error instanceof WebhookVerificationError) {
+          logger.warn('webhook rejected', { reason: error.reason });
+          return answer(response, 400, { error: error.reason });
+        }
+        logger.error('webhook could not be received', { error: describeError(error) });
+        answer(response, 500, { error: 'internal' });
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}${path}`,
+    idle: async () => {
+      while (running !== undefined) await running;
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      while (running !== undefined) await running;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
+import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
+import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
+import { createWorkspace, runSync, sandboxSource, type Workspace } from './pipeline-harness.js';
+
+const cli = createRequire(import.meta.url)
+  .resolve('@pmsbridge/adapter-healthconnect')
+  .replace(/index\.(js|ts)$/, 'webhooks-cli.js')
+  .replace(/\/src\//, '/dist/');
+
+/** Resolves with the first line of `stream` that matches, as it arrives. */
+function lineMatching(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((text) => pattern.test(text));
+      if (line !== undefined) {
+        stream.off('data', onData);
+        resolve(line);
+      }
+    };
+    stream.on('data', onData);
+  });
+}
+
+async function newPatientsOf(fhir: FhirServer, providerId: string): Promise<string | undefined> {
+  const response = await request(
+    `${fhir.baseUrl}/PractitionerRole?practitioner=Practitioner/${providerId}`,
+  );
+  const bundle = (await response.body.json()) as {
+    entry?: Array<{
+      resource: {
+        extension?: Array<{
+          extension?: Array<{
+            url: string;
+            valueBoolean?: boolean;
+            valueCodeableConcept?: { coding?: Array<{ code?: string }> };
+          }>;
+        }>;
+      };
+    }>;
+  };
+  const parts = bundle.entry?.[0]?.resource.extension?.flatMap((ext) => ext.extension ?? []) ?? [];
+  return parts.find((part) => part.url === 'acceptingPatients')?.valueCodeableConcept?.coding?.[0]
+    ?.code;
+}
+
+describe('pmsbridge-webhooks', () => {
+  let sandbox: Sandbox;
+  let fhir: FhirServer;
+  let workspace: Workspace;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ providers: 20, seed: 5 });
+    fhir = await startFhirServer();
+    workspace = await createWorkspace();
+  });
+
+  afterAll(async () => {
+    if (child !== undefined && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    await fhir?.close();
+    await sandbox?.close();
+    await workspace?.cleanup();
+  });
+
+  it('runs an incremental sync into the FHIR server when HealthConnect sends a webhook, and unsubscribes at exit', async () => {
+    const config = `pipeline: webhooks
+state: { path: state.sqlite }
+log: { level: info }
+${sandboxSource(sandbox)}
+sinks:
+  - use: '@pmsbridge/adapter-fhir'
+    name: fhir
+    options: { target: server, baseUrl: '${fhir.baseUrl}' }
+sync: { horizonDays: 2 }
+`;
+    await runSync(workspace, sandbox, config, 'full');
+    expect(await newPatientsOf(fhir, 'PRV0000000003')).toBeDefined();
+    const path = join(workspace.dir, 'pipeline.yaml');
+    await writeFile(path, config);
+
+    child = spawn(process.execPath, [cli, '--config', path, '--port', '0', '--subscribe'], {
+      env: { ...process.env, HC_TEST_SECRET: sandbox.clientSecret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout = child.stdout;
+    const stderr = child.stderr;
+    if (stdout === null || stderr === null) throw new Error('no pipes');
+    await lineMatching(stdout, /^listening on http/);
+    const synced = lineMatching(stderr, /incremental sync after webhooks/);
+
+    sandbox.admin.updateProvider('PRV0000000003', { accepting_new_patients: false });
+    const line = await synced;
+    expect(JSON.parse(line)).toMatchObject({ read: 1, mode: 'incremental' });
+    expect(await newPatientsOf(fhir, 'PRV0000000003')).toBe('nopt');
+
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(sandbox.admin.webhookDeliveries().length).toBeGreaterThan(0);
+    const client = createHealthConnectClient({
+      baseUrl: sandbox.baseUrl,
+      tokenUrl: sandbox.tokenUrl,
+      clientId: sandbox.clientId,
+      clientSecret: sandbox.clientSecret,
+      scopes: ['webhooks:manage'],
+    });
+    expect(await client.listWebhooks()).toEqual([]);
+    await client.close();
+  });
+});

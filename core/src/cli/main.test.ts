@@ -36,7 +36,7 @@ describe('pmsbridge CLI', () => {
       `pipeline: cli
 state: { path: state.sqlite }
 log: { level: silent }
-source: { use: '${join(fixtures, 'memory-source.mjs')}', options: { count: 5 } }
+source: { use: '${join(fixtures, 'counting-source.mjs')}', options: { count: 5 } }
 ${options.stages ?? ''}
 sinks:
   - { use: '${join(fixtures, 'failing-sink.mjs')}', name: out, options: { fail: ${options.fail === true} } }

@@ -28,6 +28,7 @@ import type { MappingOptions } from './mapping-options.js';
 import { mapProviderRecord, type MappedResource } from './provider-mapper.js';
 import { practitionerId } from './resource-ids.js';
 import { isoWeek } from './zoned-time.js';
+import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
 
 /** File name of the manifest inside the publication directory (the URL must end with it). */
 export const MANIFEST_FILE = '$bulk-publish';
@@ -107,45 +108,12 @@ function isResumeState(value: unknown): value is BulkPublishResumeState {
 /** Carried-forward lines are written in blocks of about this size. */
 const CARRY_FORWARD_BLOCK_BYTES = 1 << 20;
 const NEWLINE = Buffer.from('\n');
-const SLOT_PREFIX = Buffer.from('{"resourceType":"Slot"');
-const SCHEDULE_REFERENCE_KEY = Buffer.from('"schedule":{"reference":"');
-const END_KEY = Buffer.from('"end":"');
-const SCHEDULE_PATH = Buffer.from('Schedule/');
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 function isoDate(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
-/**
- * The provider id in a Slot line's schedule reference (`…Schedule/PRV0000000001-LOC…`), read
- * straight from the bytes: this runs once per carried-forward slot.
- */
-function providerOfSlotLine(line: Buffer): string | undefined {
-  const referenceAt = line.indexOf(SCHEDULE_REFERENCE_KEY);
-  if (referenceAt < 0) return undefined;
-  const referenceEnd = line.indexOf(0x22, referenceAt + SCHEDULE_REFERENCE_KEY.length);
-  const idAt = line.lastIndexOf(SCHEDULE_PATH, referenceEnd);
-  if (referenceEnd < 0 || idAt < referenceAt) return undefined;
-  const idStart = idAt + SCHEDULE_PATH.length;
-  const dash = line.indexOf(0x2d, idStart);
-  return line.toString('latin1', idStart, dash < 0 || dash > referenceEnd ? referenceEnd : dash);
-}
-
-/** The lines of an NDJSON file as byte slices, without their newlines. */
-async function* ndjsonLines(path: string): AsyncGenerator<Buffer> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const data = rest.length === 0 ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
-    let start = 0;
-    for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {
-      yield data.subarray(start, newline);
-      start = newline + 1;
-    }
-    rest = data.subarray(start);
-  }
-  if (rest.length > 0) yield rest;
-}
 const LOCATION_ID_PATTERN = /^\{"resourceType":"Location","id":"([^"]+)"/;
 
 function zeroCounts(): ResourceCounts {
@@ -509,17 +477,12 @@ export class BulkPublishSink implements Sink {
    * or when it has ended. `undefined` for any other line, which is then parsed.
    */
   private isSlotStillPublished(line: Buffer, horizon: Horizon): boolean | undefined {
-    if (!line.subarray(0, SLOT_PREFIX.length).equals(SLOT_PREFIX)) return undefined;
-    const owner = providerOfSlotLine(line);
-    // `end` follows the schedule reference in the lines this sink writes.
-    const endAt = line.indexOf(END_KEY, line.indexOf(SCHEDULE_REFERENCE_KEY));
-    if (owner === undefined || endAt < 0) return undefined;
-    if (this.providers.has(owner)) return false;
-    const endStart = endAt + END_KEY.length;
+    const slot = readSlotLine(line);
+    if (slot === undefined) return undefined;
+    if (this.providers.has(slot.owner)) return false;
     // Slots ending after tomorrow (UTC) are still open whatever their offset: skip the parse.
-    if (line.toString('latin1', endStart, endStart + 10) > horizon.tomorrow) return true;
-    const endQuote = line.indexOf(0x22, endStart);
-    return Date.parse(line.toString('latin1', endStart, endQuote)) > horizon.now;
+    if (slot.endDate > horizon.tomorrow) return true;
+    return slot.endMs() > horizon.now;
   }
 
   private async writeManifest(): Promise<void> {

@@ -40,10 +40,12 @@ export async function call(
 
 /** Gets an access token for the sandbox's first client with the given scopes. */
 export async function tokenFor(
-  sandbox: Sandbox,
+  sandbox: Pick<Sandbox, 'tokenUrl' | 'clientId' | 'clientSecret'>,
   scope = 'provider:read schedule:read webhooks:manage',
+  options: { dispatcher?: Dispatcher; signal?: AbortSignal } = {},
 ): Promise<string> {
   const response = await call(sandbox.tokenUrl, {
+    ...options,
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { tokenFor } from './api-test-client.js';
 import { startSandbox } from './sandbox.js';
 
 /** What {@link measureScheduleRps} measured. */
@@ -72,19 +73,7 @@ export async function measureScheduleRps(options: {
     : await startChild(providers, options.signal);
   const dispatcher = new Agent({ connections: options.concurrency, pipelining: 1 });
   try {
-    const tokenResponse = await request(sandbox.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: sandbox.clientId,
-        client_secret: sandbox.clientSecret,
-        scope: 'schedule:read',
-      }).toString(),
-      dispatcher,
-      signal: options.signal,
-    });
-    const { access_token: token } = (await tokenResponse.body.json()) as { access_token: string };
+    const token = await tokenFor(sandbox, 'schedule:read', { dispatcher, signal: options.signal });
     const headers = { authorization: `Bearer ${token}` };
     let requests = 0;
     let errors = 0;

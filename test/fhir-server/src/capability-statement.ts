@@ -28,11 +28,22 @@ const RESOURCE_INTERACTIONS = [
   'history-instance',
 ] as const;
 
+/** How the server lets clients write, as declared per resource type. */
+export interface WriteCapabilities {
+  /** A `PUT` may create with a client-assigned id; when false, `updateCreate` is left out. */
+  updateCreate: boolean;
+  conditionalUpdate: boolean;
+}
+
 /**
  * Builds the server's CapabilityStatement (`GET /metadata`). Pure: the caller passes the
- * base URL and the publication date.
+ * base URL, the publication date and the write capabilities.
  */
-export function buildCapabilityStatement(baseUrl: string, date: string): CapabilityStatement {
+export function buildCapabilityStatement(
+  baseUrl: string,
+  date: string,
+  writes: WriteCapabilities = { updateCreate: true, conditionalUpdate: true },
+): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -46,22 +57,26 @@ export function buildCapabilityStatement(baseUrl: string, date: string): Capabil
     rest: [
       {
         mode: 'server',
-        resource: ADVERTISED_RESOURCE_TYPES.map(describeResource),
+        resource: ADVERTISED_RESOURCE_TYPES.map((type) => describeResource(type, writes)),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
       },
     ],
   };
 }
 
-function describeResource(type: ResourceType): CapabilityStatementRestResource {
+function describeResource(
+  type: ResourceType,
+  writes: WriteCapabilities,
+): CapabilityStatementRestResource {
   return {
     type,
     interaction: RESOURCE_INTERACTIONS.map((code) => ({ code })),
     versioning: 'versioned',
     readHistory: true,
-    updateCreate: true,
+    // Left out rather than false when off: many servers do not declare it at all.
+    ...(writes.updateCreate ? { updateCreate: true } : {}),
     conditionalCreate: true,
-    conditionalUpdate: true,
+    conditionalUpdate: writes.conditionalUpdate,
     conditionalDelete: 'single',
     searchParam: describeSearchParams(type),
   };

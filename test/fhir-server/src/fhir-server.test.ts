@@ -492,6 +492,116 @@ describe('bearer token', () => {
   });
 });
 
+describe('write capabilities', () => {
+  const conditionalPath = `/Practitioner?identifier=${encodeURIComponent(`${NPI}|7000000001`)}`;
+  const byIdEntry = {
+    resource: { ...practitioner('7000000002', 'ById'), id: 'chosen-by-client' },
+    request: { method: 'PUT' as const, url: 'Practitioner/chosen-by-client' },
+  };
+
+  it('without updateCreate leaves it out of the CapabilityStatement and refuses a PUT that would create', async () => {
+    const server = await startFhirServer({ updateCreate: false });
+    try {
+      const metadata = await call<CapabilityStatement>(server, 'GET', '/metadata');
+      const declared = metadata.body.rest?.[0]?.resource?.find((r) => r.type === 'Practitioner');
+      expect(declared).not.toHaveProperty('updateCreate');
+      expect(declared?.conditionalUpdate).toBe(true);
+
+      const alone = await call<OperationOutcome>(server, 'PUT', '/Practitioner/chosen-by-client', {
+        body: byIdEntry.resource,
+      });
+      const inBundle = await call<OperationOutcome>(server, 'POST', '', {
+        body: { resourceType: 'Bundle', type: 'transaction', entry: [byIdEntry] },
+      });
+      expect(alone.status).toBe(400);
+      expect(alone.body.issue?.[0]?.details?.text).toMatch(/does not let clients assign ids/);
+      expect(inBundle.status).toBe(400);
+
+      // Conditional update still creates (with a server-assigned id), and then updates by id.
+      const created = await call<Practitioner>(server, 'PUT', conditionalPath, {
+        body: practitioner('7000000001', 'Cond'),
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id ?? '';
+      const updated = await call<Practitioner>(server, 'PUT', `/Practitioner/${id}`, {
+        body: { ...practitioner('7000000001', 'Again'), id },
+      });
+      expect(updated.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with conditionalUpdate false declares it and refuses conditional updates, alone or in a bundle', async () => {
+    const server = await startFhirServer({ conditionalUpdate: false });
+    try {
+      const metadata = await call<CapabilityStatement>(server, 'GET', '/metadata');
+      const declared = metadata.body.rest?.[0]?.resource?.find((r) => r.type === 'Slot');
+      expect(declared?.conditionalUpdate).toBe(false);
+      expect(declared?.updateCreate).toBe(true);
+
+      const alone = await call<OperationOutcome>(server, 'PUT', conditionalPath, {
+        body: practitioner('7000000001', 'Cond'),
+      });
+      const inBundle = await call<OperationOutcome>(server, 'POST', '', {
+        body: {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [
+            {
+              resource: practitioner('7000000001', 'Cond'),
+              request: { method: 'PUT', url: conditionalPath.slice(1) },
+            },
+          ],
+        },
+      });
+      expect(alone.status).toBe(400);
+      expect(inBundle.status).toBe(400);
+      const byId = await call(server, 'PUT', `/${byIdEntry.request.url}`, {
+        body: byIdEntry.resource,
+      });
+      expect(byId.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('simulated outages', () => {
+  let server: FhirServer;
+
+  beforeAll(async () => {
+    server = await startFhirServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('answers every request with the fault status after the first `after` ones, until cleared', async () => {
+    server.setFault({ status: 503, retryAfterSeconds: 2, after: 1 });
+    const passed = await call<Bundle>(server, 'GET', '/Practitioner');
+    const failed = await call<OperationOutcome>(server, 'GET', '/Practitioner');
+    const metadata = await call<OperationOutcome>(server, 'GET', '/metadata');
+    server.setFault(undefined);
+    const back = await call<Bundle>(server, 'GET', '/Practitioner');
+
+    expect(passed.status).toBe(200);
+    expect(failed.status).toBe(503);
+    expect(failed.headers['retry-after']).toBe('2');
+    expect(failed.body.resourceType).toBe('OperationOutcome');
+    expect(metadata.status).toBe(503);
+    expect(back.status).toBe(200);
+  });
+
+  it('resets connections while a reset fault is on', async () => {
+    server.setFault({ reset: true });
+    await expect(call(server, 'GET', '/metadata')).rejects.toThrow();
+    server.setFault(undefined);
+    expect((await call(server, 'GET', '/metadata')).status).toBe(200);
+  });
+});
+
 describe('server lifecycle', () => {
   it('closes when its signal aborts', async () => {
     const controller = new AbortController();

@@ -11,11 +11,13 @@ import {
 import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { isTransactionRequest, runAtomicTransaction } from './atomic-transaction.js';
-import { buildCapabilityStatement } from './capability-statement.js';
+import { buildCapabilityStatement, type WriteCapabilities } from './capability-statement.js';
 import { ensureFhirDefinitionsIndexed } from './fhir-definitions.js';
 import { readJsonBody } from './request-body.js';
 import { RequestStats, type FhirServerStats } from './request-stats.js';
 import { addSearchsetLinks } from './searchset-links.js';
+import { FaultSwitch, type FhirServerFault } from './server-fault.js';
+import { conditionalUpdateIn } from './write-policy.js';
 import { TransactionalMemoryRepository } from './transactional-memory-repository.js';
 
 /** The path under which the server serves FHIR; `baseUrl` ends with it. */
@@ -35,6 +37,18 @@ export interface FhirServerOptions {
    * with exactly this token, or gets 401 with an OperationOutcome.
    */
   bearerToken?: string;
+  /**
+   * Whether a `PUT` may create a resource with a client-assigned id. Default true. When false,
+   * the CapabilityStatement leaves `updateCreate` out (as many servers do) and such a `PUT`,
+   * alone or in a bundle, is refused with 400.
+   */
+  updateCreate?: boolean;
+  /**
+   * Whether conditional update (`PUT /{type}?identifier=...`) is supported. Default true. When
+   * false, the CapabilityStatement says `conditionalUpdate: false` and such a `PUT`, alone or
+   * in a bundle, is refused with 400.
+   */
+  conditionalUpdate?: boolean;
   /** Aborting closes the server, like {@link FhirServer.close}. */
   signal?: AbortSignal;
 }
@@ -51,6 +65,11 @@ export interface FhirServer {
   resetStats(): void;
   /** Removes every stored resource and its history. */
   clear(): void;
+  /**
+   * Simulates an outage until called again with `undefined`: requests get `fault.status`
+   * (e.g. 503) or a reset connection, after the first `fault.after` ones.
+   */
+  setFault(fault: FhirServerFault | undefined): void;
 }
 
 /**
@@ -65,7 +84,10 @@ export interface FhirServer {
 export async function startFhirServer(options: FhirServerOptions = {}): Promise<FhirServer> {
   options.signal?.throwIfAborted();
   ensureFhirDefinitionsIndexed();
-  const context = new ServerContext(options.bearerToken);
+  const context = new ServerContext(options.bearerToken, {
+    updateCreate: options.updateCreate ?? true,
+    conditionalUpdate: options.conditionalUpdate ?? true,
+  });
   const server = createServer((request, response) => {
     context.handle(request, response).catch((error: unknown) => {
       sendOutcome(response, 500, normalizeOperationOutcome(error));
@@ -94,13 +116,15 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
     stats: () => context.stats.snapshot(),
     resetStats: () => context.stats.reset(),
     clear: () => context.repository.clear(),
+    setFault: (fault) => context.faults.set(fault),
   };
 }
 
-/** Per-server state and the request pipeline: stats → metadata → auth → body → router. */
+/** Per-server state and the request pipeline: stats → fault → metadata → auth → body → router. */
 class ServerContext {
   readonly stats = new RequestStats();
-  readonly repository = new TransactionalMemoryRepository();
+  readonly faults = new FaultSwitch();
+  readonly repository: TransactionalMemoryRepository;
   readonly router = new FhirRouter();
   baseUrl = '';
   readonly #startedAt = new Date().toISOString();
@@ -108,13 +132,33 @@ class ServerContext {
   /** Tail of the queue that runs router calls one at a time (transaction rollback needs it). */
   #queueTail: Promise<unknown> = Promise.resolve();
 
-  constructor(bearerToken: string | undefined) {
+  constructor(
+    bearerToken: string | undefined,
+    private readonly writes: WriteCapabilities,
+  ) {
     this.#tokenDigest = bearerToken === undefined ? undefined : digest(bearerToken);
+    this.repository = new TransactionalMemoryRepository({ updateCreate: writes.updateCreate });
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
     this.stats.recordRequest(method);
+    const fault = this.faults.next();
+    if (fault !== undefined) {
+      if ('reset' in fault) {
+        request.socket.destroy();
+      } else {
+        if (fault.retryAfterSeconds !== undefined) {
+          response.setHeader('Retry-After', String(fault.retryAfterSeconds));
+        }
+        sendOutcome(
+          response,
+          fault.status,
+          serverError(`Simulated outage: HTTP ${fault.status}`, fault.status),
+        );
+      }
+      return;
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
     const path = relativeFhirPath(url.pathname);
     if (path === undefined) {
@@ -123,7 +167,7 @@ class ServerContext {
     }
     if (path === 'metadata' && method === 'GET') {
       this.stats.recordInteraction('capabilities');
-      send(response, 200, buildCapabilityStatement(this.baseUrl, this.#startedAt));
+      send(response, 200, buildCapabilityStatement(this.baseUrl, this.#startedAt, this.writes));
       return;
     }
     if (!this.#isAuthorised(request.headers.authorization)) {
@@ -152,6 +196,10 @@ class ServerContext {
       const outcome = normalizeOperationOutcome(error);
       response.setHeader('Connection', 'close');
       sendOutcome(response, getStatus(outcome), outcome);
+      return;
+    }
+    if (!this.writes.conditionalUpdate && conditionalUpdateIn(method, fhirPath, body)) {
+      sendOutcome(response, 400, badRequest('Conditional update is not supported by this server'));
       return;
     }
     const interaction = this.#interactionOf(method, fhirPath);
@@ -245,6 +293,19 @@ function relativeFhirPath(pathname: string): string | undefined {
 /** Compares fixed-length digests so the token comparison is constant-time at any length. */
 function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
+}
+
+function serverError(text: string, status: number): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'error',
+        code: status >= 500 ? 'transient' : 'processing',
+        details: { text },
+      },
+    ],
+  };
 }
 
 function sendOutcome(response: ServerResponse, status: number, outcome: OperationOutcome): void {

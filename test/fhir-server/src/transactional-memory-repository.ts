@@ -1,4 +1,5 @@
 import {
+  badRequest,
   isCreated,
   normalizeOperationOutcome,
   OperationOutcomeError,
@@ -10,6 +11,7 @@ import {
   MemoryRepository,
   type CreateResourceOptions,
   type DeleteResourceOptions,
+  type UpdateResourceOptions,
 } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
@@ -44,6 +46,31 @@ interface PriorState {
 export class TransactionalMemoryRepository extends MemoryRepository {
   #undoLog: Map<string, PriorState> | undefined;
   #isRestoring = false;
+  readonly #updateCreate: boolean;
+
+  /**
+   * @param options.updateCreate - whether an update may create a resource with the id the
+   *   client chose (default true); when false such an update is refused with 400.
+   */
+  constructor(options: { updateCreate?: boolean } = {}) {
+    super();
+    this.#updateCreate = options.updateCreate ?? true;
+  }
+
+  override async updateResource<T extends Resource>(
+    resource: T,
+    options?: UpdateResourceOptions,
+  ): Promise<WithId<T>> {
+    if (!this.#updateCreate && resource.id && !(await this.#exists(resource))) {
+      throw new OperationOutcomeError(
+        badRequest(
+          `${resource.resourceType}/${resource.id} does not exist and this server does not let clients assign ids`,
+          `${resource.resourceType}.id`,
+        ),
+      );
+    }
+    return super.updateResource(resource, options);
+  }
 
   override async createResource<T extends Resource>(
     resource: T,
@@ -111,6 +138,15 @@ export class TransactionalMemoryRepository extends MemoryRepository {
       throw error;
     } finally {
       this.#undoLog = undefined;
+    }
+  }
+
+  async #exists(resource: Resource): Promise<boolean> {
+    try {
+      await this.readResource(resource.resourceType, resource.id ?? '');
+      return true;
+    } catch {
+      return false;
     }
   }
 

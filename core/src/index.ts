@@ -39,5 +39,6 @@ export { runCli, ExitCode } from './cli/main.js';
 export { ProgressReporter } from './cli/progress-reporter.js';
 export { formatSummary } from './cli/format-summary.js';
 export { SqliteStateStore, type SqliteStateStoreOptions } from './state/sqlite-state-store.js';
+export { createDirectory, ensureWritableDirectory } from './files/writable-directory.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
 export { withPipelineLease, PIPELINE_LEASE_TTL_MS } from './sync/pipeline-lease.js';

@@ -29,6 +29,12 @@ export interface SyncAppOptions {
   clock?: Clock;
   state?: StateStore;
   signal?: AbortSignal;
+  /**
+   * Whether a state file that does not exist yet is created (default). Commands that only
+   * read or tidy existing state (`dlq`) pass `false`, so that a mistyped `state.path` is
+   * reported instead of answered from a new, empty store.
+   */
+  createState?: boolean;
 }
 
 /**
@@ -44,7 +50,11 @@ export async function openSyncApp(
   const logger =
     options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const clock = options.clock ?? systemClock;
-  const state = options.state ?? SqliteStateStore.open(resolve(loaded.baseDir, config.state.path));
+  const state =
+    options.state ??
+    SqliteStateStore.open(resolve(loaded.baseDir, config.state.path), {
+      create: options.createState ?? true,
+    });
   const root = new Container();
   root.bind(LoggerToken).toConstantValue(logger);
   root.bind(ClockToken).toConstantValue(clock);
@@ -83,6 +93,7 @@ export async function openSyncApp(
       concurrency: config.sync.concurrency,
       errorPolicy: config.sync.errorPolicy,
       changesOverlapMs: config.sync.changesOverlapSeconds * 1000,
+      deadLetterThreshold: config.sync.deadLetterThreshold,
     },
     async close() {
       try {

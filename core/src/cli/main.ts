@@ -166,7 +166,8 @@ async function deadLetters(
   if (action !== 'list' && action !== 'replay' && action !== 'purge') {
     throw new UsageError('dlq needs one of: list, replay, purge');
   }
-  const app = await openSyncApp(loaded, { signal });
+  // Dead letters live in an existing state file: a missing one is a mistake, not a fresh start.
+  const app = await openSyncApp(loaded, { signal, createState: false });
   try {
     const pipeline = loaded.config.pipeline;
     if (action === 'list') {

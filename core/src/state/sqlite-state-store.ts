@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { StateError } from '../errors/errors.js';
+import { createDirectory } from '../files/writable-directory.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type {
   Checkpoint,
@@ -13,6 +14,12 @@ import type {
 import { leaseExpiry } from './lease-expiry.js';
 import { prefixUpperBound } from './prefix-range.js';
 import { checkTtl, PruneSchedule } from './seen-expiry.js';
+import {
+  checkIntegrity,
+  DamagedStateDatabaseError,
+  DEFAULT_INTEGRITY_CHECK_MAX_BYTES,
+  isDamagedDatabaseError,
+} from './sqlite-integrity.js';
 import { migrateSchema } from './sqlite-schema.js';
 import { readInteger, readOptionalText, readText, type SqliteRow } from './sqlite-row.js';
 import { decodeStoredJson, encodeStoredJson, messageOf } from './stored-json.js';
@@ -30,6 +37,17 @@ export interface SqliteStateStoreOptions {
    * also syncs on every commit, for storage where even that rewind is unwanted.
    */
   synchronous?: 'normal' | 'full';
+  /**
+   * Whether a missing file is created (default). With `false`, opening a path where no state
+   * database exists fails instead: for commands that only read or tidy existing state.
+   */
+  create?: boolean;
+  /**
+   * Files up to this size are checked whole (`PRAGMA quick_check`) when opened; larger ones
+   * only in their checkpoint, lease and dead-letter tables, so that opening stays fast.
+   * Default 256 MiB (about a second).
+   */
+  integrityCheckMaxBytes?: number;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
@@ -63,28 +81,45 @@ export class SqliteStateStore implements StateStore {
   }
 
   /**
-   * Opens (creating it and its parent directories if needed) the database at `path`, or an
-   * in-memory one for `':memory:'`, and brings its schema up to date.
-   * @throws StateError when the file cannot be opened, is not a SQLite database, or was
-   *   written by a newer schema version.
+   * Opens (creating it and its parent directories if needed, unless `create` is `false`) the
+   * database at `path`, or an in-memory one for `':memory:'`, checks that an existing file is
+   * not damaged, and brings its schema up to date.
+   * @throws StateError when the file does not exist and `create` is `false`, cannot be
+   *   created or opened, is damaged or not a SQLite database, or was written by a newer
+   *   schema version.
    */
   static open(path: string, options: SqliteStateStoreOptions = {}): SqliteStateStore {
+    const isFile = isFilePath(path);
+    if (isFile && options.create === false && !existsSync(path)) {
+      throw new StateError(
+        `There is no state database at ${path}: nothing has run with this state.path yet. ` +
+          'Check state.path in the config (relative paths start at the config file), or run ' +
+          'pmsbridge sync first.',
+      );
+    }
     let db: DatabaseSync | undefined;
     try {
-      if (isFilePath(path)) mkdirSync(dirname(path), { recursive: true });
+      if (isFile) createDirectory(dirname(path));
       db = new DatabaseSync(path, {
         timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
       });
+      if (isFile) {
+        const maxBytes = options.integrityCheckMaxBytes ?? DEFAULT_INTEGRITY_CHECK_MAX_BYTES;
+        checkIntegrity(db, path, statSync(path).size, maxBytes);
+      }
       db.exec('PRAGMA journal_mode = WAL');
       db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       migrateSchema(db);
       return new SqliteStateStore(db, options.clock ?? systemClock);
     } catch (error) {
       if (db?.isOpen === true) db.close();
-      const reason = messageOf(error);
+      if (error instanceof DamagedStateDatabaseError) throw error;
+      if (isDamagedDatabaseError(error)) {
+        throw new DamagedStateDatabaseError(path, messageOf(error), error);
+      }
       throw new StateError(
-        `Could not open the state database at ${path}: ${reason}. ` +
-          'Check that state.path names a writable SQLite file.',
+        `Could not open the state database at ${path}: ${messageOf(error)}. ` +
+          'Check that state.path names a writable SQLite file in a directory that can be created.',
         error,
       );
     }

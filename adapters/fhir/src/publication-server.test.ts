@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +44,10 @@ describe('servePublication', () => {
     await rm(outer, { recursive: true, force: true });
   });
 
-  async function publish(at: string, records: SyncRecord[]): Promise<void> {
+  async function publish(at: string, records: SyncRecord[], baseUrl?: string): Promise<void> {
     const clock: Clock = { now: () => new Date(at) };
     const sink = new BulkPublishSink(
-      { outputDir: dir, splitBy: 'state', mapping: { scheduleActor: 'location' } },
+      { outputDir: dir, splitBy: 'state', mapping: { scheduleActor: 'location' }, baseUrl },
       clock,
       silentLogger,
     );
@@ -147,6 +147,147 @@ describe('servePublication', () => {
     ).json()) as BulkPublishManifest;
     const rel = new URL(manifest.output[0]?.url ?? '').pathname.replace('/runs/', '/runs%2f');
     expect((await rawGet(server.listenUrl, rel)).status).toBe(200);
+  });
+
+  it('serves symlinks only while their real path stays inside the directory', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    const manifest = JSON.parse(
+      await readFile(join(dir, '$bulk-publish'), 'utf8'),
+    ) as BulkPublishManifest;
+    const inside = manifest.output[0]?.url ?? '';
+    await writeFile(join(outer, 'outside.ndjson'), 'SECRET-OUTSIDE\n');
+    await mkdir(join(outer, 'elsewhere'));
+    await writeFile(join(outer, 'elsewhere', 'x.ndjson'), 'SECRET-ELSEWHERE\n');
+    await symlink('/etc/passwd', join(dir, 'passwd.ndjson'));
+    await symlink(join(outer, 'outside.ndjson'), join(dir, 'outside.ndjson'));
+    await symlink(join(outer, 'elsewhere'), join(dir, 'elsewhere'));
+    await symlink(join(outer, 'elsewhere'), join(dir, 'runs', 'elsewhere'));
+    await symlink('/etc', join(dir, 'etc'));
+    await symlink(join(dir, inside), join(dir, 'latest.ndjson'));
+    await symlink(join(dir, 'runs'), join(dir, 'all-runs'));
+    await symlink(join(dir, 'runs'), join(dir, 'runs-dir.ndjson'));
+    await symlink(join(dir, 'missing.ndjson'), join(dir, 'dangling.ndjson'));
+    server = await servePublication({ dir, port: 0 });
+    for (const path of [
+      '/passwd.ndjson',
+      '/outside.ndjson',
+      '/elsewhere/x.ndjson',
+      '/runs/elsewhere/x.ndjson',
+      '/etc/passwd.ndjson',
+      '/runs-dir.ndjson',
+      '/dangling.ndjson',
+    ]) {
+      const { status, body } = await rawGet(server.listenUrl, path);
+      expect({ path, status }).toEqual({ path, status: 404 });
+      expect(body).not.toMatch(/SECRET|root:/);
+    }
+    expect((await rawGet(server.listenUrl, '/latest.ndjson')).status).toBe(200);
+    expect(
+      (await rawGet(server.listenUrl, `/all-runs/${inside.slice('runs/'.length)}`)).status,
+    ).toBe(200);
+  });
+
+  it('does not serve a manifest that is a symlink out of the directory', async () => {
+    await mkdir(join(outer, 'other'));
+    await writeFile(
+      join(outer, 'other', '$bulk-publish'),
+      JSON.stringify({
+        transactionTime: '2026-12-01T08:00:00Z',
+        request: '',
+        output: [],
+        error: [],
+      }),
+    );
+    await symlink(join(outer, 'other', '$bulk-publish'), join(dir, '$bulk-publish'));
+    server = await servePublication({ dir, port: 0 });
+    expect((await fetch(`${server.url}/$bulk-publish`)).status).toBe(404);
+  });
+
+  it('serves a directory that is itself reached through a symlink', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    await symlink(dir, join(outer, 'current'));
+    server = await servePublication({ dir: join(outer, 'current'), port: 0 });
+    const manifest = (await (
+      await fetch(`${server.url}/$bulk-publish`)
+    ).json()) as BulkPublishManifest;
+    for (const output of manifest.output) expect((await fetch(output.url)).status).toBe(200);
+  });
+
+  it.each(['2020-13-45T99:99:99Z', '2021-02-30T00:00:00Z', '2021-01-01', 'yesterday', ''])(
+    'refuses _since=%p with 400',
+    async (since) => {
+      await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+      server = await servePublication({ dir, port: 0 });
+      const response = await fetch(
+        `${server.url}/$bulk-publish?_since=${encodeURIComponent(since)}`,
+      );
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(/_since/);
+    },
+  );
+
+  it('makes every manifest URL absolute against --base-url, whatever base the files were written with', async () => {
+    await publish(
+      '2026-12-01T08:00:00.000Z',
+      [buildRecord(1), buildRecord(2)],
+      'http://localhost:8080',
+    );
+    server = await servePublication({ dir, port: 0, baseUrl: 'https://pub.example/ssl/' });
+    const manifest = (await (
+      await fetch(`${server.listenUrl}/$bulk-publish`)
+    ).json()) as BulkPublishManifest;
+    expect(manifest.request).toBe('https://pub.example/ssl/$bulk-publish');
+    expect(manifest.output.length).toBeGreaterThan(0);
+    for (const output of manifest.output) {
+      expect(output.url).toMatch(/^https:\/\/pub\.example\/ssl\/runs\/[^/]+\/[^/]+\.ndjson$/);
+      const path = output.url.slice('https://pub.example/ssl'.length);
+      expect((await fetch(`${server.listenUrl}${path}`)).status).toBe(200);
+    }
+    const since = (await (
+      await fetch(`${server.listenUrl}/$bulk-publish?_since=2026-11-30T00:00:00Z`)
+    ).json()) as BulkPublishManifest;
+    expect(since.output.map((o) => o.url)).toEqual(manifest.output.map((o) => o.url));
+  });
+
+  it('without a base URL, makes manifest URLs absolute against the host the client asked', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)], 'http://localhost:8080');
+    server = await servePublication({ dir, port: 0 });
+    const port = new URL(server.listenUrl).port;
+    const manifest = (await (
+      await fetch(`http://localhost:${port}/$bulk-publish`)
+    ).json()) as BulkPublishManifest;
+    expect(manifest.request).toBe(`http://localhost:${port}/$bulk-publish`);
+    for (const output of manifest.output) {
+      expect(output.url.startsWith(`http://localhost:${port}/runs/`)).toBe(true);
+      expect((await fetch(output.url)).status).toBe(200);
+    }
+  });
+
+  it('answers If-Modified-Since with 304 until the publication changes', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    // Written an hour ago, so the next publication is later to the second without waiting.
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(join(dir, '$bulk-publish'), anHourAgo, anHourAgo);
+    server = await servePublication({ dir, port: 0 });
+    const first = await fetch(`${server.url}/$bulk-publish`);
+    const lastModified = first.headers.get('last-modified') ?? '';
+    expect(lastModified).not.toBe('');
+    const manifest = (await first.json()) as BulkPublishManifest;
+    const ims = (value: string) => ({ headers: { 'if-modified-since': value } });
+    expect((await fetch(`${server.url}/$bulk-publish`, ims(lastModified))).status).toBe(304);
+    expect((await fetch(`${server.url}/$bulk-publish`, ims('not a date'))).status).toBe(200);
+    const earlier = new Date(Date.parse(lastModified) - 1000).toUTCString();
+    expect((await fetch(`${server.url}/$bulk-publish`, ims(earlier))).status).toBe(200);
+    // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
+    const both = { headers: { 'if-modified-since': lastModified, 'if-none-match': '"other"' } };
+    expect((await fetch(`${server.url}/$bulk-publish`, both)).status).toBe(200);
+
+    const fileUrl = manifest.output[0]?.url ?? '';
+    const fileModified = (await fetch(fileUrl)).headers.get('last-modified') ?? '';
+    expect((await fetch(fileUrl, ims(fileModified))).status).toBe(304);
+
+    await publish('2026-12-01T09:00:00.000Z', [buildRecord(1), buildRecord(2)]);
+    expect((await fetch(`${server.url}/$bulk-publish`, ims(lastModified))).status).toBe(200);
   });
 
   it('lists only files that changed after _since', async () => {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import type { BulkPublishManifest, PublicationIndex } from './bulk-publish-sink.js';
 import { MANIFEST_FILE, PUBLICATION_INDEX_FILE } from './bulk-publish-sink.js';
+import { isNotModified, type Validators } from './conditional-request.js';
+import { parseInstant } from './fhir-instant.js';
+import { openServedFile } from './served-file.js';
 
 /** Options of {@link servePublication}. */
 export interface ServePublicationOptions {
@@ -15,7 +16,10 @@ export interface ServePublicationOptions {
   port: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** Public base URL (manifest and file URLs are made absolute with it). Default: the listening address. */
+  /**
+   * Public base URL: every URL of a served manifest is made absolute with it. Default: the
+   * URL each request was sent to (its `Host` header), else the listening address.
+   */
   baseUrl?: string;
   /** `Cache-Control: max-age` in seconds (the polling interval clients should use). Default 300. */
   maxAgeSeconds?: number;
@@ -30,23 +34,23 @@ export interface PublicationServer {
   close(): Promise<void>;
 }
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function absolute(base: string, url: string): string {
-  return /^https?:\/\//.test(url) ? url : `${base}/${url.replace(/^\/+/, '')}`;
+/**
+ * The path of an output file inside the publication, whatever base URL the manifest was
+ * written with: the part after the written base (the manifest's `request` without
+ * `$bulk-publish`), or after `runs/`, or the URL itself when it is relative.
+ */
+function publicationPath(writtenBase: string, url: string): string {
+  if (!/^https?:\/\//.test(url)) return url.replace(/^\/+/, '');
+  if (writtenBase !== '' && url.startsWith(writtenBase)) return url.slice(writtenBase.length);
+  const at = url.indexOf('/runs/');
+  return at < 0 ? new URL(url).pathname.replace(/^\/+/, '') : url.slice(at + 1);
 }
 
 /**
- * The manifest as served: absolute URLs against `base`, `request` the URL asked for, and
- * with `_since` only the files whose content changed after it (from the publication index).
+ * The manifest as served: every URL absolute against `base` (whatever base URL the files
+ * were written with), `request` the URL asked for, and with `_since` only the files whose
+ * content changed after it (from the publication index). Throws a `RangeError` when
+ * `since` is not a FHIR instant.
  */
 export function manifestFor(
   manifest: BulkPublishManifest,
@@ -54,42 +58,23 @@ export function manifestFor(
   base: string,
   since: string | undefined,
 ): BulkPublishManifest {
-  const sinceMs = since === undefined ? undefined : Date.parse(since);
+  const sinceMs = since === undefined ? undefined : parseInstant(since);
+  if (since !== undefined && sinceMs === undefined)
+    throw new RangeError(`_since is not a FHIR instant: ${JSON.stringify(since)}`);
   const output = manifest.output.filter((o) => {
     if (sinceMs === undefined) return true;
     const modified = index?.files[o.url]?.modified;
     return modified === undefined || Date.parse(modified) > sinceMs;
   });
-  const request = `${base}/${MANIFEST_FILE}${since === undefined ? '' : `?_since=${encodeURIComponent(since)}`}`;
+  const writtenBase = manifest.request.endsWith(MANIFEST_FILE)
+    ? manifest.request.slice(0, -MANIFEST_FILE.length)
+    : '';
+  const query = since === undefined ? '' : `?_since=${encodeURIComponent(since)}`;
   return {
     ...manifest,
-    request,
-    output: output.map((o) => ({ ...o, url: absolute(base, o.url) })),
+    request: `${base}/${MANIFEST_FILE}${query}`,
+    output: output.map((o) => ({ ...o, url: `${base}/${publicationPath(writtenBase, o.url)}` })),
   };
-}
-
-/** `W/"x"` → `"x"`: `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2). */
-function opaqueTag(tag: string): string {
-  const trimmed = tag.trim();
-  return trimmed.startsWith('W/') ? trimmed.slice(2) : trimmed;
-}
-
-function notModified(req: IncomingMessage, etag: string): boolean {
-  const header = req.headers['if-none-match'];
-  if (header === undefined) return false;
-  const ours = opaqueTag(etag);
-  return header.split(',').some((tag) => tag.trim() === '*' || opaqueTag(tag) === ours);
-}
-
-/**
- * The file under `root` that a decoded request path names, or undefined when the path
- * leaves `root` (`..` segments, encoded or not) or names `root` itself.
- */
-function fileUnder(root: string, path: string): string | undefined {
-  const file = resolve(root, `.${sep}${path}`);
-  const rel = relative(root, file);
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
-  return file;
 }
 
 function fail(res: ServerResponse, status: number, message: string): void {
@@ -97,18 +82,96 @@ function fail(res: ServerResponse, status: number, message: string): void {
   res.end(JSON.stringify({ error: message }));
 }
 
+/** `host[:port]` or `[v6]:port`, nothing that could smuggle a path or a scheme into a URL. */
+const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The base URL a request was sent to, from its `Host` header, or `fallback`. */
+function requestBase(req: IncomingMessage, fallback: string): string {
+  const host = req.headers.host;
+  return host !== undefined && HOST_HEADER.test(host) ? `http://${host}` : fallback;
+}
+
+async function readJsonUnder<T>(root: string, name: string): Promise<T | undefined> {
+  const file = await openServedFile(root, name);
+  if (file === undefined) return undefined;
+  try {
+    return JSON.parse(await file.handle.readFile('utf8')) as T;
+  } finally {
+    await file.handle.close();
+  }
+}
+
 /**
  * Serves a SMART Scheduling Links publication: `GET /$bulk-publish` (JSON, `_since`
  * honoured) and the NDJSON files (`application/fhir+ndjson`), with
- * `Cache-Control: max-age`, `ETag` and `304 Not Modified`.
+ * `Cache-Control: max-age`, `ETag`, `Last-Modified` and `304 Not Modified`. Only regular
+ * files whose real path is inside the real path of the directory are served.
  */
 export async function servePublication(
   options: ServePublicationOptions,
 ): Promise<PublicationServer> {
   const maxAge = options.maxAgeSeconds ?? 300;
-  // Resolved, so `pub/` and `pub` (and relative dirs) contain the same files.
-  const root = resolve(options.dir);
-  let base = options.baseUrl?.replace(/\/+$/, '') ?? '';
+  const root = options.dir;
+  const configuredBase = options.baseUrl?.replace(/\/+$/, '');
+  let listenUrl = '';
+
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    validators: Validators,
+    contentHeaders: Record<string, string | number>,
+  ): boolean {
+    const headers = {
+      etag: validators.etag,
+      'cache-control': `public, max-age=${maxAge}`,
+      'last-modified': validators.lastModified.toUTCString(),
+    };
+    if (isNotModified(req.headers, validators)) {
+      res.writeHead(304, headers);
+      res.end();
+      return false;
+    }
+    res.writeHead(200, { ...headers, ...contentHeaders });
+    if (req.method === 'HEAD') res.end();
+    return req.method !== 'HEAD';
+  }
+
+  async function serveManifest(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const since = url.searchParams.get('_since') ?? undefined;
+    if (since !== undefined && parseInstant(since) === undefined)
+      return fail(res, 400, '_since must be a FHIR instant, e.g. 2026-01-01T00:00:00Z');
+    const file = await openServedFile(root, MANIFEST_FILE);
+    if (file === undefined) return fail(res, 404, 'nothing published yet');
+    let manifest: BulkPublishManifest;
+    try {
+      manifest = JSON.parse(await file.handle.readFile('utf8')) as BulkPublishManifest;
+    } finally {
+      await file.handle.close();
+    }
+    const index = await readJsonUnder<PublicationIndex>(root, PUBLICATION_INDEX_FILE);
+    const base = configuredBase ?? requestBase(req, listenUrl);
+    const body = JSON.stringify(manifestFor(manifest, index, base, since));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    const validators = { etag, lastModified: file.info.mtime };
+    if (answer(req, res, validators, { 'content-type': 'application/json; charset=utf-8' }))
+      res.end(body);
+  }
+
+  async function serveFile(req: IncomingMessage, res: ServerResponse, path: string) {
+    const file = path.endsWith('.ndjson') ? await openServedFile(root, path) : undefined;
+    if (file === undefined) return fail(res, 404, 'not found');
+    const { handle, info } = file;
+    // Files of a run never change after its manifest is written: size + mtime identify them.
+    const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
+    const contentHeaders = {
+      'content-type': 'application/fhir+ndjson',
+      'content-length': info.size,
+    };
+    if (!answer(req, res, { etag, lastModified: info.mtime }, contentHeaders))
+      return handle.close();
+    // pipeline destroys both ends (and closes the file) when either fails or the client leaves.
+    pipeline(handle.createReadStream(), res, () => undefined);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed');
@@ -120,48 +183,8 @@ export async function servePublication(
       return fail(res, 400, 'malformed path');
     }
     if (path.includes('\0')) return fail(res, 400, 'malformed path');
-    const cache = `public, max-age=${maxAge}`;
-    if (path === `/${MANIFEST_FILE}`) {
-      const since = url.searchParams.get('_since') ?? undefined;
-      if (since !== undefined && !INSTANT.test(since))
-        return fail(res, 400, '_since must be a FHIR instant');
-      const manifest = await readJson<BulkPublishManifest>(join(root, MANIFEST_FILE));
-      if (manifest === undefined) return fail(res, 404, 'nothing published yet');
-      const index = await readJson<PublicationIndex>(join(root, PUBLICATION_INDEX_FILE));
-      const body = JSON.stringify(manifestFor(manifest, index, base, since));
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-      const headers = {
-        etag,
-        'cache-control': cache,
-        'last-modified': new Date(manifest.transactionTime).toUTCString(),
-      };
-      if (notModified(req, etag)) {
-        res.writeHead(304, headers);
-        return void res.end();
-      }
-      res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
-      return void res.end(req.method === 'HEAD' ? undefined : body);
-    }
-    const file = fileUnder(root, path);
-    if (file === undefined || !file.endsWith('.ndjson')) return fail(res, 404, 'not found');
-    const info = await stat(file).catch(() => undefined);
-    if (info === undefined || !info.isFile()) return fail(res, 404, 'not found');
-    // Files of a run never change after its manifest is written: size + mtime identify them.
-    const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
-    const headers = { etag, 'cache-control': cache, 'last-modified': info.mtime.toUTCString() };
-    if (notModified(req, etag)) {
-      res.writeHead(304, headers);
-      return void res.end();
-    }
-    res.writeHead(200, {
-      ...headers,
-      'content-type': 'application/fhir+ndjson',
-      'content-length': info.size,
-    });
-    if (req.method === 'HEAD') return void res.end();
-    createReadStream(file)
-      .on('error', () => res.destroy())
-      .pipe(res);
+    if (path === `/${MANIFEST_FILE}`) return serveManifest(req, res, url);
+    return serveFile(req, res, path);
   }
 
   const server = createServer((req, res) => {
@@ -175,11 +198,10 @@ export async function servePublication(
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  if (base === '') base = url;
+  listenUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   return {
-    url: base,
-    listenUrl: url,
+    url: configuredBase ?? listenUrl,
+    listenUrl,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     baseUrl: values['base-url'],
     maxAgeSeconds,
   });
-  process.stdout.write(`serving ${dir} at ${server.url}/$bulk-publish\n`);
+  process.stdout.write(
+    `serving ${dir} at ${server.url}/$bulk-publish (listening on ${server.listenUrl})\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

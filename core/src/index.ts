@@ -19,6 +19,7 @@ export * from './ports/cache.js';
 export * from './ports/clock.js';
 export * from './ports/logger.js';
 export * from './plugins/plugin.js';
+export * from './plugins/provider-fields.js';
 export * from './cache/memory-cache.js';
 export * from './logging/redact.js';
 export * from './logging/logger.js';

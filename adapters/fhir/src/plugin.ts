@@ -32,6 +32,20 @@ function mappingOf(options: FhirAdapterOptions): MappingOptions {
 export const fhirPlugin = definePlugin({
   name: '@pmsbridge/adapter-fhir',
   optionsSchema,
+  // What the Practitioner, PractitionerRole, Location and Schedule mappers read; a source
+  // that leaves one out would publish resources with it silently missing.
+  requiredProviderFields: [
+    'id',
+    'npi',
+    'name',
+    'gender',
+    'specialties',
+    'accepting_new_patients',
+    'languages',
+    'locations',
+    'phone',
+    'status',
+  ],
   register: ({ options, name, baseDir }) =>
     new ContainerModule(({ bind }) => {
       bind(SinkToken)

@@ -3,7 +3,6 @@ import {
   LocationSchema,
   ProviderChangeSchema,
   ProviderPageSchema,
-  ProviderSchema,
   ScheduleSchema,
   ScheduleWindowSchema,
   SlotSchema,
@@ -17,6 +16,7 @@ import {
   type Location,
   type Provider,
   type ProviderChange,
+  type ProviderField,
   type ProviderPageRead,
   type ScheduleWindow,
   type Slot,
@@ -25,6 +25,7 @@ import {
 } from '@pmsbridge/core';
 import { z } from 'zod';
 import type { HttpClient } from './http-client.js';
+import { providerSchemaFor } from './provider-fields-schema.js';
 import { HealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
 import { raceAbort, throwIfAborted } from './sleep.js';
@@ -55,8 +56,11 @@ export interface SearchOptions {
   perPage?: number;
   /** First page to fetch (1-based). Default 1. */
   startPage?: number;
-  /** Top-level fields to request; defaults to the client's `fields`. */
-  fields?: readonly string[];
+  /**
+   * Top-level fields to request (`id` always comes back); defaults to the client's
+   * `fields`. Providers then hold only these fields and are validated for them alone.
+   */
+  fields?: readonly ProviderField[];
   /** Whether pages may come from (and go into) the 5-minute search cache. Default true. */
   useCache?: boolean;
 }
@@ -104,7 +108,7 @@ export class HealthConnectClient {
     private readonly http: HttpClient,
     private readonly settings: {
       perPage: number;
-      fields?: readonly string[];
+      fields?: readonly ProviderField[];
       close?: () => Promise<void>;
     },
     private readonly caching: ClientCacheOptions,
@@ -114,7 +118,7 @@ export class HealthConnectClient {
   }
 
   /** Fields the client requests by default (`undefined`: all). */
-  get fields(): readonly string[] | undefined {
+  get fields(): readonly ProviderField[] | undefined {
     return this.settings.fields;
   }
 
@@ -137,6 +141,7 @@ export class HealthConnectClient {
     options: SearchOptions = {},
   ): Promise<ProviderSearchPage> {
     const perPage = options.perPage ?? this.settings.perPage;
+    const fields = options.fields ?? this.settings.fields;
     const query = {
       specialty: filters.specialty,
       location: filters.location,
@@ -146,11 +151,11 @@ export class HealthConnectClient {
       npi: filters.npi,
       page,
       per_page: perPage,
-      fields: joinFields(options.fields ?? this.settings.fields),
+      fields: joinFields(fields),
     };
     const load = async (signal: AbortSignal | undefined): Promise<ProviderSearchPage> => {
       const response = await this.http.send({ method: 'GET', path: '/providers', query, signal });
-      return readProviderPage(response.body, page);
+      return readProviderPage(response.body, page, providerSchemaFor(fields));
     };
     if (options.useCache === false) return load(options.signal);
     return this.#cached(
@@ -161,12 +166,16 @@ export class HealthConnectClient {
     );
   }
 
-  /** One provider, or `undefined` when HealthConnect has no such provider (404). */
+  /**
+   * One provider, or `undefined` when HealthConnect has no such provider (404). With
+   * `fields` (here or the client's), it holds only those fields and is validated for them.
+   */
   async getProvider(
     id: string,
-    options: { signal?: AbortSignal; fields?: readonly string[] } = {},
+    options: { signal?: AbortSignal; fields?: readonly ProviderField[] } = {},
   ): Promise<Provider | undefined> {
-    const fields = joinFields(options.fields ?? this.settings.fields);
+    const requested = options.fields ?? this.settings.fields;
+    const fields = joinFields(requested);
     return this.#cached(
       providerKey(id, fields),
       this.#providerTtlMs,
@@ -179,7 +188,7 @@ export class HealthConnectClient {
             query: { fields },
             signal,
           });
-          return parseWith(ProviderSchema, response.body, `provider ${id}`);
+          return parseWith(providerSchemaFor(requested), response.body, `provider ${id}`);
         } catch (error) {
           if (error instanceof HealthConnectError && error.status === 404) return undefined;
           throw error;
@@ -349,16 +358,20 @@ function providerKey(id: string, fields: string | undefined): string {
   return `hc:provider:${id}:${fields ?? '*'}`;
 }
 
-function joinFields(fields: readonly string[] | undefined): string | undefined {
+function joinFields(fields: readonly ProviderField[] | undefined): string | undefined {
   return fields === undefined || fields.length === 0 ? undefined : fields.join(',');
 }
 
-function readProviderPage(body: unknown, page: number): ProviderSearchPage {
+function readProviderPage(
+  body: unknown,
+  page: number,
+  schema: z.ZodType<Provider>,
+): ProviderSearchPage {
   const raw = parseWith(ProviderPageSchema, body, `provider page ${page}`);
   const providers: Provider[] = [];
   const invalid: InvalidRecord[] = [];
   raw.providers.forEach((entry, index) => {
-    const result = tryParse(ProviderSchema, entry, `provider #${index} of page ${page}`);
+    const result = tryParse(schema, entry, `provider #${index} of page ${page}`);
     if ('error' in result)
       invalid.push(invalidRecord(entry, `page ${page} #${index}`, 'id', result.error));
     else providers.push(result.data);

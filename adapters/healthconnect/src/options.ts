@@ -1,3 +1,4 @@
+import { ProviderFieldSchema } from '@pmsbridge/core';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -28,8 +29,12 @@ export const HealthConnectOptionsSchema = z.object({
     .optional(),
   /** Page size of provider listings (1–100). */
   perPage: z.number().int().min(1).max(100).default(100),
-  /** Top-level provider fields to request (`id` always comes back); all when absent. */
-  fields: z.array(z.string().min(1)).optional(),
+  /**
+   * Top-level provider fields to request (`id` always comes back); all when absent.
+   * Providers are validated for these fields only, and a pipeline whose stages or sinks
+   * read a field left out here fails config validation.
+   */
+  fields: z.array(ProviderFieldSchema).min(1).optional(),
   /** Requests in flight at once, across every caller of the client. */
   concurrency: positiveInt.default(8),
   /** Timeouts in milliseconds. */

@@ -28,6 +28,7 @@ const HealthConnectSourceId = Symbol('pmsbridge.adapter-healthconnect.source');
 export const healthConnectPlugin = definePlugin({
   name: '@pmsbridge/adapter-healthconnect',
   optionsSchema: HealthConnectOptionsSchema,
+  deliveredProviderFields: (options) => options.fields,
   register(ctx) {
     return new ContainerModule(({ bind, isBound }) => {
       if (!isBound(LoggerToken)) bind(LoggerToken).toConstantValue(silentLogger);

@@ -10,7 +10,8 @@ import { SlotSourceToken } from '../ports/slot-source.js';
 import type { Stage } from '../ports/stage.js';
 import { StageToken } from '../ports/stage.js';
 import { loadPlugin } from './plugin-loader.js';
-import { PluginOptionsToken, type Lifecycle, type PluginRole } from './plugin.js';
+import { PluginOptionsToken, type Lifecycle, type Plugin, type PluginRole } from './plugin.js';
+import { checkProviderFields } from './provider-fields.js';
 
 /** The components a config describes, resolved from the container, with their lifecycle. */
 export interface AssembledPipeline {
@@ -33,13 +34,21 @@ function defaultName(use: string): string {
     .replace(/[^a-z0-9-]/g, '-');
 }
 
+/** A config entry's plugin, its validated options and the child container it registered in. */
+interface LoadedEntry {
+  container: Container;
+  plugin: Plugin;
+  options: unknown;
+  path: string;
+}
+
 async function loadEntry(
   root: Container,
   entry: PluginEntry,
   role: PluginRole,
   path: string,
   baseDir: string,
-): Promise<Container> {
+): Promise<LoadedEntry> {
   const { plugin, options } = await loadPlugin(entry.use, entry.options, path, baseDir);
   const child = new Container({ parent: root });
   child.bind(PluginOptionsToken).toConstantValue(options);
@@ -59,7 +68,7 @@ async function loadEntry(
       { cause: error },
     );
   }
-  return child;
+  return { container: child, plugin, options, path };
 }
 
 function getAll<T>(container: Container, token: symbol, path: string, what: string): T[] {
@@ -71,14 +80,33 @@ function getAll<T>(container: Container, token: symbol, path: string, what: stri
 /**
  * Loads every plugin the config names into child containers of `root` (which holds the
  * shared services: logger, clock, state store, cache) and resolves the source, stages and
- * sinks. Core imports no adapter: everything arrives through this contract.
+ * sinks. Core imports no adapter: everything arrives through this contract. A source that
+ * delivers fewer provider fields than the stages and sinks declare they read is refused
+ * with a `ConfigError` before anything is resolved.
  */
 export async function assemblePipeline(
   root: Container,
   config: PipelineConfig,
   baseDir: string,
 ): Promise<AssembledPipeline> {
-  const sourceContainer = await loadEntry(root, config.source, 'source', 'source', baseDir);
+  const sourceEntry = await loadEntry(root, config.source, 'source', 'source', baseDir);
+  const sourceContainer = sourceEntry.container;
+  const stageEntries: LoadedEntry[] = [];
+  for (const [index, entry] of config.stages.entries())
+    stageEntries.push(await loadEntry(root, entry, 'stage', `stages[${index}]`, baseDir));
+  const sinkEntries: LoadedEntry[] = [];
+  for (const [index, entry] of config.sinks.entries())
+    sinkEntries.push(await loadEntry(root, entry, 'sink', `sinks[${index}]`, baseDir));
+  checkProviderFields({
+    source: `source (${sourceEntry.plugin.name})`,
+    delivered: sourceEntry.plugin.deliveredProviderFields?.(sourceEntry.options),
+    hasSchedules: sourceContainer.isBound(SlotSourceToken),
+    readers: [...stageEntries, ...sinkEntries].map(({ plugin, path }) => ({
+      label: `${path} (${plugin.name})`,
+      fields: plugin.requiredProviderFields,
+    })),
+  });
+
   const source = getAll<ProviderSource>(
     sourceContainer,
     ProviderSourceToken,
@@ -89,16 +117,12 @@ export async function assemblePipeline(
     ? sourceContainer.get<SlotSource>(SlotSourceToken)
     : undefined;
 
-  const stages: Stage[] = [];
-  for (const [index, entry] of config.stages.entries()) {
-    const container = await loadEntry(root, entry, 'stage', `stages[${index}]`, baseDir);
-    stages.push(...getAll<Stage>(container, StageToken, `stages[${index}]`, 'Stage'));
-  }
-  const sinks: Sink[] = [];
-  for (const [index, entry] of config.sinks.entries()) {
-    const container = await loadEntry(root, entry, 'sink', `sinks[${index}]`, baseDir);
-    sinks.push(...getAll<Sink>(container, SinkToken, `sinks[${index}]`, 'Sink'));
-  }
+  const stages = stageEntries.flatMap(({ container, path }) =>
+    getAll<Stage>(container, StageToken, path, 'Stage'),
+  );
+  const sinks = sinkEntries.flatMap(({ container, path }) =>
+    getAll<Sink>(container, SinkToken, path, 'Sink'),
+  );
   const names = sinks.map((sink) => sink.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate !== undefined) {

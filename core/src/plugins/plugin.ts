@@ -1,6 +1,7 @@
 import type { ContainerModule } from 'inversify';
 import type { z } from 'zod';
 import { createToken } from '../ports/token.js';
+import type { ProviderField } from './provider-fields.js';
 
 /** Where a plugin entry sits in the config. */
 export type PluginRole = 'source' | 'stage' | 'sink';
@@ -32,6 +33,17 @@ export interface Plugin<Schema extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly optionsSchema: Schema;
   register(context: PluginContext<z.output<Schema>>): ContainerModule;
+  /**
+   * Stages and sinks: the top-level provider fields they read (`id` is always delivered).
+   * A pipeline whose source delivers fewer fails config validation, naming what is missing.
+   * Left out, the plugin is taken to read every field.
+   */
+  readonly requiredProviderFields?: readonly ProviderField[];
+  /**
+   * Sources: the provider fields these options make the source deliver, or `undefined`
+   * for every field (the default when left out).
+   */
+  deliveredProviderFields?(options: z.output<Schema>): readonly ProviderField[] | undefined;
 }
 
 /** Optional hooks of a component a plugin binds. Started in config order, stopped in reverse. */

@@ -29,7 +29,9 @@ describe('pmsbridge CLI', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function config(options: { fail?: boolean; stages?: string } = {}): Promise<string> {
+  async function config(
+    options: { fail?: boolean; stages?: string; sync?: string } = {},
+  ): Promise<string> {
     const path = join(dir, 'pipeline.yaml');
     await writeFile(
       path,
@@ -40,6 +42,7 @@ source: { use: '${join(fixtures, 'counting-source.mjs')}', options: { count: 5 }
 ${options.stages ?? ''}
 sinks:
   - { use: '${join(fixtures, 'failing-sink.mjs')}', name: out, options: { fail: ${options.fail === true} } }
+${options.sync ?? ''}
 `,
     );
     return path;
@@ -100,10 +103,48 @@ sinks:
     expect(out.stderr).toContain('destination unreachable');
   });
 
+  const rejecting = (...ids: string[]) =>
+    `stages: [{ use: '${join(fixtures, 'reject-stage.mjs')}', options: { reject: [${ids.join(', ')}] } }]`;
+
+  it('exits with 1 and says why when more than the allowed share of records was dead-lettered', async () => {
+    const { out, io } = capture();
+    const path = await config({ stages: rejecting('PRV0000000002', 'PRV0000000004') });
+    expect(await runCli(['sync', '--config', path, '--mode', 'full'], io)).toBe(ExitCode.Failed);
+    expect(out.stdout).toContain('dead-lettered 2');
+    expect(out.stdout).toContain(
+      'FAILED [PMS_DEAD_LETTER_THRESHOLD]: 2 of 5 records (40 %) were dead-lettered, more than the 10 % allowed',
+    );
+    expect(out.stderr).toContain('[PMS_DEAD_LETTER_THRESHOLD]');
+
+    out.stdout = '';
+    expect(await runCli(['sync', '--config', path, '--mode', 'full', '--json'], io)).toBe(
+      ExitCode.Failed,
+    );
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      ok: false,
+      deadLettered: 2,
+      deadLetterShare: 0.4,
+      error: { code: 'PMS_DEAD_LETTER_THRESHOLD', message: expect.stringContaining('40 %') },
+    });
+  });
+
+  it('accepts as many dead letters as sync.deadLetterThreshold allows', async () => {
+    const { out, io } = capture();
+    const path = await config({
+      stages: rejecting('PRV0000000002', 'PRV0000000004'),
+      sync: 'sync: { deadLetterThreshold: 0.4 }',
+    });
+    expect(await runCli(['sync', '--config', path, '--mode', 'full', '--json'], io)).toBe(
+      ExitCode.Ok,
+    );
+    expect(JSON.parse(out.stdout)).toMatchObject({ ok: true, deadLettered: 2 });
+  });
+
   it('lists, replays and purges dead letters', async () => {
     const { out, io } = capture();
     const path = await config({
-      stages: `stages: [{ use: '${join(fixtures, 'reject-stage.mjs')}', options: { reject: [PRV0000000003] } }]`,
+      stages: rejecting('PRV0000000003'),
+      sync: 'sync: { deadLetterThreshold: 0.5 }',
     });
     expect(await runCli(['sync', '--config', path, '--mode', 'full', '--json'], io)).toBe(
       ExitCode.Ok,

@@ -13,6 +13,7 @@ import { MemoryStateStore } from '../state/memory-state-store.js';
 import { loadConfig } from '../config/config-loader.js';
 import { ConfigError, PluginError, PmsbridgeError } from '../errors/errors.js';
 import { redact, redactText } from '../logging/redact.js';
+import type { SyncSummary } from '../sync/run-summary.js';
 import { formatSummary } from './format-summary.js';
 import { ProgressReporter } from './progress-reporter.js';
 
@@ -37,7 +38,8 @@ Options:
   -h, --help          show this help
   -v, --version       show the version
 
-Exit codes: 0 success, 1 the run failed, 2 usage or config error.`;
+Exit codes: 0 success, 1 the run failed (including a sync that dead-lettered more than
+sync.deadLetterThreshold of its records), 2 usage or config error.`;
 
 interface Io {
   stdout: NodeJS.WriteStream;
@@ -147,13 +149,26 @@ async function sync(
     });
     progress.stop();
     io.stdout.write(
-      values.json === true ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`,
+      values.json === true
+        ? `${JSON.stringify(summaryJson(summary))}\n`
+        : `${formatSummary(summary)}\n`,
     );
-    return ExitCode.Ok;
+    if (summary.failure === undefined) return ExitCode.Ok;
+    io.stderr.write(`pmsbridge: ${summary.failure.message} [${summary.failure.code}]\n`);
+    return ExitCode.Failed;
   } finally {
     progress.stop();
     await app.close();
   }
+}
+
+/**
+ * The `--json` form of a sync summary: `ok`, and on a run judged failed the same `error`
+ * object a failed command prints, so scripts check one shape whatever happened.
+ */
+function summaryJson(summary: SyncSummary): Record<string, unknown> {
+  const { failure, ...rest } = summary;
+  return failure === undefined ? { ok: true, ...rest } : { ok: false, ...rest, error: failure };
 }
 
 async function deadLetters(

@@ -40,6 +40,8 @@ export const PipelineConfigSchema = z.object({
       errorPolicy: z.enum(['dead-letter', 'fail-fast']).default('dead-letter'),
       /** How far before a full run's start the next incremental run reads changes. */
       changesOverlapSeconds: z.coerce.number().int().min(0).default(300),
+      /** Share (0–1) of a run's records that may be dead-lettered; above it the run fails. */
+      deadLetterThreshold: z.coerce.number().min(0).max(1).default(0.1),
     })
     .default({
       horizonDays: 14,
@@ -48,6 +50,7 @@ export const PipelineConfigSchema = z.object({
       concurrency: 8,
       errorPolicy: 'dead-letter',
       changesOverlapSeconds: 300,
+      deadLetterThreshold: 0.1,
     }),
 });
 

@@ -11,8 +11,12 @@ import { mapConcurrent } from '../pipeline/map-concurrent.js';
 import { RunTally, isChange, type SyncProgress } from './run-summary.js';
 import type { SourceItem, SourcePosition } from './source-reader.js';
 
-/** A unit of work: an item read from the source, or a dead letter being replayed. */
-export type WorkItem = SourceItem & { letter?: DeadLetter };
+/**
+ * A unit of work: an item read from the source, or a dead letter being replayed.
+ * `superseded` counts the earlier changes of the same provider this item replaced (see
+ * `coalesceChanges`); they are done when this item is.
+ */
+export type WorkItem = SourceItem & { letter?: DeadLetter; superseded?: number };
 
 /** How one pass over work items behaves. */
 export interface ProcessingContext {
@@ -42,6 +46,7 @@ interface ProcessedItem {
   /** Where the item failed before the sinks, if it did. */
   failedStage?: string;
   isReplay: boolean;
+  superseded: number;
 }
 
 /** A record-level failure that the error policy decides about. */
@@ -105,8 +110,9 @@ export class RecordProcessor {
       for (const item of group) {
         if (item.failedStage !== undefined) context.tally.deadLettered += 1;
         else if (item.record === undefined) context.tally.filtered += 1;
+        context.tally.coalesced += item.superseded;
+        context.tally.done += 1 + item.superseded;
       }
-      context.tally.done += group.length;
       context.onProgress?.(context.tally.progress(Date.now()));
     }
   }
@@ -122,7 +128,12 @@ export class RecordProcessor {
         : item.kind === 'deactivation'
           ? item.providerId
           : item.invalid.key;
-    const processed = { key, position: item.position, isReplay: item.letter !== undefined };
+    const processed = {
+      key,
+      position: item.position,
+      isReplay: item.letter !== undefined,
+      superseded: item.superseded ?? 0,
+    };
     try {
       const record = await this.#toRecord(item, context.window, signal);
       return { ...processed, record: await this.#runStages(record, context, signal) };
@@ -269,9 +280,13 @@ export class RecordProcessor {
   }
 }
 
-async function* countRead<T>(items: AsyncIterable<T>, tally: RunTally): AsyncGenerator<T> {
+/** Counts what the source handed out, changes folded into `item` included. */
+async function* countRead(
+  items: AsyncIterable<WorkItem>,
+  tally: RunTally,
+): AsyncGenerator<WorkItem> {
   for await (const item of items) {
-    tally.read += 1;
+    tally.read += 1 + (item.superseded ?? 0);
     yield item;
   }
 }

@@ -1,4 +1,5 @@
 import type { RecordOutcome, ResourceCounts } from '../ports/sink.js';
+import type { RunFailure } from './dead-letter-threshold.js';
 
 /** Live counters of a run, passed to progress listeners. */
 export interface SyncProgress {
@@ -33,6 +34,19 @@ export interface SyncSummary {
   unchanged: number;
   filtered: number;
   deadLettered: number;
+  /**
+   * Changes read that a later change of the same provider in this run made obsolete: each
+   * provider reaches the sinks once per run, in its last state.
+   */
+  coalesced: number;
+  /** Dead-lettered records as a share (0–1) of the records handled (`read - coalesced`). */
+  deadLetterShare: number;
+  /**
+   * Present when the run completed but is judged failed: more records were dead-lettered
+   * than `deadLetterThreshold` allows. Checkpoints moved and the records wait in the
+   * dead-letter store; the CLI exits 1.
+   */
+  failure?: RunFailure;
   durationMs: number;
   /** Per sink, per output type: created, updated, unchanged, deleted. */
   sinks: Record<string, Record<string, ResourceCounts>>;
@@ -48,6 +62,7 @@ export class RunTally {
   unchanged = 0;
   filtered = 0;
   deadLettered = 0;
+  coalesced = 0;
   total?: number;
   readonly sinks: Record<string, Record<string, ResourceCounts>> = {};
 

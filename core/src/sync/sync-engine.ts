@@ -14,6 +14,12 @@ import {
   type WorkItem,
 } from './record-processor.js';
 import { withPipelineLease } from './pipeline-lease.js';
+import { coalesceChanges } from './change-coalescer.js';
+import {
+  DEFAULT_DEAD_LETTER_THRESHOLD,
+  deadLetterShare,
+  judgeDeadLetters,
+} from './dead-letter-threshold.js';
 import { RunTally, type SyncProgress, type SyncSummary } from './run-summary.js';
 import { rollingWindow } from './schedule-window.js';
 import {
@@ -59,6 +65,16 @@ export interface SyncOptions {
    * from ours, and a change applied twice is harmless while a missed one is not.
    */
   changesOverlapMs?: number;
+  /**
+   * Share (0–1) of a run's records that may be dead-lettered, default 0.1. Above it the
+   * summary carries a `failure` (the CLI exits 1). Replays of dead letters are not judged.
+   */
+  deadLetterThreshold?: number;
+  /**
+   * Distinct providers whose changes an incremental run holds back at once to fold each
+   * provider's changes into one record, default 10 000 (see `coalesceChanges`).
+   */
+  maxCoalescedProviders?: number;
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
 }
@@ -118,9 +134,12 @@ export class SyncEngine {
         ? readFull(this.deps.source, position, signal, (total) => {
             tally.total = total;
           })
-        : readChanges(this.deps.source, position, signal, (next) => {
-            finalIncremental = next;
-          });
+        : coalesceChanges(
+            readChanges(this.deps.source, position, signal, (next) => {
+              finalIncremental = next;
+            }),
+            options.maxCoalescedProviders,
+          );
     const dryRun = options.dryRun === true;
     const stream = mode === 'full' ? FULL_STREAM : INCREMENTAL_STREAM;
     logger.info('sync started', { mode, resumed: checkpoint !== undefined, window, dryRun });
@@ -148,7 +167,12 @@ export class SyncEngine {
       }
     });
     const summary = this.#summary(options, mode, checkpoint !== undefined, tally);
-    logger.info('sync finished', { ...summary });
+    summary.failure = judgeDeadLetters(
+      { records: tally.read - tally.coalesced, deadLettered: tally.deadLettered },
+      options.deadLetterThreshold ?? DEFAULT_DEAD_LETTER_THRESHOLD,
+    );
+    if (summary.failure === undefined) logger.info('sync finished', { ...summary });
+    else logger.error('sync finished with too many dead letters', { ...summary });
     return summary;
   }
 
@@ -368,6 +392,11 @@ export class SyncEngine {
       unchanged: tally.unchanged,
       filtered: tally.filtered,
       deadLettered: tally.deadLettered,
+      coalesced: tally.coalesced,
+      deadLetterShare: deadLetterShare({
+        records: tally.read - tally.coalesced,
+        deadLettered: tally.deadLettered,
+      }),
       durationMs: progress.elapsedMs,
       sinks: tally.sinks,
     };

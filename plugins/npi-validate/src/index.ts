@@ -10,6 +10,7 @@ export { NpiValidationStage } from './npi-validation-stage.js';
 const plugin = definePlugin({
   name: '@pmsbridge/plugin-npi-validate',
   optionsSchema: z.object({}).strict(),
+  requiredProviderFields: ['npi'],
   register: ({ name }) =>
     new ContainerModule(({ bind }) => {
       bind(StageToken).toConstantValue(new NpiValidationStage(name));

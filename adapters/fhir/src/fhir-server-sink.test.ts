@@ -210,6 +210,55 @@ describe('FhirServerSink against the test FHIR server', () => {
     expect((await search(server, 'Practitioner?_summary=count')).total).toBe(3);
   });
 
+  it('fails the write fast when the server is down: the circuit opens after 3 failed attempts', async () => {
+    const waits: number[] = [];
+    const sink = new FhirServerSink(
+      {
+        baseUrl: server.baseUrl,
+        auth: { type: 'none' },
+        mapping: { scheduleActor: 'practitioner-role' },
+        retry: { maxRetries: 10, baseDelayMs: 100 },
+      },
+      {
+        stateStore: store,
+        logger: silentLogger,
+        clock: systemClock,
+        sleep: async (ms) => void waits.push(ms),
+      },
+    );
+    await sink.open({ dryRun: false, mode: 'full', signal });
+    server.setFault({ status: 503 });
+    server.resetStats();
+    try {
+      await expect(sink.write([buildRecord(1), buildRecord(2)], signal)).rejects.toMatchObject({
+        code: 'PMS_CIRCUIT_OPEN',
+      });
+      // Three attempts, not eleven; and later writes fail without a request.
+      expect(server.stats().requests).toBe(3);
+      expect(waits).toEqual([100, 200]);
+      await expect(sink.write([buildRecord(3)], signal)).rejects.toMatchObject({
+        code: 'PMS_CIRCUIT_OPEN',
+      });
+      expect(server.stats().requests).toBe(3);
+    } finally {
+      server.setFault(undefined);
+    }
+    await expect(store.listHashKeys('fhir-server:fhir-server', '')).resolves.toEqual([]);
+  });
+
+  it('fails the write when the server cannot be reached at all', async () => {
+    const sink = sinkFor({ retry: { maxRetries: 0 } });
+    await sink.open({ dryRun: false, mode: 'full', signal });
+    server.setFault({ reset: true });
+    try {
+      await expect(sink.write([buildRecord(1)], signal)).rejects.toMatchObject({
+        code: 'PMS_REMOTE',
+      });
+    } finally {
+      server.setFault(undefined);
+    }
+  });
+
   it('computes outcomes without writing in a dry run', async () => {
     const outcomes = await run([buildRecord(1)], { dryRun: true });
     expect(outcomes[0]?.counts?.Slot?.created).toBe(14);
@@ -271,16 +320,42 @@ describe('FhirServerSink auth', () => {
     expect(tokenRequests).toBe(1);
   });
 
-  it('sends a static bearer token, and fails records with an auth error when it is wrong', async () => {
+  it('sends a static bearer token, and fails the whole write (not its records) when the token is wrong', async () => {
     const good = sinkWith({ type: 'bearer', token: 'tok-123' });
     await good.open({ dryRun: false, mode: 'full', signal });
     expect((await good.write([buildRecord(7)], signal))[0]?.ok).toBe(true);
-    const bad = sinkWith({ type: 'bearer', token: 'wrong' });
+    const store = new MemoryStateStore();
+    const bad = new FhirServerSink(
+      {
+        baseUrl: server.baseUrl,
+        auth: { type: 'bearer', token: 'wrong-secret' },
+        mapping: { scheduleActor: 'location' },
+      },
+      { stateStore: store, logger: silentLogger, clock: systemClock },
+    );
     await bad.open({ dryRun: false, mode: 'full', signal });
-    const [outcome] = await bad.write([buildRecord(8)], signal);
-    expect(outcome?.ok).toBe(false);
-    expect(outcome?.error?.code).toBe('PMS_AUTH');
-    expect(JSON.stringify(outcome?.error)).not.toContain('wrong');
+    const error = await bad.write([buildRecord(8), buildRecord(9)], signal).then(
+      () => undefined,
+      (thrown: unknown) => thrown as FhirServerError,
+    );
+    expect(error).toBeInstanceOf(FhirServerError);
+    expect(error?.code).toBe('PMS_AUTH');
+    expect(error?.message).toMatch(/HTTP 401.*auth option/);
+    expect(JSON.stringify({ message: error?.message, details: error?.details })).not.toContain(
+      'wrong-secret',
+    );
+    await expect(store.listHashKeys('fhir-server:fhir-server', '')).resolves.toEqual([]);
+  });
+
+  it('fails the write when a deactivation cannot read the server for lack of credentials', async () => {
+    const bad = sinkWith({ type: 'bearer', token: 'wrong-secret' });
+    await bad.open({ dryRun: false, mode: 'full', signal });
+    await expect(
+      bad.write(
+        [{ kind: 'deactivation', providerId: 'PRV0000000007', changedAt: '2026-12-02T00:00:00Z' }],
+        signal,
+      ),
+    ).rejects.toMatchObject({ code: 'PMS_AUTH' });
   });
 });
 
@@ -372,7 +447,7 @@ describe('FhirServerSink retries', () => {
     expect(replies).toHaveLength(0);
   });
 
-  it('gives up after maxRetries and fails the records with the last status', async () => {
+  it('gives up after maxRetries and fails the write with the last status', async () => {
     for (let i = 0; i < 3; i++)
       replies.push((res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('down'));
     const waits: number[] = [];
@@ -382,6 +457,7 @@ describe('FhirServerSink retries', () => {
         auth: { type: 'none' },
         mapping: { scheduleActor: 'location' },
         retry: { maxRetries: 2, baseDelayMs: 10 },
+        circuitBreaker: false,
       },
       {
         stateStore: new MemoryStateStore(),
@@ -391,9 +467,7 @@ describe('FhirServerSink retries', () => {
       },
     );
     await sink.open({ dryRun: false, mode: 'full', signal });
-    const [outcome] = await sink.write([buildRecord(1)], signal);
-    expect(outcome?.ok).toBe(false);
-    expect(outcome?.error?.message).toMatch(/HTTP 500/);
+    await expect(sink.write([buildRecord(1)], signal)).rejects.toThrow(/HTTP 500/);
     expect(waits).toEqual([10, 20]);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigError,
+  ValidationError,
   describeError,
   recordKey,
   type Clock,
@@ -13,10 +14,16 @@ import {
   type SyncRecord,
 } from '@pmsbridge/core';
 import type { Bundle, BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
-import { FhirTransport, realSleep, type RetryPolicy, type Sleep } from './fhir-transport.js';
+import {
+  FhirTransport,
+  isRecordRejection,
+  realSleep,
+  type RetryPolicy,
+  type Sleep,
+} from './fhir-transport.js';
 import type { MappingOptions } from './mapping-options.js';
-import { FhirServerError } from './operation-outcome.js';
 import {
   RESOURCE_TYPES,
   mapProviderRecord,
@@ -34,6 +41,12 @@ export interface FhirServerSinkOptions {
   /** Entries per transaction Bundle. Default 50: some servers (Medplum among them) reject transactions with more updates. */
   bundleSize?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Circuit breaker on the server's requests: opens after `failureThreshold` consecutive
+   * 5xx/network failures (default 3), probes again after `resetMs` (default 30 s); `false`
+   * turns it off.
+   */
+  circuitBreaker?: Partial<CircuitBreakerOptions> | false;
   mapping: MappingOptions;
 }
 
@@ -94,6 +107,11 @@ function slotStartOfStored(value: string | undefined): number | undefined {
   return Number.isNaN(start) ? undefined : start;
 }
 
+/** A failure of one record (its data, or the server refusing its content), not of the sink. */
+function isAboutTheRecord(error: unknown): boolean {
+  return error instanceof ValidationError || isRecordRejection(error);
+}
+
 function counts(): ResourceCounts {
   return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
 }
@@ -136,6 +154,13 @@ export class FhirServerSink implements Sink {
       deps.logger.child({ component: 'fhir-server-sink', sink: this.name }),
       deps.sleep ?? realSleep,
       () => deps.clock.now().getTime(),
+      options.circuitBreaker === false
+        ? undefined
+        : new CircuitBreaker(
+            { failureThreshold: 3, resetMs: 30_000, ...options.circuitBreaker },
+            deps.clock,
+            options.baseUrl,
+          ),
     );
   }
 
@@ -174,7 +199,7 @@ export class FhirServerSink implements Sink {
             : await this.planDeactivation(record.providerId, signal),
         );
       } catch (error) {
-        if (signal.aborted) throw error;
+        if (signal.aborted || !isAboutTheRecord(error)) throw error;
         outcomes.set(key, { key, ok: false, error: describeError(error) });
       }
     }
@@ -363,10 +388,11 @@ export class FhirServerSink implements Sink {
         return { key: plan.key, ok: true, counts: result };
       });
     } catch (error) {
-      if (signal.aborted) throw error;
-      const status = error instanceof FhirServerError ? error.status : undefined;
-      const rejected = status !== undefined && status >= 400 && status < 500 && status !== 429;
-      if (rejected && group.length > 1) {
+      // Credentials refused, 5xx after retries, no answer, an open circuit: no record of
+      // this batch can be written now. Throwing stops the run before the checkpoint moves
+      // past these records, so the next run writes them; dead-lettering them would lose them.
+      if (signal.aborted || !isRecordRejection(error)) throw error;
+      if (group.length > 1) {
         const middle = Math.ceil(group.length / 2);
         return [
           ...(await this.sendGroup(group.slice(0, middle), signal)),

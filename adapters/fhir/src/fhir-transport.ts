@@ -1,6 +1,7 @@
 import { Client } from 'fhir-kit-client';
 import { CancelledError, RemoteError, type Logger } from '@pmsbridge/core';
 import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
+import type { CircuitBreaker } from './circuit-breaker.js';
 import type { AuthHeaderProvider } from './fhir-auth.js';
 import { FhirServerError, parseOperationOutcome } from './operation-outcome.js';
 
@@ -41,6 +42,19 @@ function failureOf(error: unknown): HttpFailure {
   return typeof error === 'object' && error !== null ? (error as HttpFailure) : {};
 }
 
+/**
+ * True when `error` is the server refusing one request's content (a 4xx other than 401, 403,
+ * 407, 408 and 429): a record-level rejection. Anything else (credentials, rate limits,
+ * 5xx after retries, no answer, an open circuit) says the server is unusable for every
+ * record, and a sink must fail the run rather than dead-letter its records.
+ */
+export function isRecordRejection(error: unknown): boolean {
+  if (!(error instanceof FhirServerError) || error.status === undefined) return false;
+  return (
+    error.status >= 400 && error.status < 500 && ![401, 403, 407, 408, 429].includes(error.status)
+  );
+}
+
 /** Seconds or an HTTP date → milliseconds from `now`; undefined when absent or unreadable. */
 export function retryAfterMs(value: string | null | undefined, now: number): number | undefined {
   if (value === null || value === undefined || value.trim() === '') return undefined;
@@ -51,8 +65,9 @@ export function retryAfterMs(value: string | null | undefined, now: number): num
 
 /**
  * FHIR REST calls over fhir-kit-client with auth headers, retries (429 and 5xx with
- * backoff, honouring Retry-After) and errors turned into {@link FhirServerError}s that
- * carry the server's OperationOutcome.
+ * backoff, honouring Retry-After), an optional circuit breaker (5xx and network failures
+ * count; while open, calls fail at once with a `PMS_CIRCUIT_OPEN` error) and errors turned
+ * into {@link FhirServerError}s that carry the server's OperationOutcome.
  */
 export class FhirTransport {
   private readonly client: Client;
@@ -64,6 +79,7 @@ export class FhirTransport {
     private readonly logger: Logger,
     private readonly sleep: Sleep = realSleep,
     private readonly now: () => number = () => Date.now(),
+    private readonly breaker?: CircuitBreaker,
   ) {
     this.client = new Client({ baseUrl: baseUrl.replace(/\/+$/, '') });
   }
@@ -104,18 +120,28 @@ export class FhirTransport {
       const headers: Record<string, string> = { accept: 'application/fhir+json' };
       const authorization = await this.auth.header(signal);
       if (authorization !== undefined) headers.authorization = authorization;
+      this.breaker?.admit();
       try {
-        return (await send({ signal, headers })) as Resource;
+        const result = (await send({ signal, headers })) as Resource;
+        this.breaker?.recordSuccess();
+        return result;
       } catch (error) {
-        if (signal.aborted) throw new CancelledError(undefined, error);
+        if (signal.aborted) {
+          this.breaker?.release();
+          throw new CancelledError(undefined, error);
+        }
         const failure = failureOf(error);
         const status = failure.response?.status;
+        if (status === undefined || status >= 500) this.breaker?.recordFailure();
+        else this.breaker?.recordSuccess();
         if (status === 401 && attempt === 0) {
           this.auth.invalidate();
           continue;
         }
         const retryable = status === undefined || status === 429 || status >= 500;
         if (!retryable || attempt >= this.retry.maxRetries) throw this.toError(error, method, path);
+        // Once the circuit is open, waiting to retry is pointless: fail now.
+        this.breaker?.check();
         const hinted = retryAfterMs(failure.config?.headers?.get('retry-after'), this.now());
         const delay = Math.min(
           this.retry.maxDelayMs,
@@ -145,8 +171,12 @@ export class FhirTransport {
       );
     }
     const issues = parseOperationOutcome(failure.response?.data);
+    const hint =
+      status === 401 || status === 403
+        ? " (the server refused the credentials: check the sink's auth option, its token or client credentials and their scopes)"
+        : '';
     return new FhirServerError(
-      `FHIR server answered ${method} ${path || '/'} with HTTP ${status}`,
+      `FHIR server answered ${method} ${path || '/'} with HTTP ${status}${hint}`,
       { status, method, path, requestId },
       issues,
       error,

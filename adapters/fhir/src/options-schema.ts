@@ -37,6 +37,15 @@ export const serverOptionsSchema = z
     bundleSize: z.number().int().min(1).max(5000).default(50),
     maxRetries: z.number().int().min(0).max(20).default(4),
     retryBaseDelayMs: z.number().int().min(1).default(500),
+    /** Opens after `failureThreshold` consecutive 5xx/network failures; probes after `resetMs`. */
+    circuitBreaker: z
+      .object({
+        enabled: z.boolean().default(true),
+        failureThreshold: z.number().int().min(1).default(3),
+        resetMs: z.number().int().min(1).default(30_000),
+      })
+      .strict()
+      .prefault({}),
     ...mappingFields('practitioner-role'),
   })
   .strict();

@@ -76,6 +76,7 @@ export const fhirPlugin = definePlugin({
               auth: options.auth,
               bundleSize: options.bundleSize,
               retry: { maxRetries: options.maxRetries, baseDelayMs: options.retryBaseDelayMs },
+              circuitBreaker: options.circuitBreaker.enabled ? options.circuitBreaker : false,
               mapping: mappingOf(options),
             },
             { stateStore: context.get<StateStore>(StateStoreToken), logger, clock },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** One plugin entry: the package (or a path) to load and its options. */
-export const PluginEntrySchema = z.object({
+export const PluginEntrySchema = z.strictObject({
   /** Package name (`@pmsbridge/adapter-fhir`) or a path relative to the config file (`./my-plugin.js`). */
   use: z.string().min(1),
   /** Name for logs, summaries, dead letters and checkpoints; defaults to the package's short name. */
@@ -13,17 +13,17 @@ export const PluginEntrySchema = z.object({
 });
 
 /** The whole config file. Numbers in `sync` may come from `${ENV_VAR}` strings. */
-export const PipelineConfigSchema = z.object({
+export const PipelineConfigSchema = z.strictObject({
   /** Name under which checkpoints and dead letters are kept. */
   pipeline: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
     .default('default'),
   state: z
-    .object({ path: z.string().min(1).default('.pmsbridge/state.sqlite') })
+    .strictObject({ path: z.string().min(1).default('.pmsbridge/state.sqlite') })
     .default({ path: '.pmsbridge/state.sqlite' }),
   log: z
-    .object({
+    .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
       format: z.enum(['json', 'pretty']).optional(),
     })
@@ -32,7 +32,7 @@ export const PipelineConfigSchema = z.object({
   stages: z.array(PluginEntrySchema).default([]),
   sinks: z.array(PluginEntrySchema).min(1, 'at least one sink is required'),
   sync: z
-    .object({
+    .strictObject({
       horizonDays: z.coerce.number().int().min(1).max(366).default(14),
       batchSize: z.coerce.number().int().min(1).max(10_000).default(100),
       batchMaxWaitMs: z.coerce.number().int().min(0).default(1000),

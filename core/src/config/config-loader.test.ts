@@ -32,6 +32,7 @@ describe('config loading', () => {
       concurrency: 8,
       errorPolicy: 'dead-letter',
       changesOverlapSeconds: 300,
+      deadLetterThreshold: 0.1,
     });
     expect(config.state.path).toBe('.pmsbridge/state.sqlite');
   });
@@ -59,6 +60,32 @@ sync: { concurrency: 0 }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as Error).message).toMatch(/sinks\[1\]\.use: /);
     expect((caught as Error).message).toMatch(/sync\.concurrency: /);
+  });
+
+  it('refuses unknown keys at every level, naming each and the key meant', () => {
+    const text = `
+pipline: demo
+state: { path: s.sqlite, paht: t.sqlite }
+log: { levle: debug }
+source: { use: x, option: {} }
+sinks: [{ use: y, nmae: out }]
+sync: { batchsize: 5 }
+`;
+    let caught: unknown;
+    try {
+      parseConfig(text, {});
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toBe(
+      'Invalid config: state.paht: unknown key (did you mean path?); ' +
+        'log.levle: unknown key (did you mean level?); ' +
+        'source.option: unknown key (did you mean options?); ' +
+        'sinks[0].nmae: unknown key (did you mean name?); ' +
+        'sync.batchsize: unknown key (did you mean batchSize?); ' +
+        'pipline: unknown key (did you mean pipeline?)',
+    );
   });
 
   it('requires at least one sink', () => {

@@ -5,6 +5,7 @@ import { formatIssues } from '../domain/parse.js';
 import { ConfigError } from '../errors/errors.js';
 import { PipelineConfigSchema, type PipelineConfig } from './config-schema.js';
 import { interpolateEnv } from './interpolate.js';
+import { parseRejectingUnknownKeys } from './unknown-keys.js';
 
 /** A validated config and the directory its relative paths are resolved against. */
 export interface LoadedConfig {
@@ -15,7 +16,8 @@ export interface LoadedConfig {
 
 /**
  * Reads a JSON or YAML config file, substitutes `${ENV_VAR}` references and validates it.
- * Errors name the field, e.g. `sinks[1].use: Invalid input`.
+ * Errors name the field, e.g. `sinks[1].use: Invalid input`; a key the schema does not know
+ * is an error too (`sync.batchsize: unknown key (did you mean batchSize?)`).
  */
 export async function loadConfig(
   path: string,
@@ -52,11 +54,11 @@ export function parseConfig(
       { cause: error },
     );
   }
-  const result = PipelineConfigSchema.safeParse(interpolateEnv(raw, env));
+  const result = parseRejectingUnknownKeys(PipelineConfigSchema, interpolateEnv(raw, env));
   if (!result.success) {
-    throw new ConfigError(`Invalid config: ${formatIssues(result.error.issues)}`, {
+    throw new ConfigError(`Invalid config: ${formatIssues(result.issues)}`, {
       details: {
-        issues: result.error.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+        issues: result.issues.map((issue) => ({ path: issue.path, message: issue.message })),
       },
     });
   }

@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { ValidationError } from '../errors/errors.js';
 
 /** Formats zod issues as `path: message` lines, e.g. `locations[0].timezone: Required`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+export function formatIssues(
+  issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>,
+): string {
   return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
 }
 

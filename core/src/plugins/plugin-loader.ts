@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseRejectingUnknownKeys } from '../config/unknown-keys.js';
 import { formatIssues } from '../domain/parse.js';
 import { PluginError } from '../errors/errors.js';
 import type { Plugin } from './plugin.js';
@@ -37,8 +38,9 @@ function resolveSpecifier(use: string, baseDir: string): string {
 
 /**
  * Imports the plugin named by `use` (package or path), checks that it exports the plugin
- * contract (default export or `plugin`), and validates `options` against its schema. Errors
- * name the config entry, the plugin and the failing option.
+ * contract (default export or `plugin`), and validates `options` against its schema, where
+ * an option the schema does not know is an error too. Errors name the config entry, the
+ * plugin and the failing option.
  */
 export async function loadPlugin(
   use: string,
@@ -60,10 +62,12 @@ export async function loadPlugin(
       `${entry}: "${use}" does not export a plugin (a default export or \`plugin\` with name, optionsSchema and register)`,
     );
   }
-  const parsed = plugin.optionsSchema.safeParse(options ?? {});
+  // Unknown keys are errors for every plugin, whether its schema is strict or not: a typo
+  // in an option must not fall back silently to the default.
+  const parsed = parseRejectingUnknownKeys(plugin.optionsSchema, options ?? {});
   if (!parsed.success) {
     // Paths read like the config: `sinks[1].options.baseUrl: Invalid URL`.
-    const issues = parsed.error.issues.map((issue) => ({
+    const issues = parsed.issues.map((issue) => ({
       ...issue,
       path: [entry, 'options', ...issue.path],
     }));

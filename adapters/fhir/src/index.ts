@@ -7,7 +7,20 @@ export {
   bulkOptionsSchema,
   type FhirAdapterOptions,
 } from './options-schema.js';
-export { defaultMappingOptions, type MappingOptions } from './mapping-options.js';
+export {
+  defaultMappingOptions,
+  mappingOptionsOf,
+  BOOKING_LINK_PLACEHOLDERS,
+  LOCATION_URL_PLACEHOLDERS,
+  type MappingOptions,
+  type MappingOptionFields,
+} from './mapping-options.js';
+export { UnmappedSpecialtyLog, type UnmappedSpecialtyReporter } from './unmapped-specialties.js';
+export {
+  US_CORE_PRACTITIONER_PROFILE,
+  US_CORE_PRACTITIONER_ROLE_PROFILE,
+  US_CORE_LOCATION_PROFILE,
+} from './profiles.js';
 export { mapPractitioner } from './practitioner-mapper.js';
 export {
   mapPractitionerRole,

@@ -80,11 +80,7 @@ describe('mapping', () => {
     expect(role?.specialty).toEqual([
       {
         coding: [
-          {
-            system: NUCC_SYSTEM,
-            code: '207RC0000X',
-            display: 'Cardiovascular Disease Physician (Internal Medicine)',
-          },
+          { system: NUCC_SYSTEM, code: '207RC0000X', display: 'Cardiovascular Disease Physician' },
         ],
         text: 'Cardiology',
       },

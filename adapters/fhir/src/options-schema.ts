@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { BOOKING_LINK_PLACEHOLDERS, LOCATION_URL_PLACEHOLDERS } from './mapping-options.js';
+import { urlTemplateProblem } from './url-template.js';
 
 const authSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
@@ -22,11 +24,21 @@ const authSchema = z.discriminatedUnion('type', [
 const mappingFields = (defaultActor: 'practitioner-role' | 'location') => ({
   /** Schedule.actor: PractitionerRole + Location, or Location only (SMART Scheduling Links). */
   scheduleActor: z.enum(['practitioner-role', 'location']).default(defaultActor),
-  /** Booking deep-link template (`{slotId}`, `{providerId}`, `{locationId}`). */
-  bookingLink: z.string().min(1).optional(),
-  /** Booking phone: a number, or `location` for the location's phone. */
-  bookingPhone: z.string().min(1).optional(),
+  /** Booking deep-link template (`{slotId}`, `{providerId}`, `{locationId}`, `{start}`). */
+  bookingLink: urlTemplate(BOOKING_LINK_PLACEHOLDERS).optional(),
+  /** Booking phone: a number, `location` for the location's phone, or `none`. */
+  bookingPhone: z.string().min(1).default('location'),
+  /** Location web page template (`{locationId}`), published as Location.telecom `url`. */
+  locationUrl: urlTemplate(LOCATION_URL_PLACEHOLDERS).optional(),
 });
+
+/** A URL template whose placeholders are among `allowed` and that fills to an http(s) URL. */
+function urlTemplate(allowed: readonly string[]) {
+  return z.string().superRefine((template, context) => {
+    const problem = urlTemplateProblem(template, allowed);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  });
+}
 
 /** Options of the FHIR server target. */
 export const serverOptionsSchema = z

@@ -13,16 +13,9 @@ import {
 } from '@pmsbridge/core';
 import { BulkPublishSink } from './bulk-publish-sink.js';
 import { FhirServerSink } from './fhir-server-sink.js';
-import type { MappingOptions } from './mapping-options.js';
-import { optionsSchema, type FhirAdapterOptions } from './options-schema.js';
-
-function mappingOf(options: FhirAdapterOptions): MappingOptions {
-  return {
-    scheduleActor: options.scheduleActor,
-    ...(options.bookingLink !== undefined ? { bookingLink: options.bookingLink } : {}),
-    ...(options.bookingPhone !== undefined ? { bookingPhone: options.bookingPhone } : {}),
-  };
-}
+import { mappingOptionsOf } from './mapping-options.js';
+import { optionsSchema } from './options-schema.js';
+import { UnmappedSpecialtyLog } from './unmapped-specialties.js';
 
 /**
  * The `@pmsbridge/adapter-fhir` plugin: binds `SinkToken` to a {@link FhirServerSink}
@@ -52,6 +45,7 @@ export const fhirPlugin = definePlugin({
         .toDynamicValue((context): Sink => {
           const logger = context.get<Logger>(LoggerToken).child({ sink: name });
           const clock = context.get<Clock>(ClockToken);
+          const unmappedSpecialties = new UnmappedSpecialtyLog(logger);
           if (options.target === 'bulk') {
             const outputDir = isAbsolute(options.outputDir)
               ? options.outputDir
@@ -63,7 +57,7 @@ export const fhirPlugin = definePlugin({
                 splitBy: options.splitBy,
                 includePractitionerRoles: options.includePractitionerRoles,
                 baseUrl: options.baseUrl,
-                mapping: mappingOf(options),
+                mapping: mappingOptionsOf(options, unmappedSpecialties),
               },
               clock,
               logger,
@@ -77,7 +71,7 @@ export const fhirPlugin = definePlugin({
               bundleSize: options.bundleSize,
               retry: { maxRetries: options.maxRetries, baseDelayMs: options.retryBaseDelayMs },
               circuitBreaker: options.circuitBreaker.enabled ? options.circuitBreaker : false,
-              mapping: mappingOf(options),
+              mapping: mappingOptionsOf(options, unmappedSpecialties),
             },
             { stateStore: context.get<StateStore>(StateStoreToken), logger, clock },
           );

@@ -1,5 +1,6 @@
 import type { Provider } from '@pmsbridge/core';
 import type { ContactPoint, Practitioner } from '@medplum/fhirtypes';
+import { hasValidNpiCheckDigit, profileMeta, US_CORE_PRACTITIONER_PROFILE } from './profiles.js';
 import { practitionerId } from './resource-ids.js';
 import { BCP47_SYSTEM, NPI_SYSTEM, PROVIDER_ID_SYSTEM } from './terminology.js';
 
@@ -14,12 +15,16 @@ export function phoneTelecom(
 /**
  * Maps a provider to a Practitioner: NPI and HealthConnect identifiers, name (title as
  * suffix), gender, telecom, languages as BCP-47 communication, active. `active` is
- * forced to false when `deactivated` is set.
+ * forced to false when `deactivated` is set. Claims US Core Practitioner when the NPI
+ * passes its check digit (US Core us-core-17); every other US Core rule always holds.
  */
 export function mapPractitioner(provider: Provider, deactivated = false): Practitioner {
   const practitioner: Practitioner = {
     resourceType: 'Practitioner',
     id: practitionerId(provider.id),
+    ...(hasValidNpiCheckDigit(provider.npi)
+      ? { meta: profileMeta(US_CORE_PRACTITIONER_PROFILE) }
+      : {}),
     identifier: [
       { use: 'official', system: NPI_SYSTEM, value: provider.npi },
       { use: 'secondary', system: PROVIDER_ID_SYSTEM, value: provider.id },

@@ -6,6 +6,7 @@ import { mapPractitioner } from './practitioner-mapper.js';
 import { mapPractitionerRole } from './practitioner-role-mapper.js';
 import { mapSchedule } from './schedule-mapper.js';
 import { mapSlot } from './slot-mapper.js';
+import { hasNuccCode } from './terminology.js';
 
 /** The resource types this package writes, in dependency order (referenced first). */
 export const RESOURCE_TYPES = [
@@ -63,15 +64,23 @@ export function parseResourceKey(key: string): {
   return { providerId, type: type as MappedResourceType, sourceKey: decodeURIComponent(sourceKey) };
 }
 
+function reportUnmappedSpecialties(specialties: readonly string[], options: MappingOptions): void {
+  const reporter = options.unmappedSpecialties;
+  if (reporter === undefined) return;
+  for (const slug of new Set(specialties)) if (!hasNuccCode(slug)) reporter.report(slug);
+}
+
 /**
  * Maps a provider record to FHIR resources: its Practitioner, each Location with the
  * provider's PractitionerRole and Schedule there, and every Slot of the window. An
  * inactive provider maps to inactive Practitioner/PractitionerRole/Schedule and no Slots
  * (its future slots are withdrawn). A slot at a location the provider does not list is a
- * {@link ValidationError}: its time zone is unknown.
+ * {@link ValidationError}: its time zone is unknown. Specialties without a NUCC code are
+ * told to {@link MappingOptions.unmappedSpecialties}, once per record.
  */
 export function mapProviderRecord(record: ProviderRecord, options: MappingOptions): MappedProvider {
   const { provider, window, slots } = record;
+  reportUnmappedSpecialties(provider.specialties, options);
   const inactive = provider.status !== 'active';
   const locations = new Map<string, HcLocation>((provider.locations ?? []).map((l) => [l.id, l]));
   const out: MappedResource[] = [];
@@ -81,7 +90,8 @@ export function mapProviderRecord(record: ProviderRecord, options: MappingOption
     resource: R,
   ) => out.push({ key: resourceKey(provider.id, type, sourceKey), type, resource });
 
-  for (const location of locations.values()) add('Location', location.id, mapLocation(location));
+  for (const location of locations.values())
+    add('Location', location.id, mapLocation(location, options));
   add('Practitioner', provider.id, mapPractitioner(provider));
   for (const location of locations.values()) {
     add('PractitionerRole', location.id, mapPractitionerRole(provider, location));

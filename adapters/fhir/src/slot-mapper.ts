@@ -9,6 +9,7 @@ import {
   SLOT_ID_SYSTEM,
   V2_0276_SYSTEM,
 } from './terminology.js';
+import { fillUrlTemplate } from './url-template.js';
 import { formatInstant, zonedEpochMs } from './zoned-time.js';
 
 const MINUTE_MS = 60_000;
@@ -61,37 +62,41 @@ export function appointmentTypeFor(visitType: HcSlot['visit_type']): CodeableCon
   }
 }
 
-function fillTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    values[name] === undefined ? whole : encodeURIComponent(values[name]),
-  );
-}
-
 function bookingExtensions(
   slot: HcSlot,
   providerId: string,
   location: HcLocation,
+  start: string,
   options: MappingOptions,
 ): Extension[] {
   const extensions: Extension[] = [];
   if (options.bookingLink !== undefined) {
-    const valueUrl = fillTemplate(options.bookingLink, {
+    const valueUrl = fillUrlTemplate(options.bookingLink, {
       slotId: slot.slot_id,
       providerId,
       locationId: location.id,
+      start,
     });
     extensions.push({ url: BOOKING_DEEP_LINK_URL, valueUrl });
   }
-  const phone = options.bookingPhone === 'location' ? location.phone : options.bookingPhone;
-  if (phone !== undefined && phone !== '')
-    extensions.push({ url: BOOKING_PHONE_URL, valueString: phone });
+  const phone = bookingPhoneOf(location, options);
+  if (phone !== undefined) extensions.push({ url: BOOKING_PHONE_URL, valueString: phone });
   return extensions;
+}
+
+/** The booking phone of a slot at `location` per {@link MappingOptions.bookingPhone}. */
+function bookingPhoneOf(location: HcLocation, options: MappingOptions): string | undefined {
+  const { bookingPhone } = options;
+  if (bookingPhone === undefined || bookingPhone === 'none') return undefined;
+  const phone = bookingPhone === 'location' ? location.phone : bookingPhone;
+  return phone === undefined || phone === '' ? undefined : phone;
 }
 
 /**
  * Maps a HealthConnect slot to a FHIR Slot of the provider's Schedule at the slot's
  * location: status free/busy, start/end as instants with the location's UTC offset on
- * that date, appointment type, the slot id as identifier, booking extensions.
+ * that date, appointment type, the slot id as identifier, and the SMART Scheduling Links
+ * booking extensions per {@link MappingOptions.bookingLink} / {@link MappingOptions.bookingPhone}.
  */
 export function mapSlot(
   slot: HcSlot,
@@ -111,7 +116,7 @@ export function mapSlot(
     end: formatInstant(end, location.timezone),
     appointmentType: appointmentTypeFor(slot.visit_type),
   };
-  const extensions = bookingExtensions(slot, providerId, location, options);
+  const extensions = bookingExtensions(slot, providerId, location, resource.start, options);
   if (extensions.length > 0) resource.extension = extensions;
   return resource;
 }

@@ -43,24 +43,31 @@ export interface TaxonomyConcept {
 }
 
 /**
- * HealthConnect specialty slugs → NUCC codes, verified against the Plan-Net
- * IndividualAndGroupSpecialtiesVS (NUCC v20.2). Slugs not listed map to text only.
+ * HealthConnect specialty slugs → NUCC codes and display names, checked against the
+ * Plan-Net IndividualAndGroupSpecialtiesVS expansion (NUCC v20.2). Covers every slug the
+ * HealthConnect sandbox emits; a slug not listed maps to text only and is reported
+ * through the `unmappedSpecialties` mapping option.
  */
 export const NUCC_BY_SPECIALTY: Readonly<Record<string, TaxonomyConcept>> = {
-  cardiology: {
-    code: '207RC0000X',
-    display: 'Cardiovascular Disease Physician (Internal Medicine)',
-  },
+  cardiology: { code: '207RC0000X', display: 'Cardiovascular Disease Physician' },
   pediatrics: { code: '208000000X', display: 'Pediatrics Physician' },
   family_medicine: { code: '207Q00000X', display: 'Family Medicine Physician' },
   internal_medicine: { code: '207R00000X', display: 'Internal Medicine Physician' },
   dermatology: { code: '207N00000X', display: 'Dermatology Physician' },
   orthopedics: { code: '207X00000X', display: 'Orthopaedic Surgery Physician' },
   obstetrics_gynecology: { code: '207V00000X', display: 'Obstetrics & Gynecology Physician' },
-  psychiatry: { code: '2084P0800X', display: 'Psychiatry Physician (Psychiatry & Neurology)' },
-  neurology: { code: '2084N0400X', display: 'Neurology Physician (Psychiatry & Neurology)' },
+  psychiatry: { code: '2084P0800X', display: 'Psychiatry Physician' },
+  neurology: { code: '2084N0400X', display: 'Neurology Physician' },
   ophthalmology: { code: '207W00000X', display: 'Ophthalmology Physician' },
+  gastroenterology: { code: '207RG0100X', display: 'Gastroenterology Physician' },
+  endocrinology: {
+    code: '207RE0101X',
+    display: 'Endocrinology, Diabetes & Metabolism Physician',
+  },
   oncology: { code: '207RX0202X', display: 'Medical Oncology Physician' },
+  urology: { code: '208800000X', display: 'Urology Physician' },
+  pulmonology: { code: '207RP1001X', display: 'Pulmonary Disease Physician' },
+  otolaryngology: { code: '207Y00000X', display: 'Otolaryngology Physician' },
   hematology_oncology: { code: '207RH0003X', display: 'Hematology & Oncology Physician' },
   interventional_cardiology: {
     code: '207RI0011X',
@@ -71,6 +78,11 @@ export const NUCC_BY_SPECIALTY: Readonly<Record<string, TaxonomyConcept>> = {
   nurse_practitioner: { code: '363L00000X', display: 'Nurse Practitioner' },
   physician_assistant: { code: '363A00000X', display: 'Physician Assistant' },
 };
+
+/** Whether specialty `slug` has a NUCC code in {@link NUCC_BY_SPECIALTY}. */
+export function hasNuccCode(slug: string): boolean {
+  return Object.hasOwn(NUCC_BY_SPECIALTY, slug);
+}
 
 /** A specialty slug as readable text: `obstetrics_gynecology` → `Obstetrics gynecology`. */
 export function specialtyText(slug: string): string {

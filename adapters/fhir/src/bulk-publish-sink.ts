@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import {
   ConfigError,
   describeError,
+  ensureWritableDirectory,
   type Clock,
   type Logger,
   type RecordOutcome,
@@ -44,6 +45,8 @@ export interface BulkPublishSinkOptions {
   name?: string;
   /** Directory that receives the manifest and the NDJSON files. */
   outputDir: string;
+  /** Where the config sets `outputDir` (e.g. `sinks[1].options.outputDir`), for errors. */
+  outputDirOption?: string;
   /** How files are split. Default `state-week`. */
   splitBy?: SplitBy;
   /**
@@ -169,6 +172,11 @@ export class BulkPublishSink implements Sink {
 
   async open(context: SinkOpenContext): Promise<void> {
     this.dryRun = context.dryRun;
+    // A directory that cannot be created or written is a config error naming the option,
+    // found before any work is done (a dry run writes nothing and needs none).
+    if (!this.dryRun) {
+      ensureWritableDirectory(this.options.outputDir, this.options.outputDirOption ?? 'outputDir');
+    }
     this.mode = context.mode;
     const runsDir = join(this.options.outputDir, 'runs');
     if (isResumeState(context.resumeState)) {

@@ -39,7 +39,7 @@ export const fhirPlugin = definePlugin({
     'phone',
     'status',
   ],
-  register: ({ options, name, baseDir }) =>
+  register: ({ options, name, baseDir, entry }) =>
     new ContainerModule(({ bind }) => {
       bind(SinkToken)
         .toDynamicValue((context): Sink => {
@@ -54,6 +54,7 @@ export const fhirPlugin = definePlugin({
               {
                 name,
                 outputDir,
+                outputDirOption: `${entry}.options.outputDir`,
                 splitBy: options.splitBy,
                 includePractitionerRoles: options.includePractitionerRoles,
                 baseUrl: options.baseUrl,

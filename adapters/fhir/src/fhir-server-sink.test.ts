@@ -14,7 +14,7 @@ import {
   type SyncRecord,
 } from '@pmsbridge/core';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
-import type { Bundle, Practitioner } from '@medplum/fhirtypes';
+import type { Bundle, Identifier, Practitioner, Resource } from '@medplum/fhirtypes';
 import type { FhirAuth } from './fhir-auth.js';
 import { FhirServerSink, type FhirServerSinkOptions } from './fhir-server-sink.js';
 import { FhirServerError, parseOperationOutcome } from './operation-outcome.js';
@@ -264,6 +264,152 @@ describe('FhirServerSink against the test FHIR server', () => {
     expect(outcomes[0]?.counts?.Slot?.created).toBe(14);
     expect(server.stats().byInteraction.batch ?? 0).toBe(0);
     await expect(store.listHashKeys('fhir-server:fhir-server', '')).resolves.toEqual([]);
+  });
+});
+
+const WRITTEN_TYPES = ['Location', 'Practitioner', 'PractitionerRole', 'Schedule', 'Slot'];
+
+/** Every resource of the types the sink writes, by `Type/id`. */
+async function contentOf(server: FhirServer): Promise<Map<string, Resource>> {
+  const all = new Map<string, Resource>();
+  for (const type of WRITTEN_TYPES) {
+    const bundle = await search(server, `${type}?_count=5000`);
+    for (const { resource } of bundle.entry ?? []) {
+      if (resource?.id !== undefined) all.set(`${type}/${resource.id}`, resource);
+    }
+  }
+  return all;
+}
+
+/** References that point to nothing, and business identifiers held by more than one resource. */
+function integrityProblems(content: Map<string, Resource>): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const walk = (value: unknown, owner: string): void => {
+    if (Array.isArray(value)) return value.forEach((v) => walk(v, owner));
+    if (typeof value !== 'object' || value === null) return;
+    for (const [name, field] of Object.entries(value)) {
+      if (name === 'reference' && typeof field === 'string' && !content.has(field)) {
+        problems.push(`${owner} -> ${field}`);
+      } else walk(field, owner);
+    }
+  };
+  for (const [ref, resource] of content) {
+    walk(resource, ref);
+    for (const { system, value } of (resource as { identifier?: Identifier[] }).identifier ?? []) {
+      const token = `${resource.resourceType} ${system}|${value}`;
+      if (system !== NPI_SYSTEM && seen.has(token)) problems.push(`duplicate ${token}`);
+      seen.add(token);
+    }
+  }
+  return problems;
+}
+
+describe('FhirServerSink on a server that assigns ids (no updateCreate)', () => {
+  let server: FhirServer;
+  let store: MemoryStateStore;
+  beforeAll(async () => {
+    server = await startFhirServer({ port: 0, updateCreate: false });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.clear();
+    store = new MemoryStateStore();
+  });
+
+  const sinkFor = (extra: Partial<FhirServerSinkOptions> = {}, clock: Clock = systemClock) =>
+    new FhirServerSink(
+      {
+        baseUrl: server.baseUrl,
+        auth: { type: 'none' },
+        mapping: { scheduleActor: 'practitioner-role' },
+        ...extra,
+      },
+      { stateStore: store, logger: silentLogger, clock },
+    );
+
+  async function run(records: SyncRecord[], sink = sinkFor()) {
+    await sink.open({ dryRun: false, mode: 'full', signal });
+    return sink.write(records, signal);
+  }
+
+  it('writes by conditional update on the business identifier; every reference resolves; a second run sends nothing', async () => {
+    // Providers 4 and 29 share a Location: written once, not created twice.
+    const outcomes = await run([buildRecord(1), buildRecord(2), buildRecord(4), buildRecord(29)]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, true]);
+    expect(outcomes[0]?.counts?.Practitioner?.created).toBe(1);
+    const content = await contentOf(server);
+    expect(integrityProblems(content)).toEqual([]);
+    const practitioners = [...content.keys()].filter((k) => k.startsWith('Practitioner/'));
+    expect(practitioners).toHaveLength(4);
+    expect(practitioners).not.toContain('Practitioner/PRV0000000001');
+    expect([...content.keys()].filter((k) => k.startsWith('Location/'))).toHaveLength(4);
+    expect([...content.keys()].filter((k) => k.startsWith('Slot/'))).toHaveLength(14 * 4);
+
+    server.resetStats();
+    const again = await run([buildRecord(1), buildRecord(2), buildRecord(4)]);
+    expect(again[0]?.counts?.Slot).toEqual({ created: 0, updated: 0, unchanged: 14, deleted: 0 });
+    expect(server.stats().byInteraction.batch ?? 0).toBe(0);
+  });
+
+  it('points references across bundles, and across runs, at the ids the server assigned', async () => {
+    await run([buildRecord(1, '2026-12-01', 7, 2), buildRecord(4)], sinkFor({ bundleSize: 4 }));
+    expect(integrityProblems(await contentOf(server))).toEqual([]);
+    // A later run (a new sink, nothing cached): slots move, so some are created and some
+    // deleted; the new ones reference Schedules written by the first run.
+    const moved = buildRecord(1, '2026-12-03', 7, 2);
+    moved.provider.accepting_new_patients = !moved.provider.accepting_new_patients;
+    const [outcome] = await run([moved], sinkFor({ bundleSize: 4 }));
+    expect(outcome?.ok).toBe(true);
+    expect(outcome?.counts?.Slot).toEqual({ created: 4, updated: 0, unchanged: 10, deleted: 4 });
+    expect(outcome?.counts?.PractitionerRole?.updated).toBe(1);
+    const content = await contentOf(server);
+    expect(integrityProblems(content)).toEqual([]);
+    const slots = await search(
+      server,
+      `Slot?identifier=${encodeURIComponent('https://healthconnect.io/fhir/sid/slot-id|SLT00000000012026120100')}`,
+    );
+    expect(slots.entry ?? []).toHaveLength(0);
+    expect([...content.keys()].filter((k) => k.startsWith('Practitioner/'))).toHaveLength(2);
+  });
+
+  it('deactivates a provider found by identifier', async () => {
+    await run([buildRecord(1), buildRecord(2)]);
+    const [outcome] = await run([
+      { kind: 'deactivation', providerId: 'PRV0000000001', changedAt: '2026-12-02T00:00:00Z' },
+    ]);
+    expect(outcome?.ok).toBe(true);
+    expect(outcome?.counts?.Slot?.deleted).toBe(14);
+    const found = await search(
+      server,
+      `Practitioner?identifier=${encodeURIComponent('https://healthconnect.io/fhir/sid/provider-id|PRV0000000001')}`,
+    );
+    expect((found.entry?.[0]?.resource as Practitioner | undefined)?.active).toBe(false);
+    expect((await search(server, 'Slot?_summary=count')).total).toBe(14);
+  });
+
+  it('fails at open with a ConfigError naming the settings when the server allows neither', async () => {
+    const neither = await startFhirServer({ updateCreate: false, conditionalUpdate: false });
+    try {
+      const sink = new FhirServerSink(
+        {
+          baseUrl: neither.baseUrl,
+          auth: { type: 'none' },
+          mapping: { scheduleActor: 'location' },
+        },
+        { stateStore: store, logger: silentLogger, clock: systemClock },
+      );
+      const error = await sink.open({ dryRun: false, mode: 'full', signal }).then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error & { code?: string },
+      );
+      expect(error?.code).toBe('PMS_CONFIG');
+      expect(error?.message).toMatch(/updateCreate.*conditionalUpdate/);
+    } finally {
+      await neither.close();
+    }
   });
 });
 

@@ -13,7 +13,8 @@ import {
   type StateStore,
   type SyncRecord,
 } from '@pmsbridge/core';
-import type { Bundle, BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
+import type { BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
+import { identityOfKey, type BusinessIdentity } from './business-identity.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
 import {
@@ -31,6 +32,7 @@ import {
   type MappedResourceType,
 } from './provider-mapper.js';
 import { fhirIdFor, practitionerId, providerLocationKey } from './resource-ids.js';
+import { ServerIdDirectory } from './server-assigned-ids.js';
 
 /** Options of {@link FhirServerSink}. */
 export interface FhirServerSinkOptions {
@@ -62,7 +64,12 @@ export interface FhirServerSinkDeps {
 interface PlannedEntry {
   key: string;
   type: MappedResourceType;
+  /** The business identifier of the resource (used when the server assigns ids). */
+  identity: BusinessIdentity;
+  /** As for client-assigned ids: `PUT`/`DELETE <type>/<our id>`. */
   entry: BundleEntry;
+  /** The entry already addresses the server's id (a resource read back from the server). */
+  isServerAddressed?: boolean;
   /** Value to store after success ({@link storedValue}); undefined for deletes. */
   hash?: string;
   /** What the hash store predicts (used for dry runs). */
@@ -75,6 +82,8 @@ interface RecordPlan {
   unchanged: Partial<Record<MappedResourceType, number>>;
   /** Hash keys to forget without a server request (e.g. a Location no longer listed). */
   forget: string[];
+  /** The references the mappers write (`Schedule/<our id>`) → the target's identity. */
+  references: Map<string, BusinessIdentity>;
 }
 
 type Outcome = RecordOutcome;
@@ -128,6 +137,8 @@ export class FhirServerSink implements Sink {
   private readonly transport: FhirTransport;
   private readonly bundleSize: number;
   private dryRun = false;
+  /** Set at `open` when the server assigns ids itself (no update-as-create). */
+  private serverIds: ServerIdDirectory | undefined;
 
   constructor(
     private readonly options: FhirServerSinkOptions,
@@ -164,7 +175,12 @@ export class FhirServerSink implements Sink {
     );
   }
 
-  /** Reads the CapabilityStatement and checks the server allows update-as-create for our types. */
+  /**
+   * Reads the CapabilityStatement and chooses how to write: with our ids (`PUT <type>/<id>`)
+   * when every type declares `updateCreate: true`, else by conditional update on the
+   * business identifier when every type declares `conditionalUpdate: true`; else it fails
+   * with a {@link ConfigError} naming the server settings to turn on.
+   */
   async open(context: SinkOpenContext): Promise<void> {
     this.dryRun = context.dryRun;
     const capabilities = await this.transport.capabilities(context.signal);
@@ -172,18 +188,29 @@ export class FhirServerSink implements Sink {
       capabilities.rest?.find((r) => r.mode === 'server')?.resource ??
       capabilities.rest?.[0]?.resource ??
       [];
-    for (const type of RESOURCE_TYPES) {
-      const declared = resources.find((r) => r.type === type);
-      if (declared === undefined) {
+    const declared = RESOURCE_TYPES.map((type) => {
+      const found = resources.find((r) => r.type === type);
+      if (found === undefined) {
         throw new ConfigError(
           `${this.name}: the FHIR server at ${this.options.baseUrl} does not support ${type}`,
         );
       }
-      if (declared.updateCreate === false) {
-        throw new ConfigError(
-          `${this.name}: the FHIR server does not allow update-as-create for ${type} (updateCreate=false); this sink writes resources with client-assigned ids`,
-        );
-      }
+      return found;
+    });
+    if (declared.every((r) => r.updateCreate === true)) {
+      this.serverIds = undefined;
+    } else if (declared.every((r) => r.conditionalUpdate === true)) {
+      this.serverIds = new ServerIdDirectory((type, params, signal) =>
+        this.transport.search(type, params, signal),
+      );
+      this.deps.logger.info('fhir server assigns ids: writing by conditional update', {
+        sink: this.name,
+      });
+    } else {
+      const lacking = declared.filter((r) => r.updateCreate !== true).map((r) => r.type);
+      throw new ConfigError(
+        `${this.name}: the FHIR server at ${this.options.baseUrl} lets clients neither assign ids (updateCreate is not true for ${lacking.join(', ')}) nor update by identifier (conditionalUpdate is not true). Turn on one of them on the server (its CapabilityStatement must declare updateCreate: true or conditionalUpdate: true for ${RESOURCE_TYPES.join(', ')}; on HAPI FHIR, client_id_strategy: ANY allows client-assigned ids)`,
+      );
     }
   }
 
@@ -233,7 +260,10 @@ export class FhirServerSink implements Sink {
     const mapped = mapProviderRecord(record, this.options.mapping);
     const keys = mapped.resources.map((r) => r.key);
     const stored = await this.deps.stateStore.getHashes(this.namespace, keys);
-    const plan: RecordPlan = { key: mapped.providerId, entries: [], unchanged: {}, forget: [] };
+    const plan = this.emptyPlan(mapped.providerId);
+    for (const { key, type, resource } of mapped.resources) {
+      plan.references.set(`${type}/${resource.id ?? ''}`, identityOfKey(key));
+    }
     for (const { key, type, resource } of mapped.resources) {
       const hash = contentHash(resource);
       const before = stored.get(key);
@@ -244,6 +274,7 @@ export class FhirServerSink implements Sink {
       plan.entries.push({
         key,
         type,
+        identity: identityOfKey(key),
         hash: storedValue(resource, hash),
         predicted: before === undefined ? 'created' : 'updated',
         entry: { resource, request: { method: 'PUT', url: `${type}/${resource.id ?? ''}` } },
@@ -292,10 +323,15 @@ export class FhirServerSink implements Sink {
     return fhirIdFor(sourceKey);
   }
 
+  private emptyPlan(key: string): RecordPlan {
+    return { key, entries: [], unchanged: {}, forget: [], references: new Map() };
+  }
+
   private deleteEntry(key: string, type: MappedResourceType, id: string): PlannedEntry {
     return {
       key,
       type,
+      identity: identityOfKey(key),
       predicted: 'deleted',
       entry: { request: { method: 'DELETE', url: `${type}/${id}` } },
     };
@@ -307,7 +343,7 @@ export class FhirServerSink implements Sink {
    * forgotten.
    */
   private async planDeactivation(providerId: string, signal: AbortSignal): Promise<RecordPlan> {
-    const plan: RecordPlan = { key: providerId, entries: [], unchanged: {}, forget: [] };
+    const plan = this.emptyPlan(providerId);
     const keys = await this.deps.stateStore.listHashKeys(this.namespace, `${providerId}/`);
     const pastSlots = await this.pastSlotKeys(keys);
     const practitionerKey = `${providerId}/Practitioner/${encodeURIComponent(providerId)}`;
@@ -320,7 +356,12 @@ export class FhirServerSink implements Sink {
         continue;
       }
       if (type === 'Location') continue;
-      const found = await this.transport.search(type, { _id: id }, signal);
+      const identity = identityOfKey(key);
+      const query: Record<string, string> =
+        this.serverIds === undefined
+          ? { _id: id }
+          : { identifier: `${identity.system}|${identity.value}` };
+      const found = await this.transport.search(type, query, signal);
       const resource = found.entry?.[0]?.resource as (Resource & { active?: boolean }) | undefined;
       if (resource === undefined || resource.active === false) continue;
       const { meta: _meta, ...rest } = resource;
@@ -328,9 +369,11 @@ export class FhirServerSink implements Sink {
       plan.entries.push({
         key,
         type,
+        identity,
+        isServerAddressed: true,
         hash: storedValue(body, contentHash(body)),
         predicted: 'updated',
-        entry: { resource: body, request: { method: 'PUT', url: `${type}/${id}` } },
+        entry: { resource: body, request: { method: 'PUT', url: `${type}/${resource.id ?? id}` } },
       });
     }
     return plan;
@@ -364,17 +407,11 @@ export class FhirServerSink implements Sink {
   private async sendGroup(group: RecordPlan[], signal: AbortSignal): Promise<Outcome[]> {
     const entries = group.flatMap((plan) => plan.entries);
     try {
-      const results: Bundle[] = [];
+      const responses: Array<BundleEntry | undefined> = [];
       for (let i = 0; i < entries.length; i += this.bundleSize) {
         const chunk = entries.slice(i, i + this.bundleSize);
-        results.push(
-          await this.transport.transaction(
-            { resourceType: 'Bundle', type: 'transaction', entry: chunk.map((e) => e.entry) },
-            signal,
-          ),
-        );
+        responses.push(...(await this.sendChunk(chunk, group, signal)));
       }
-      const responses = results.flatMap((bundle) => bundle.entry ?? []);
       await this.remember(group);
       let index = 0;
       return group.map((plan) => {
@@ -391,7 +428,7 @@ export class FhirServerSink implements Sink {
       // Credentials refused, 5xx after retries, no answer, an open circuit: no record of
       // this batch can be written now. Throwing stops the run before the checkpoint moves
       // past these records, so the next run writes them; dead-lettering them would lose them.
-      if (signal.aborted || !isRecordRejection(error)) throw error;
+      if (signal.aborted || !isAboutTheRecord(error)) throw error;
       if (group.length > 1) {
         const middle = Math.ceil(group.length / 2);
         return [
@@ -408,6 +445,27 @@ export class FhirServerSink implements Sink {
       });
       return group.map((plan) => ({ key: plan.key, ok: false, error: reason }));
     }
+  }
+
+  /** One transaction; resolves to the response entry of each planned entry, in order. */
+  private async sendChunk(
+    chunk: readonly PlannedEntry[],
+    group: readonly RecordPlan[],
+    signal: AbortSignal,
+  ): Promise<Array<BundleEntry | undefined>> {
+    if (this.serverIds === undefined) {
+      const response = await this.transport.transaction(
+        { resourceType: 'Bundle', type: 'transaction', entry: chunk.map((e) => e.entry) },
+        signal,
+      );
+      return chunk.map((_, index) => response.entry?.[index]);
+    }
+    const references = new Map(group.flatMap((plan) => [...plan.references]));
+    const built = await this.serverIds.toBundle(chunk, references, signal);
+    if ((built.bundle.entry ?? []).length === 0) return chunk.map(() => undefined);
+    const response = await this.transport.transaction(built.bundle, signal);
+    this.serverIds.learn(built, response);
+    return built.positions.map((at) => (at === undefined ? undefined : response.entry?.[at]));
   }
 
   private async remember(group: readonly RecordPlan[]): Promise<void> {

@@ -85,6 +85,27 @@ describe('plugin registration', () => {
     expect(result.error?.issues[0]?.message).toMatch(/includePractitionerRoles: true/);
   });
 
+  it('puts a circuit breaker on the FHIR server target by default, which options can tune or turn off', () => {
+    const defaults = plugin.optionsSchema.parse({
+      target: 'server',
+      baseUrl: 'https://fhir.example',
+    });
+    expect(defaults.target === 'server' && defaults.circuitBreaker).toEqual({
+      enabled: true,
+      failureThreshold: 3,
+      resetMs: 30_000,
+    });
+    const off = {
+      target: 'server',
+      baseUrl: 'https://fhir.example',
+      circuitBreaker: { enabled: false },
+    };
+    expect(sinkFrom(off)).toBeInstanceOf(FhirServerSink);
+    expect(
+      plugin.optionsSchema.safeParse({ ...off, circuitBreaker: { threshold: 2 } }).success,
+    ).toBe(false);
+  });
+
   it('rejects options of the wrong shape', () => {
     expect(plugin.optionsSchema.safeParse({ target: 'server' }).success).toBe(false);
     expect(

@@ -33,6 +33,7 @@ export * from './sync/sync-engine.js';
 export * from './config/config-schema.js';
 export * from './config/config-loader.js';
 export * from './config/interpolate.js';
+export { httpUrl } from './config/http-url.js';
 export * from './plugins/plugin-loader.js';
 export * from './plugins/pipeline-assembly.js';
 export * from './app/sync-app.js';

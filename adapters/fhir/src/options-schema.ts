@@ -1,3 +1,4 @@
+import { httpUrl } from '@pmsbridge/core';
 import { z } from 'zod';
 import { BOOKING_LINK_PLACEHOLDERS, LOCATION_URL_PLACEHOLDERS } from './mapping-options.js';
 import { urlTemplateProblem } from './url-template.js';
@@ -8,7 +9,7 @@ const authSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
   z.object({
     type: z.literal('client-credentials'),
-    tokenUrl: z.url(),
+    tokenUrl: httpUrl(),
     clientId: z.string().min(1),
     clientSecret: z.string().min(1),
     scope: z.string().optional(),
@@ -44,7 +45,7 @@ function urlTemplate(allowed: readonly string[]) {
 export const serverOptionsSchema = z
   .object({
     target: z.literal('server'),
-    baseUrl: z.url(),
+    baseUrl: httpUrl(),
     auth: authSchema.default({ type: 'none' }),
     bundleSize: z.number().int().min(1).max(5000).default(50),
     maxRetries: z.number().int().min(0).max(20).default(4),
@@ -75,7 +76,7 @@ export const bulkOptionsSchema = z
     splitBy: z.enum(['none', 'state', 'week', 'state-week']).default('state-week'),
     includePractitionerRoles: z.boolean().default(true),
     /** Public base URL of the publication; manifest URLs are made absolute with it. */
-    baseUrl: z.url({ protocol: /^https?$/ }),
+    baseUrl: httpUrl(),
     ...mappingFields('location'),
   })
   .strict()

@@ -1,4 +1,4 @@
-import { ProviderFieldSchema } from '@pmsbridge/core';
+import { httpUrl, ProviderFieldSchema } from '@pmsbridge/core';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -9,9 +9,9 @@ const positiveInt = z.number().int().positive();
  */
 export const HealthConnectOptionsSchema = z.object({
   /** API base URL, up to and including `/provider/v2`. */
-  baseUrl: z.url().default('https://api.healthconnect.io/provider/v2'),
+  baseUrl: httpUrl().default('https://api.healthconnect.io/provider/v2'),
   /** OAuth 2.0 token endpoint. */
-  tokenUrl: z.url().default('https://auth.healthconnect.io/token'),
+  tokenUrl: httpUrl().default('https://auth.healthconnect.io/token'),
   /** OAuth client id; leave out with mutual TLS. */
   clientId: z.string().min(1).optional(),
   /** OAuth client secret; leave out with mutual TLS. */

@@ -30,6 +30,7 @@ export * from './sync/run-summary.js';
 export * from './sync/schedule-window.js';
 export type { SourcePosition, FullPosition, IncrementalPosition } from './sync/source-reader.js';
 export * from './sync/sync-engine.js';
+export { DEFAULT_DEAD_LETTER_THRESHOLD, type RunFailure } from './sync/dead-letter-threshold.js';
 export * from './config/config-schema.js';
 export * from './config/config-loader.js';
 export * from './config/interpolate.js';

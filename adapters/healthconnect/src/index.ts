@@ -38,3 +38,5 @@ export type { Sleep } from './sleep.js';
 export default healthConnectPlugin;
 export { startWebhookListener } from './webhook-listener.js';
 export type { WebhookListener, WebhookListenerOptions } from './webhook-listener.js';
+export { ListenerLimitsSchema } from './listener-limits.js';
+export type { ListenerLimits, ListenerLimitsInput } from './listener-limits.js';

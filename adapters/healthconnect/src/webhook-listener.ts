@@ -2,16 +2,27 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   describeError,
+  parseWith,
   silentLogger,
   type Logger,
   type StateStore,
   type WebhookEvent,
 } from '@pmsbridge/core';
+import {
+  ListenerLimitsSchema,
+  answerClientErrors,
+  serverOptionsFor,
+  type ListenerLimitsInput,
+} from './listener-limits.js';
 import { receiveWebhook } from './webhook-receiver.js';
 import { WebhookVerificationError } from './webhook-verifier.js';
 
-/** Options of {@link startWebhookListener}. */
-export interface WebhookListenerOptions {
+/**
+ * Options of {@link startWebhookListener}. The limits (`headersTimeoutMs` 10 s,
+ * `requestTimeoutMs` 30 s, `maxBodyBytes` 1 MiB, `maxHeaderBytes` 16 KiB) are those of
+ * {@link ListenerLimitsSchema}.
+ */
+export interface WebhookListenerOptions extends ListenerLimitsInput {
   /** Default 0: a free port. */
   port?: number;
   /** Default `127.0.0.1`; put a TLS-terminating proxy in front for the public endpoint. */
@@ -28,8 +39,6 @@ export interface WebhookListenerOptions {
    */
   onEvents: (events: WebhookEvent[]) => Promise<void>;
   logger?: Logger;
-  /** Largest accepted body. Default 1 MiB. */
-  maxBodyBytes?: number;
 }
 
 /** A running listener. */
@@ -44,20 +53,25 @@ export interface WebhookListener {
 
 class BodyTooLargeError extends Error {}
 
+/**
+ * Reads the body, or fails with {@link BodyTooLargeError} once it has all arrived when it
+ * is over `limit` bytes. The excess is discarded as it comes rather than kept or cut off:
+ * a connection destroyed mid-upload reaches the client as a reset, not as the 413 it
+ * should read. The listener's request timeout bounds how long that can take.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let isTooLarge = Number(request.headers['content-length'] ?? 0) > limit;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError());
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit) isTooLarge = true;
+      if (!isTooLarge) chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () =>
+      isTooLarge ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks)),
+    );
     request.on('error', reject);
   });
 }
@@ -83,7 +97,16 @@ export async function startWebhookListener(
 ): Promise<WebhookListener> {
   const logger = (options.logger ?? silentLogger).child({ component: 'webhook-listener' });
   const path = options.path ?? '/hooks/healthconnect';
-  const limit = options.maxBodyBytes ?? 1 << 20;
+  const limits = parseWith(
+    ListenerLimitsSchema,
+    {
+      headersTimeoutMs: options.headersTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxBodyBytes: options.maxBodyBytes,
+      maxHeaderBytes: options.maxHeaderBytes,
+    },
+    'webhook listener limits',
+  );
   let pending: WebhookEvent[] = [];
   let running: Promise<void> | undefined;
 
@@ -106,12 +129,12 @@ export async function startWebhookListener(
     return running;
   };
 
-  const server = createServer((request, response) => {
+  const server = createServer(serverOptionsFor(limits), (request, response) => {
     if (request.method !== 'POST' || request.url?.split('?')[0] !== path) {
       answer(response, 404, { error: 'not found' });
       return;
     }
-    readBody(request, limit)
+    readBody(request, limits.maxBodyBytes)
       .then((rawBody) =>
         receiveWebhook({
           headers: request.headers,
@@ -142,6 +165,7 @@ export async function startWebhookListener(
         answer(response, 500, { error: 'internal' });
       });
   });
+  server.on('clientError', answerClientErrors(limits.headersTimeoutMs));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

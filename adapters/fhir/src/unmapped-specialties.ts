@@ -8,6 +8,11 @@ import type { Logger } from '@pmsbridge/core';
 export interface UnmappedSpecialtyReporter {
   /** One provider carries `slug`, which has no NUCC code. */
   report(slug: string): void;
+  /**
+   * The run is over: a sink calls it from `close` so that what was reported is logged
+   * once per run and the next run counts afresh.
+   */
+  endRun?(): void;
 }
 
 /**

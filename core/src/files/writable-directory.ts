@@ -62,6 +62,19 @@ function probeWrite(directory: string): void {
 }
 
 /**
+ * Why files cannot be created in the existing `directory` (`EACCES`, `EROFS`, `ENOENT` under
+ * `/proc`, …), or `undefined` when they can. Checked by creating and removing a file.
+ */
+export function whyNotWritable(directory: string): string | undefined {
+  try {
+    probeWrite(directory);
+    return undefined;
+  } catch (error) {
+    return errnoOf(error) ?? (error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
  * Makes sure `path` is a directory this process can create files in, creating it and its
  * parents if needed. For sinks and other plugins that write files: call it before the first
  * write (in `open`, unless the run is a dry run).

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { StateError } from '../errors/errors.js';
-import { createDirectory } from '../files/writable-directory.js';
+import { createDirectory, whyNotWritable } from '../files/writable-directory.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type {
   Checkpoint,
@@ -100,6 +100,11 @@ export class SqliteStateStore implements StateStore {
     let db: DatabaseSync | undefined;
     try {
       if (isFile) createDirectory(dirname(path));
+      // SQLite would only say "unable to open database file": say which directory and why.
+      const unwritable = isFile && !existsSync(path) ? whyNotWritable(dirname(path)) : undefined;
+      if (unwritable !== undefined) {
+        throw new Error(`files cannot be created in ${dirname(path)} (${unwritable})`);
+      }
       db = new DatabaseSync(path, {
         timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
       });

@@ -31,6 +31,13 @@ export interface PluginContext<Options> {
 export interface Plugin<Schema extends z.ZodType = z.ZodType> {
   /** The package name, e.g. `@pmsbridge/adapter-fhir`. */
   readonly name: string;
+  /**
+   * Validates the entry's options and applies their defaults. A key the schema does not
+   * declare is reported as unknown by the loader even when the schema is a plain `z.object`
+   * (which would strip it): a key present in the input but missing from the parsed output is
+   * a typo to the user. Accept free-form keys with `z.record` or `z.looseObject`, and do not
+   * rename keys in a `transform` (the loader would report the old name).
+   */
   readonly optionsSchema: Schema;
   register(context: PluginContext<z.output<Schema>>): ContainerModule;
   /**

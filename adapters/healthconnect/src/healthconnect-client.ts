@@ -1,7 +1,6 @@
 import {
   ChangesPageSchema,
   LocationSchema,
-  ProviderChangeSchema,
   ProviderPageSchema,
   ScheduleSchema,
   ScheduleWindowSchema,
@@ -25,7 +24,7 @@ import {
 } from '@pmsbridge/core';
 import { z } from 'zod';
 import type { HttpClient } from './http-client.js';
-import { providerSchemaFor } from './provider-fields-schema.js';
+import { changeSchemaFor, providerSchemaFor } from './provider-fields-schema.js';
 import { HealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
 import { raceAbort, throwIfAborted } from './sleep.js';
@@ -220,8 +219,13 @@ export class HealthConnectClient {
     return chunks.flat();
   }
 
-  /** Changes after `since` (or from `cursor`), oldest first, one page per iteration. */
+  /**
+   * Changes after `since` (or from `cursor`), oldest first, one page per iteration. With
+   * the client's `fields`, each change's provider is narrowed to those fields and validated
+   * for them alone, as listings are.
+   */
   async *changes(options: ChangesOptions): AsyncGenerator<ChangesPageRead> {
+    const changeSchema = changeSchemaFor(this.settings.fields);
     let cursor = options.cursor;
     for (;;) {
       const response = await this.http.send({
@@ -235,7 +239,7 @@ export class HealthConnectClient {
       const invalid: InvalidRecord[] = [];
       raw.changes.forEach((entry, index) => {
         const result = tryParse(
-          ProviderChangeSchema,
+          changeSchema,
           entry,
           `change #${index} of page ${cursor ?? '(first)'}`,
         );

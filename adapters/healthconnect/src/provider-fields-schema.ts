@@ -1,10 +1,16 @@
-import { ProviderSchema, type Provider, type ProviderField } from '@pmsbridge/core';
-import type { z } from 'zod';
+import {
+  ProviderChangeSchema,
+  ProviderSchema,
+  type Provider,
+  type ProviderChange,
+  type ProviderField,
+} from '@pmsbridge/core';
+import { z } from 'zod';
 
 /**
  * The schema a provider answered with `fields` must pass: the requested fields (and `id`)
- * checked as the full schema checks them, the rest absent. Without `fields`, the full
- * schema.
+ * checked as the full schema checks them; any other field is dropped (zod objects strip
+ * unknown keys). Without `fields`, the full schema.
  *
  * The result is typed as a whole {@link Provider} although it holds only the requested
  * fields: the pipeline refuses a `fields` option that leaves out a field a stage or sink
@@ -18,4 +24,23 @@ export function providerSchemaFor(
   const mask: Partial<Record<ProviderField, true>> = { id: true };
   for (const field of fields) mask[field] = true;
   return ProviderSchema.pick(mask) as unknown as z.ZodType<Provider>;
+}
+
+/**
+ * The schema of a changes-feed entry when the client requests `fields`. The feed always
+ * carries whole providers; narrowing them to the requested fields gives an incremental run
+ * the records a full run gets (same shape, same content hashes), and a malformed field
+ * nobody asked for does not reject the change.
+ */
+export function changeSchemaFor(
+  fields: readonly ProviderField[] | undefined,
+): z.ZodType<ProviderChange> {
+  if (fields === undefined || fields.length === 0) return ProviderChangeSchema;
+  const provider = providerSchemaFor(fields);
+  const [created, updated, deactivated] = ProviderChangeSchema.options;
+  return z.discriminatedUnion('type', [
+    created.extend({ provider }),
+    updated.extend({ provider }),
+    deactivated,
+  ]) as unknown as z.ZodType<ProviderChange>;
 }

@@ -147,7 +147,7 @@ sync: { horizonDays: 2 }
     }
   });
 
-  it('runs when the sinks read only the requested fields, writing partial providers', async () => {
+  it('runs full and incremental syncs when the sinks read only the requested fields, writing partial providers', async () => {
     const output = join(dir, 'providers.ndjson');
     const config = await writeConfig(
       ['name', 'specialties', 'status'],
@@ -165,5 +165,18 @@ sync: { horizonDays: 2 }
     expect(written).toHaveLength(30);
     for (const provider of written)
       expect(Object.keys(provider).sort()).toEqual(['id', 'name', 'specialties', 'status']);
+
+    // An incremental run reads the changed provider with the same fields.
+    sandbox.admin.updateProvider('PRV0000000003', { specialties: ['dermatology'] });
+    const next = capture();
+    expect(await runCli(['sync', '--config', config, '--json'], next.io)).toBe(ExitCode.Ok);
+    expect(JSON.parse(next.out.stdout)).toMatchObject({ mode: 'incremental', read: 1, written: 1 });
+    const last = (await readFile(output, 'utf8')).trim().split('\n').at(-1) ?? '{}';
+    expect(JSON.parse(last)).toEqual({
+      id: 'PRV0000000003',
+      name: expect.anything(),
+      specialties: ['dermatology'],
+      status: 'active',
+    });
   });
 });

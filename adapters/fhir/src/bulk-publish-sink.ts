@@ -1,19 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import {
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  truncate,
-  writeFile,
-  type FileHandle,
-} from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   ConfigError,
+  ErrorCode,
+  PmsbridgeError,
   describeError,
   ensureWritableDirectory,
   type Clock,
@@ -30,11 +22,24 @@ import { mapProviderRecord, type MappedResource } from './provider-mapper.js';
 import { practitionerId } from './resource-ids.js';
 import { isoWeek } from './zoned-time.js';
 import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
+import { appendAll, diskFileWriter, replaceFileDurably, type FileWriter } from './durable-file.js';
+import { restoreRunFiles } from './run-files.js';
 
 /** File name of the manifest inside the publication directory (the URL must end with it). */
 export const MANIFEST_FILE = '$bulk-publish';
 /** Sidecar index with each output file's content hash and last change, for `_since`. */
 export const PUBLICATION_INDEX_FILE = '.publication-index.json';
+/**
+ * The state of the run being written, as of its last durable batch: what a checkpoint
+ * would say. Renamed to {@link RUN_TO_PUBLISH_FILE} when the run completes.
+ */
+const RUN_IN_PROGRESS_FILE = '.run-in-progress.json';
+/**
+ * A run that completed but whose publication (carry-forward, manifest) has not been
+ * written yet: the sync engine has already moved its checkpoint past it, so the next
+ * `open` publishes it before anything else.
+ */
+const RUN_TO_PUBLISH_FILE = '.run-to-publish.json';
 
 /** How NDJSON files are split. `week` applies to Slot files (ISO week of the local date). */
 export type SplitBy = 'none' | 'state' | 'week' | 'state-week';
@@ -102,6 +107,11 @@ export interface BulkPublishResumeState {
   providers: string[];
 }
 
+/** A run's state together with its mode, as kept in the run marker files. */
+interface RunMarker extends BulkPublishResumeState {
+  mode: SinkOpenContext['mode'];
+}
+
 function isResumeState(value: unknown): value is BulkPublishResumeState {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -141,8 +151,13 @@ function ownerOfKey(id: string | undefined): string | undefined {
  * Writes a SMART Scheduling Links `$bulk-publish` publication: NDJSON files of Location,
  * Schedule, Slot (and Practitioner + PractitionerRole), split by state and/or week, written as records
  * arrive (memory does not grow with the number of slots), and a manifest written
- * atomically on a completed close. Resumable: `checkpointState()` records file lengths,
- * and a resumed `open` truncates the files to them.
+ * atomically on a completed close.
+ *
+ * Durable and resumable: `write` returns only once every line of the batch is on disk
+ * (all bytes written, the files and their directory flushed with `fsync`), so the file
+ * lengths `checkpointState()` records are on disk. A resumed `open` verifies each file
+ * against them and cuts off what a failed write left after them; it never pads a file and
+ * refuses to resume from files that do not hold what was recorded.
  */
 export class BulkPublishSink implements Sink {
   readonly name: string;
@@ -152,13 +167,21 @@ export class BulkPublishSink implements Sink {
   private readonly handles = new Map<string, FileHandle>();
   private locations = new Set<string>();
   private providers = new Set<string>();
+  /** Files created since the run directory was last flushed. */
+  private readonly created = new Set<string>();
   private dryRun = false;
   private mode: SinkOpenContext['mode'] = 'full';
+  /** Set when a write failed: the files may hold bytes no checkpoint counts. */
+  private failure: unknown;
 
+  /**
+   * @param writer how bytes reach the files; tests inject one that fails like a full disk.
+   */
   constructor(
     private readonly options: BulkPublishSinkOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly writer: FileWriter = diskFileWriter,
   ) {
     this.name = options.name ?? 'bulk-publish';
     this.splitBy = options.splitBy ?? 'state-week';
@@ -178,11 +201,17 @@ export class BulkPublishSink implements Sink {
       ensureWritableDirectory(this.options.outputDir, this.options.outputDirOption ?? 'outputDir');
     }
     this.mode = context.mode;
-    const runsDir = join(this.options.outputDir, 'runs');
-    if (isResumeState(context.resumeState)) {
-      this.state = structuredClone(context.resumeState);
+    this.failure = undefined;
+    const resume = isResumeState(context.resumeState) ? context.resumeState : undefined;
+    if (!this.dryRun) await this.guard(() => this.publishUnpublishedRun());
+    this.mode = context.mode;
+    if (resume !== undefined) {
+      this.state = structuredClone(resume);
       this.providers = new Set(this.state.providers);
-      if (!this.dryRun) await this.truncateToCheckpoint();
+      if (!this.dryRun) {
+        await this.restoreFiles();
+        await this.guard(() => this.saveRunMarker());
+      }
       this.locations = await this.writtenLocationIds();
       this.logger.info('bulk publication resumed', {
         runId: this.state.runId,
@@ -191,32 +220,61 @@ export class BulkPublishSink implements Sink {
       return;
     }
     const transactionTime = this.clock.now().toISOString();
-    const runId = transactionTime.replace(/[-:.]/g, '');
+    const runsDir = join(this.options.outputDir, 'runs');
+    const runId = await unusedRunId(runsDir, transactionTime.replace(/[-:.]/g, ''));
     this.state = { runId, transactionTime, files: {}, meta: {}, providers: [] };
+    this.providers = new Set();
+    this.locations = new Set();
     if (!this.dryRun) {
-      await rm(join(runsDir, runId), { recursive: true, force: true });
       await mkdir(join(runsDir, runId), { recursive: true });
+      await this.writer.syncDirectory(runsDir);
+      await this.writer.syncDirectory(this.options.outputDir);
+      await this.guard(() => this.saveRunMarker());
     }
   }
 
-  private async truncateToCheckpoint(): Promise<void> {
+  /** Cuts this run's files back to the resumed checkpoint, verifying each. */
+  private async restoreFiles(): Promise<void> {
     const state = this.requireState();
-    const runDir = join(this.options.outputDir, 'runs', state.runId);
-    await mkdir(runDir, { recursive: true });
-    const kept = new Set(Object.keys(state.files));
-    for (const name of await readdir(runDir)) {
-      const rel = `runs/${state.runId}/${name}`;
-      if (!kept.has(rel)) await rm(join(runDir, name), { force: true });
-    }
-    for (const [rel, bytes] of Object.entries(state.files)) {
-      await truncate(join(this.options.outputDir, rel), bytes).catch(
-        async (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT') throw error;
-          await writeFile(join(this.options.outputDir, rel), '');
-          state.files[rel] = 0;
-        },
-      );
-    }
+    await restoreRunFiles(
+      this.writer,
+      this.options.outputDir,
+      `runs/${state.runId}`,
+      state.files,
+      (rel) => state.meta[rel]?.type ?? 'unknown',
+    );
+  }
+
+  /**
+   * Publishes a run that completed but whose close failed (a full disk while carrying
+   * forward or writing the manifest): the engine has moved its checkpoint past that run,
+   * so without this its records would never be published.
+   */
+  private async publishUnpublishedRun(): Promise<void> {
+    const marker = await this.readJson<RunMarker>(RUN_TO_PUBLISH_FILE);
+    if (marker === undefined) return;
+    this.logger.warn('publishing a completed run whose publication was interrupted', {
+      runId: marker.runId,
+    });
+    this.state = { ...marker };
+    this.mode = marker.mode;
+    this.providers = new Set(marker.providers);
+    await this.restoreFiles();
+    this.locations = await this.writtenLocationIds();
+    await this.publish();
+    this.state = undefined;
+  }
+
+  /** Records the run's durable state beside the files (see {@link RUN_IN_PROGRESS_FILE}). */
+  private async saveRunMarker(): Promise<void> {
+    const state = this.checkpointState();
+    if (state === undefined) return;
+    const marker: RunMarker = { ...state, mode: this.mode };
+    await replaceFileDurably(
+      this.writer,
+      join(this.options.outputDir, RUN_IN_PROGRESS_FILE),
+      JSON.stringify(marker),
+    );
   }
 
   /**
@@ -322,6 +380,7 @@ export class BulkPublishSink implements Sink {
 
   async write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
     const state = this.requireState();
+    if (this.failure !== undefined) throw this.writeError(this.failure);
     const outcomes: RecordOutcome[] = [];
     const pending = new Map<string, string[]>();
     for (const record of batch) {
@@ -354,15 +413,66 @@ export class BulkPublishSink implements Sink {
       }
     }
     signal.throwIfAborted();
-    // Files are written in parallel: each write is a thread-pool round trip.
-    await Promise.all(
-      [...pending].map(async ([file, lines]) => {
-        const text = lines.join('\n') + '\n';
-        if (!this.dryRun) await (await this.handleFor(file)).write(text);
-        state.files[file] = (state.files[file] ?? 0) + Buffer.byteLength(text);
-      }),
-    );
+    const blocks = [...pending].map(([file, lines]) => ({
+      file,
+      data: Buffer.from(lines.join('\n') + '\n'),
+    }));
+    if (!this.dryRun) await this.writeDurably(blocks);
+    for (const { file, data } of blocks) state.files[file] = (state.files[file] ?? 0) + data.length;
+    if (!this.dryRun) await this.guard(() => this.saveRunMarker());
     return outcomes;
+  }
+
+  /**
+   * Appends each block to its file and returns once all of them are on disk: every byte
+   * written (short writes continued), each file flushed, and the run directory flushed
+   * when a file was created. Only then may a checkpoint count them.
+   */
+  private async writeDurably(blocks: ReadonlyArray<{ file: string; data: Buffer }>) {
+    await this.guard(async () => {
+      // Files are written in parallel (each write is a thread-pool round trip); every write
+      // is awaited before the batch fails, so none lands after the caller was told.
+      const results = await Promise.allSettled(
+        blocks.map(async ({ file, data }) => {
+          const handle = await this.handleFor(file);
+          await appendAll(this.writer, handle, data);
+          await this.writer.sync(handle);
+        }),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      if (this.created.size > 0) {
+        this.created.clear();
+        await this.writer.syncDirectory(
+          join(this.options.outputDir, 'runs', this.requireState().runId),
+        );
+      }
+    });
+  }
+
+  /** Runs a write step; a failure marks the sink failed (its files hold uncounted bytes). */
+  private async guard(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.failure = error;
+      throw this.writeError(error);
+    }
+  }
+
+  /** The error a failed write is reported with: what happened and what to do. */
+  private writeError(cause: unknown): PmsbridgeError {
+    if (cause instanceof PmsbridgeError) return cause;
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const what =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? `the disk holding ${this.options.outputDir} is full (${code})`
+        : `writing to ${this.options.outputDir} failed (${code ?? describeError(cause).message})`;
+    return new PmsbridgeError(
+      ErrorCode.Sink,
+      `${this.name}: ${what}. Nothing was published; fix the cause and run the sync again: it resumes from the last checkpoint, whose lines are on disk`,
+      { cause },
+    );
   }
 
   private async handleFor(file: string): Promise<FileHandle> {
@@ -370,6 +480,7 @@ export class BulkPublishSink implements Sink {
     if (handle === undefined) {
       handle = await open(join(this.options.outputDir, file), 'a');
       this.handles.set(file, handle);
+      this.created.add(file);
     }
     return handle;
   }
@@ -387,10 +498,29 @@ export class BulkPublishSink implements Sink {
   async close(context: { completed: boolean }): Promise<void> {
     for (const handle of this.handles.values()) await handle.close();
     this.handles.clear();
+    this.created.clear();
     if (!context.completed || this.dryRun || this.state === undefined) return;
-    if (this.mode === 'incremental') await this.carryForward();
+    if (this.failure !== undefined) throw this.writeError(this.failure);
+    // From here the engine no longer holds this run's checkpoint: the marker does, until
+    // the publication is written (a rename needs no free space).
+    const outputDir = this.options.outputDir;
+    await rename(join(outputDir, RUN_IN_PROGRESS_FILE), join(outputDir, RUN_TO_PUBLISH_FILE));
+    await this.writer.syncDirectory(outputDir);
+    await this.guard(() => this.publish());
+    this.state = undefined;
+  }
+
+  /**
+   * Publishes the run: carries the previous publication forward (incremental runs), writes
+   * the index and the manifest, removes runs no manifest names, and drops the marker.
+   */
+  private async publish(): Promise<void> {
+    const previous = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
+    if (this.mode === 'incremental' && previous !== undefined) await this.carryForward(previous);
     await this.writeManifest();
-    await this.removeOldRuns();
+    await this.removeOldRuns(previous);
+    await rm(join(this.options.outputDir, RUN_TO_PUBLISH_FILE), { force: true });
+    await this.writer.syncDirectory(this.options.outputDir);
   }
 
   private async readJson<T>(file: string): Promise<T | undefined> {
@@ -403,10 +533,8 @@ export class BulkPublishSink implements Sink {
   }
 
   /** Copies the previous publication's lines of every provider this run did not touch. */
-  private async carryForward(): Promise<void> {
+  private async carryForward(previous: BulkPublishManifest): Promise<void> {
     const state = this.requireState();
-    const previous = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
-    if (previous === undefined) return;
     const now = this.clock.now().getTime();
     const horizon: Horizon = {
       now,
@@ -417,26 +545,41 @@ export class BulkPublishSink implements Sink {
       const rel = relativeOutputPath(output.url);
       if (rel === undefined || rel.startsWith(`runs/${state.runId}/`)) continue;
       const target = `runs/${state.runId}/${rel.split('/').pop() ?? ''}`;
-      // Lines are filtered as bytes and written in large blocks: a publication holds
-      // millions of slots, and decoding, parsing or writing each line on its own would
-      // dominate an incremental run.
-      let kept: Buffer[] = [];
-      let keptBytes = 0;
-      const out: { handle?: FileHandle; writing: Promise<void> } = { writing: Promise.resolve() };
-      // One block is written while the next is read and filtered; writes stay in order.
-      const flush = async (): Promise<void> => {
-        if (kept.length === 0) return;
-        const block = kept;
-        const bytes = keptBytes;
-        kept = [];
-        keptBytes = 0;
-        await out.writing;
-        out.handle ??= await open(join(this.options.outputDir, target), 'a');
-        const handle = out.handle;
-        out.writing = handle.writev(block).then(() => {
-          state.files[target] = (state.files[target] ?? 0) + bytes;
-        });
-      };
+      if (!(await this.carryFile(rel, target, horizon))) continue;
+      const meta = (state.meta[target] ??= { type: output.type, states: [] });
+      for (const s of output.extension?.state ?? [])
+        if (!meta.states.includes(s)) meta.states.push(s);
+    }
+    await this.writer.syncDirectory(join(this.options.outputDir, 'runs', state.runId));
+  }
+
+  /**
+   * Appends the still-published lines of `rel` to `target`, durably. Lines are filtered as
+   * bytes and written in large blocks: a publication holds millions of slots, and
+   * decoding, parsing or writing each line on its own would dominate an incremental run.
+   * One block is written while the next is read; writes stay in order. Returns whether
+   * any line was kept.
+   */
+  private async carryFile(rel: string, target: string, horizon: Horizon): Promise<boolean> {
+    const state = this.requireState();
+    let kept: Buffer[] = [];
+    let keptBytes = 0;
+    let handle: FileHandle | undefined;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      if (kept.length === 0) return;
+      const block = Buffer.concat(kept, keptBytes);
+      kept = [];
+      keptBytes = 0;
+      await writing;
+      handle ??= await open(join(this.options.outputDir, target), 'a');
+      writing = appendAll(this.writer, handle, block).then(() => {
+        state.files[target] = (state.files[target] ?? 0) + block.length;
+      });
+      // A failure is thrown by the next `await writing`, not reported as unhandled.
+      writing.catch(() => undefined);
+    };
+    try {
       for await (const line of ndjsonLines(join(this.options.outputDir, rel))) {
         if (!this.isStillPublished(line, horizon)) continue;
         kept.push(line, NEWLINE);
@@ -444,14 +587,13 @@ export class BulkPublishSink implements Sink {
         if (keptBytes >= CARRY_FORWARD_BLOCK_BYTES) await flush();
       }
       await flush();
-      await out.writing;
-      if (out.handle !== undefined) {
-        await out.handle.close();
-        const meta = (state.meta[target] ??= { type: output.type, states: [] });
-        for (const s of output.extension?.state ?? [])
-          if (!meta.states.includes(s)) meta.states.push(s);
-      }
+      await writing;
+      if (handle !== undefined) await this.writer.sync(handle);
+    } finally {
+      await writing.catch(() => undefined);
+      await handle?.close();
     }
+    return handle !== undefined;
   }
 
   private isStillPublished(line: Buffer, horizon: Horizon): boolean {
@@ -528,27 +670,52 @@ export class BulkPublishSink implements Sink {
       output,
       error: [],
     };
-    await writeAtomically(
+    // The index first: a manifest never names a file the index does not know.
+    await replaceFileDurably(
+      this.writer,
       join(this.options.outputDir, PUBLICATION_INDEX_FILE),
       JSON.stringify(index),
     );
-    await writeAtomically(
+    await replaceFileDurably(
+      this.writer,
       join(this.options.outputDir, MANIFEST_FILE),
       JSON.stringify(manifest, null, 2),
     );
     this.logger.info('bulk publication written', { runId: state.runId, files: output.length });
   }
 
-  /** Keeps this run and the one before it (clients may still be reading the old manifest). */
-  private async removeOldRuns(): Promise<void> {
+  /**
+   * Removes every run directory but this run's and those the previous manifest names
+   * (clients may still be reading it). A run that failed is not resumable once another
+   * completed (the engine resumes an interrupted run before starting a new one).
+   */
+  private async removeOldRuns(previous: BulkPublishManifest | undefined): Promise<void> {
     const runsDir = join(this.options.outputDir, 'runs');
-    const runs = (await readdir(runsDir)).sort();
-    const current = this.requireState().runId;
-    const older = runs.filter((r) => r < current);
-    for (const run of older.slice(0, Math.max(0, older.length - 1))) {
-      await rm(join(runsDir, run), { recursive: true, force: true });
+    const keep = new Set([this.requireState().runId]);
+    for (const output of previous?.output ?? []) {
+      const run = relativeOutputPath(output.url)?.split('/')[1];
+      if (run !== undefined) keep.add(run);
+    }
+    for (const run of await readdir(runsDir)) {
+      if (!keep.has(run)) await rm(join(runsDir, run), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * `base`, or `base-2`, `base-3`… when a run of that id exists (a run published at the next
+ * `open` may carry the same clock reading as the run that follows it).
+ */
+async function unusedRunId(runsDir: string, base: string): Promise<string> {
+  const taken = new Set(
+    await readdir(runsDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    }),
+  );
+  let runId = base;
+  for (let n = 2; taken.has(runId); n++) runId = `${base}-${n}`;
+  return runId;
 }
 
 /** `runs/x/Slot.ndjson` or `https://host/pub/runs/x/Slot.ndjson` → `runs/x/Slot.ndjson`. */
@@ -561,10 +728,4 @@ async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(temp, text);
-  await rename(temp, path);
 }

@@ -1,9 +1,18 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+
+/** Large files are read in chunks of this size; smaller ones in one chunk of their size. */
+const MAX_CHUNK_BYTES = 1 << 20;
+const MIN_CHUNK_BYTES = 1 << 12;
 
 /** The lines of an NDJSON file as byte slices, without their newlines. */
 export async function* ndjsonLines(path: string): AsyncGenerator<Buffer> {
   let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  // A publication split by state and week has many small files: a 1 MiB buffer for each
+  // would churn memory (and garbage collections) for nothing.
+  const { size } = await stat(path);
+  const highWaterMark = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, size));
+  for await (const chunk of createReadStream(path, { highWaterMark })) {
     const data = rest.length === 0 ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
     let start = 0;
     for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {

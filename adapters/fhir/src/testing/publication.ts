@@ -51,3 +51,29 @@ export function unresolvedReferences(resources: readonly Resource[]): string[] {
   const ids = new Set(resources.map((r) => `${r.resourceType}/${r.id ?? ''}`));
   return referencesOf(resources).filter((ref) => !ids.has(ref));
 }
+
+/** One output file of a publication, without what differs between runs (the run id). */
+export interface ComparableFile {
+  name: string;
+  type: string;
+  states: string[];
+  lines: string[];
+}
+
+/**
+ * A publication as two runs that published the same data should agree on it: each output
+ * file by name, in manifest order, with its type, states and lines. The transaction time
+ * and the run directory are left out.
+ */
+export async function comparablePublication(dir: string): Promise<ComparableFile[]> {
+  const { manifest, files } = await readPublication(dir);
+  return manifest.output.map((output) => {
+    const rel = output.url.slice(output.url.indexOf('runs/'));
+    return {
+      name: rel.split('/').pop() ?? rel,
+      type: output.type,
+      states: output.extension?.state ?? [],
+      lines: files.get(rel)?.lines ?? [],
+    };
+  });
+}

@@ -1,0 +1,79 @@
+import type {
+  ChangesPageRead,
+  ListProvidersOptions,
+  Provider,
+  ProviderChange,
+  ProviderPageRead,
+  ProviderSource,
+  ScheduleWindow,
+  Slot,
+  SlotSource,
+} from '@pmsbridge/core';
+import { buildProvider, buildSlots } from './population.js';
+
+/**
+ * Test fixture: providers `1..count` of the deterministic population as a provider and
+ * slot source for a real `SyncEngine` run, with a changes feed tests append to.
+ */
+export class PopulationSource implements ProviderSource, SlotSource {
+  readonly providers = new Map<string, Provider>();
+  private readonly changeLog: Array<{ at: string; change: ProviderChange }> = [];
+
+  constructor(
+    count: number,
+    private readonly slotsPerDay = 3,
+    private readonly pageSize = 5,
+  ) {
+    for (let n = 1; n <= count; n++) {
+      const provider = buildProvider(n);
+      this.providers.set(provider.id, provider);
+    }
+  }
+
+  /** Records a change at `at` and applies it to the directory. */
+  change(at: string, change: ProviderChange): void {
+    this.changeLog.push({ at, change });
+    if (change.type === 'deactivated') this.providers.delete(change.provider_id);
+    else this.providers.set(change.provider_id, change.provider);
+  }
+
+  async *listProviders(options: ListProvidersOptions = {}): AsyncGenerator<ProviderPageRead> {
+    const all = [...this.providers.values()]
+      .filter((p) => options.startAfterId === undefined || p.id > options.startAfterId)
+      .sort((a, b) => a.id.localeCompare(b.id));
+    for (let start = 0; start < all.length; start += this.pageSize) {
+      yield {
+        providers: all.slice(start, start + this.pageSize),
+        invalid: [],
+        total: this.providers.size,
+      };
+    }
+  }
+
+  async getProvider(id: string): Promise<Provider | undefined> {
+    return this.providers.get(id);
+  }
+
+  async *changes(options: { since: string; cursor?: string }): AsyncGenerator<ChangesPageRead> {
+    const pending = this.changeLog.filter((entry) => entry.at > options.since);
+    yield {
+      invalid: [],
+      page: {
+        changes: pending.map((entry) => entry.change),
+        has_more: false,
+        next_cursor: null,
+        until: pending.at(-1)?.at ?? options.since,
+      },
+    };
+  }
+
+  async getSchedule(providerId: string, window: ScheduleWindow): Promise<Slot[]> {
+    const provider = this.providers.get(providerId);
+    if (provider === undefined) return [];
+    const days =
+      (Date.parse(`${window.end_date}T00:00:00Z`) - Date.parse(`${window.start_date}T00:00:00Z`)) /
+        86_400_000 +
+      1;
+    return buildSlots(provider, window.start_date, days, this.slotsPerDay);
+  }
+}

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
-import { MemoryStateStore, ValidationError } from '@pmsbridge/core';
+import { MemoryStateStore, ValidationError, type Logger } from '@pmsbridge/core';
 import {
   startWebhookListener,
   type WebhookListener,
@@ -79,8 +79,16 @@ describe('webhook listener limits', () => {
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('closes a connection that trickles its body once requestTimeoutMs has passed, with 408', async () => {
-    const running = await start({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
+  it('closes a connection that trickles its body once requestTimeoutMs has passed, with 408, logging no error', async () => {
+    const levels: string[] = [];
+    const logger: Logger = {
+      debug: () => levels.push('debug'),
+      info: () => levels.push('info'),
+      warn: () => levels.push('warn'),
+      error: () => levels.push('error'),
+      child: () => logger,
+    };
+    const running = await start({ headersTimeoutMs: 200, requestTimeoutMs: 400, logger });
     const socket = await open(running);
     const outcome = untilClosed(socket);
     socket.write(
@@ -90,6 +98,8 @@ describe('webhook listener limits', () => {
     const { received, closed } = await outcome;
     expect(closed).toBe(true);
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    await running.close();
+    expect(levels).not.toContain('error');
   });
 
   it('answers a 2 MB body with 413, and the client reads that answer', async () => {

@@ -161,6 +161,13 @@ export async function startWebhookListener(
           logger.warn('webhook rejected', { reason: error.reason });
           return answer(response, 400, { error: error.reason });
         }
+        if (!request.complete && request.socket.destroyed) {
+          // Cut off by the request timeout, or the client went away: nobody to answer.
+          logger.warn('webhook request ended before its body arrived', {
+            error: describeError(error),
+          });
+          return;
+        }
         logger.error('webhook could not be received', { error: describeError(error) });
         answer(response, 500, { error: 'internal' });
       });

@@ -55,6 +55,15 @@ function quickCheck(db: DatabaseSync, table?: string): string[] {
   return findings.length === 1 && findings[0] === 'ok' ? [] : findings;
 }
 
+/** quick_check's findings on one line: its `*** in database main ***` headers dropped, at most 3. */
+function summarize(findings: readonly string[]): string {
+  const lines = findings
+    .flatMap((finding) => finding.split('\n'))
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('***'));
+  return lines.length > 3 ? `${lines.slice(0, 3).join('; ')}; …` : lines.join('; ');
+}
+
 /**
  * Checks that the database at `path` is not damaged (overwritten pages, a torn copy, a file
  * that is not SQLite), in time bounded by `maxBytes`: a whole-file `PRAGMA quick_check` when
@@ -82,5 +91,5 @@ export function checkIntegrity(
     }
     throw error;
   }
-  if (findings.length > 0) throw new DamagedStateDatabaseError(path, findings.join('; '));
+  if (findings.length > 0) throw new DamagedStateDatabaseError(path, summarize(findings));
 }

@@ -52,6 +52,26 @@ describe('parseRejectingUnknownKeys', () => {
     });
   });
 
+  it('reports a misspelt key next to the error of the key it was meant to be', () => {
+    const mtls = z.object({
+      mtls: z.object({ cert: z.string(), key: z.string() }).optional(),
+      extra: z.record(z.string(), z.unknown()).optional(),
+      loose: z.looseObject({ a: z.string() }).optional(),
+    });
+    const result = parseRejectingUnknownKeys(mtls, {
+      mtls: { cret: 'c.pem', key: 'k.pem' },
+      extra: { anything: 1 },
+      loose: { a: 'x', b: 'y' },
+    });
+    expect(result.success).toBe(false);
+    expect(
+      result.success ? [] : result.issues.map(({ path, message }) => ({ path, message })),
+    ).toEqual([
+      { path: ['mtls', 'cert'], message: expect.stringMatching(/expected string/) },
+      { path: ['mtls', 'cret'], message: 'unknown key (did you mean cert?)' },
+    ]);
+  });
+
   it('reports each unknown key of a strict object on its own path', () => {
     const result = parseRejectingUnknownKeys(schema, {
       baseUrl: 'x',

@@ -60,6 +60,8 @@ interface SchemaDef {
   in?: unknown;
   element?: unknown;
   options?: unknown[];
+  catchall?: unknown;
+  valueType?: unknown;
 }
 
 function defOf(schema: unknown): SchemaDef | undefined {
@@ -81,6 +83,50 @@ function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
   if (head === undefined) return def.shape === undefined ? [] : Object.keys(def.shape);
   if (typeof head === 'number') return knownKeysAt(def.element, rest);
   return def.shape === undefined ? [] : knownKeysAt(def.shape[String(head)], rest);
+}
+
+/**
+ * The keys the schema at `path` declares when it is a closed object (or a union of them), or
+ * `undefined` when it takes any key (a record, `z.looseObject`, `z.unknown()`) or its shape
+ * cannot be seen (a transform, a lazy schema).
+ */
+function declaredKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] | undefined {
+  const def = defOf(schema);
+  if (def === undefined) return undefined;
+  const inner = def.innerType ?? def.in;
+  if (inner !== undefined) return declaredKeysAt(inner, path);
+  if (def.options !== undefined) {
+    const each = def.options.map((option) => declaredKeysAt(option, path));
+    return each.some((keys) => keys === undefined) ? undefined : each.flatMap((keys) => keys ?? []);
+  }
+  const [head, ...rest] = path;
+  if (typeof head === 'number') return declaredKeysAt(def.element, rest);
+  if (def.type === 'record')
+    return head === undefined ? undefined : declaredKeysAt(def.valueType, rest);
+  if (def.shape === undefined) return undefined;
+  if (head === undefined) {
+    const isOpen = def.catchall !== undefined && defOf(def.catchall)?.type !== 'never';
+    return isOpen ? undefined : Object.keys(def.shape);
+  }
+  return declaredKeysAt(def.shape[String(head)], rest);
+}
+
+/**
+ * Keys of `input` that the schema's closed objects do not declare: used when parsing failed
+ * for another reason, so that a misspelt key is reported next to the "required" error of the
+ * key it was meant to be.
+ */
+function undeclaredKeys(schema: unknown, input: unknown, path: PropertyKey[]): ConfigIssue[] {
+  if (Array.isArray(input)) {
+    return input.flatMap((item, index) => undeclaredKeys(schema, item, [...path, index]));
+  }
+  if (!isPlainObject(input)) return [];
+  const declared = declaredKeysAt(schema, path);
+  return Object.keys(input).flatMap((key) =>
+    declared === undefined || declared.includes(key)
+      ? undeclaredKeys(schema, input[key], [...path, key])
+      : [{ path: [...path, key], message: unknownKeyMessage(key, declared) }],
+  );
 }
 
 /**
@@ -137,17 +183,20 @@ export function parseRejectingUnknownKeys<S extends z.ZodType>(
     },
   });
   if (!result.success) {
-    return {
-      success: false,
-      issues: result.error.issues.flatMap((issue): ConfigIssue[] => {
-        if (issue.code !== 'unrecognized_keys') return [issue];
-        const known = knownByPath.get(JSON.stringify(issue.path)) ?? [];
-        return issue.keys.map((key) => ({
-          path: [...issue.path, key],
-          message: unknownKeyMessage(key, known),
-        }));
-      }),
-    };
+    const issues = result.error.issues.flatMap((issue): ConfigIssue[] => {
+      if (issue.code !== 'unrecognized_keys') return [issue];
+      const known = knownByPath.get(JSON.stringify(issue.path)) ?? [];
+      return issue.keys.map((key) => ({
+        path: [...issue.path, key],
+        message: unknownKeyMessage(key, known),
+      }));
+    });
+    // A non-strict object said nothing about its unknown keys: find them from its shape.
+    const reported = new Set(issues.map((issue) => JSON.stringify(issue.path)));
+    const undeclared = undeclaredKeys(schema, input, []).filter(
+      (issue) => !reported.has(JSON.stringify(issue.path)),
+    );
+    return { success: false, issues: [...issues, ...undeclared] };
   }
   const stripped = strippedKeys(schema, input, result.data, []);
   return stripped.length === 0

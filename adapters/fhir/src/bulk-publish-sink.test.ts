@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
 import type { PractitionerRole, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import { BulkPublishSink, type BulkPublishSinkOptions } from './bulk-publish-sink.js';
+import { bulkOptionsSchema } from './options-schema.js';
 import { r4Errors } from './testing/fhir-validation.js';
 import { buildRecord } from './testing/population.js';
 import {
@@ -66,7 +67,7 @@ describe('BulkPublishSink', () => {
     expect(manifest.request).toBe('$bulk-publish');
     expect(manifest.error).toEqual([]);
     expect(new Set(manifest.output.map((o) => o.type))).toEqual(
-      new Set(['Location', 'Practitioner', 'PractitionerRole', 'Schedule', 'Slot']),
+      new Set(['Location', 'Schedule', 'Slot']),
     );
     for (const output of manifest.output) expect(output.extension?.state?.length).toBe(1);
     expect(manifest.output.some((o) => /Slot-NY-2026-W50\.ndjson$/.test(o.url))).toBe(true);
@@ -103,7 +104,10 @@ describe('BulkPublishSink', () => {
     'resolves every reference (roles published: $roles, schedule actor: $actor)',
     async ({ roles, actor }) => {
       await run(sinkFor(undefined, { includePractitionerRoles: roles }, actor), [records(1, 12)]);
-      const { manifest, files } = await readPublication(dir);
+      const { manifest, files } = await readPublication(
+        dir,
+        roles ? 'directory/$bulk-publish' : '$bulk-publish',
+      );
       const resources = resourcesOf(files);
       const types = new Set(resources.map((r) => r.resourceType));
       expect(types.has('Practitioner')).toBe(roles);
@@ -185,9 +189,10 @@ describe('BulkPublishSink', () => {
   });
 
   it('carries untouched providers forward in an incremental run and drops deactivated ones', async () => {
-    await run(sinkFor(), [records(1, 10)]);
+    const roles = { includePractitionerRoles: true };
+    await run(sinkFor(undefined, roles), [records(1, 10)]);
     const changed = buildRecord(4, '2026-12-01', 14, 1);
-    const incremental = sinkFor(clockAt('2026-12-02T08:00:00.000Z'));
+    const incremental = sinkFor(clockAt('2026-12-02T08:00:00.000Z'), roles);
     const outcomes = await run(
       incremental,
       [
@@ -198,7 +203,7 @@ describe('BulkPublishSink', () => {
       ],
       'incremental',
     );
-    const { manifest, files } = await readPublication(dir);
+    const { manifest, files } = await readPublication(dir, 'directory/$bulk-publish');
     expect(outcomes[1]?.counts).toEqual({
       Provider: { created: 0, updated: 0, unchanged: 0, deleted: 1 },
     });
@@ -216,5 +221,101 @@ describe('BulkPublishSink', () => {
     expect(ids).toContain('Practitioner/PRV0000000004');
     expect(ids).toContain('Practitioner/PRV0000000005');
     expect(unresolvedReferences(resources)).toEqual([]);
+  });
+  describe('which types $bulk-publish lists', () => {
+    const SPEC = ['Location', 'Schedule', 'Slot'];
+    const typesOf = (manifest: { output: Array<{ type: string }> }) =>
+      new Set(manifest.output.map((o) => o.type));
+
+    it('does not publish directory resources unless asked (the schema default too)', () => {
+      const options = bulkOptionsSchema.parse({
+        target: 'bulk',
+        outputDir: 'out',
+        baseUrl: 'https://pub.example',
+      });
+      expect(options.includePractitionerRoles).toBe(false);
+    });
+
+    it('lists exactly Location, Schedule and Slot by default, every reference resolving inside', async () => {
+      await run(sinkFor(), [records(1, 12)]);
+      const { manifest, files } = await readPublication(dir);
+      expect(typesOf(manifest)).toEqual(new Set(SPEC));
+      const resources = resourcesOf(files);
+      expect(new Set(resources.map((r) => r.resourceType))).toEqual(new Set(SPEC));
+      expect(referencesOf(resources).length).toBeGreaterThan(0);
+      expect(unresolvedReferences(resources)).toEqual([]);
+      await expect(stat(join(dir, 'directory'))).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('adds Practitioner and PractitionerRole in directory/$bulk-publish when asked, leaving $bulk-publish as the specification lists it', async () => {
+      await run(
+        sinkFor(undefined, { includePractitionerRoles: true, baseUrl: 'https://pub.example' }),
+        [records(1, 12)],
+      );
+      const specification = await readPublication(dir);
+      expect(typesOf(specification.manifest)).toEqual(new Set(SPEC));
+      expect(unresolvedReferences(resourcesOf(specification.files))).toEqual([]);
+      const directory = await readPublication(dir, 'directory/$bulk-publish');
+      expect(directory.manifest.request).toBe('https://pub.example/directory/$bulk-publish');
+      expect(directory.manifest.transactionTime).toBe(specification.manifest.transactionTime);
+      expect(typesOf(directory.manifest)).toEqual(
+        new Set([...SPEC, 'Practitioner', 'PractitionerRole']),
+      );
+      // The same files, plus the directory's own.
+      expect(directory.manifest.output.filter((o) => SPEC.includes(o.type))).toEqual(
+        specification.manifest.output,
+      );
+      expect(unresolvedReferences(resourcesOf(directory.files))).toEqual([]);
+      // A Schedule names only its Location; its PractitionerRole has the Schedule's id.
+      const roleIds = new Set(
+        resourcesOf(directory.files)
+          .filter((r) => r.resourceType === 'PractitionerRole')
+          .map((r) => r.id),
+      );
+      const schedules = resourcesOf(specification.files).filter(
+        (r) => r.resourceType === 'Schedule',
+      );
+      expect(schedules.length).toBeGreaterThan(0);
+      for (const schedule of schedules) expect(roleIds.has(schedule.id)).toBe(true);
+    });
+
+    it('with PractitionerRole schedule actors, leaves unresolved in $bulk-publish only those actors, which the directory manifest resolves', async () => {
+      await run(sinkFor(undefined, { includePractitionerRoles: true }, 'practitioner-role'), [
+        records(1, 12),
+      ]);
+      const specification = resourcesOf((await readPublication(dir)).files);
+      const dangling = unresolvedReferences(specification);
+      expect(dangling.length).toBeGreaterThan(0);
+      expect(dangling.every((ref) => ref.startsWith('PractitionerRole/'))).toBe(true);
+      const actors = specification
+        .filter((r): r is Schedule => r.resourceType === 'Schedule')
+        .flatMap((schedule) => schedule.actor.map((a) => a.reference));
+      for (const ref of dangling) expect(actors).toContain(ref);
+      const directory = resourcesOf((await readPublication(dir, 'directory/$bulk-publish')).files);
+      expect(unresolvedReferences(directory)).toEqual([]);
+    });
+
+    it('removes the directory manifest once directory resources are no longer published', async () => {
+      await run(sinkFor(undefined, { includePractitionerRoles: true }), [records(1, 4)]);
+      expect((await stat(join(dir, 'directory', '$bulk-publish'))).isFile()).toBe(true);
+      await run(sinkFor(clockAt('2026-12-01T09:00:00.000Z')), [records(1, 4)]);
+      await expect(stat(join(dir, 'directory', '$bulk-publish'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+      const { manifest } = await readPublication(dir);
+      expect(typesOf(manifest)).toEqual(new Set(SPEC));
+    });
+
+    it('does not carry directory resources forward once they are no longer published', async () => {
+      await run(sinkFor(undefined, { includePractitionerRoles: true }), [records(1, 6)]);
+      await run(sinkFor(clockAt('2026-12-01T09:00:00.000Z')), [records(2, 2)], 'incremental');
+      const { files } = await readPublication(dir);
+      const types = new Set(resourcesOf(files).map((r) => r.resourceType));
+      expect(types).toEqual(new Set(SPEC));
+      const runs = await readdir(join(dir, 'runs'));
+      const current = runs.sort().at(-1) ?? '';
+      const names = await readdir(join(dir, 'runs', current));
+      expect(names.filter((n) => n.startsWith('Practitioner'))).toEqual([]);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ConfigError,
   ErrorCode,
@@ -24,9 +24,17 @@ import { isoWeek } from './zoned-time.js';
 import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
 import { appendAll, diskFileWriter, replaceFileDurably, type FileWriter } from './durable-file.js';
 import { restoreRunFiles } from './run-files.js';
+import {
+  buildManifests,
+  DIRECTORY_MANIFEST_FILE,
+  MANIFEST_FILE,
+  relativeOutputPath,
+  type BulkPublishManifest,
+  type ManifestOutput,
+  type PublishedFile,
+} from './publication-manifest.js';
 
-/** File name of the manifest inside the publication directory (the URL must end with it). */
-export const MANIFEST_FILE = '$bulk-publish';
+export { MANIFEST_FILE, type BulkPublishManifest, type ManifestOutput };
 /** Sidecar index with each output file's content hash and last change, for `_since`. */
 export const PUBLICATION_INDEX_FILE = '.publication-index.json';
 /**
@@ -55,8 +63,11 @@ export interface BulkPublishSinkOptions {
   /** How files are split. Default `state-week`. */
   splitBy?: SplitBy;
   /**
-   * Publish PractitionerRole files and the Practitioner files they reference (HL7 SSL
-   * draft). Default true. When false, `mapping.scheduleActor` must be `location`.
+   * Also publish the directory resources of the HL7 SSL draft: PractitionerRole files and
+   * the Practitioner files they reference, listed in a second manifest,
+   * `directory/$bulk-publish`, with every other file. `$bulk-publish` lists only Location,
+   * Schedule and Slot files either way (the 2021 specification's types). Default false.
+   * When false, `mapping.scheduleActor` must be `location`.
    */
   includePractitionerRoles?: boolean;
   /**
@@ -68,21 +79,6 @@ export interface BulkPublishSinkOptions {
   baseUrl?: string;
   /** How resources are mapped. A bulk publication normally uses `scheduleActor: 'location'`. */
   mapping: MappingOptions;
-}
-
-/** One entry of the `$bulk-publish` manifest. */
-export interface ManifestOutput {
-  type: string;
-  url: string;
-  extension?: { state?: string[] };
-}
-
-/** The `$bulk-publish` manifest. */
-export interface BulkPublishManifest {
-  transactionTime: string;
-  request: string;
-  output: ManifestOutput[];
-  error: unknown[];
 }
 
 /** Per output file, its content hash and when its content last changed. */
@@ -127,6 +123,9 @@ function isoDate(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
+/** Output types of the directory resources, published only with `includePractitionerRoles`. */
+const DIRECTORY_TYPES = new Set(['Practitioner', 'PractitionerRole']);
+
 const LOCATION_ID_PATTERN = /^\{"resourceType":"Location","id":"([^"]+)"/;
 
 function zeroCounts(): ResourceCounts {
@@ -149,9 +148,11 @@ function ownerOfKey(id: string | undefined): string | undefined {
 
 /**
  * Writes a SMART Scheduling Links `$bulk-publish` publication: NDJSON files of Location,
- * Schedule, Slot (and Practitioner + PractitionerRole), split by state and/or week, written as records
- * arrive (memory does not grow with the number of slots), and a manifest written
- * atomically on a completed close.
+ * Schedule, Slot (and, opted in, Practitioner + PractitionerRole), split by state and/or
+ * week, written as records arrive (memory does not grow with the number of slots), and
+ * manifests written atomically on a completed close: `$bulk-publish` with the 2021
+ * specification's types only, and `directory/$bulk-publish` with every type when the
+ * directory resources are published.
  *
  * Durable and resumable: `write` returns only once every line of the batch is on disk
  * (all bytes written, the files and their directory flushed with `fsync`), so the file
@@ -185,7 +186,7 @@ export class BulkPublishSink implements Sink {
   ) {
     this.name = options.name ?? 'bulk-publish';
     this.splitBy = options.splitBy ?? 'state-week';
-    this.includeRoles = options.includePractitionerRoles ?? true;
+    this.includeRoles = options.includePractitionerRoles ?? false;
     if (!this.includeRoles && options.mapping.scheduleActor === 'practitioner-role') {
       throw new ConfigError(
         `${this.name}: scheduleActor 'practitioner-role' needs includePractitionerRoles: true (every Schedule would point to an unpublished PractitionerRole); use scheduleActor 'location'`,
@@ -515,12 +516,25 @@ export class BulkPublishSink implements Sink {
    * the index and the manifest, removes runs no manifest names, and drops the marker.
    */
   private async publish(): Promise<void> {
-    const previous = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
-    if (this.mode === 'incremental' && previous !== undefined) await this.carryForward(previous);
+    const previous = await this.previousOutputs();
+    if (this.mode === 'incremental') await this.carryForward(previous);
     await this.writeManifest();
     await this.removeOldRuns(previous);
     await rm(join(this.options.outputDir, RUN_TO_PUBLISH_FILE), { force: true });
     await this.writer.syncDirectory(this.options.outputDir);
+  }
+
+  /** The outputs the current manifests list (each file once), before this run replaces them. */
+  private async previousOutputs(): Promise<ManifestOutput[]> {
+    const outputs = new Map<string, ManifestOutput>();
+    for (const file of [MANIFEST_FILE, DIRECTORY_MANIFEST_FILE]) {
+      const manifest = await this.readJson<BulkPublishManifest>(file);
+      for (const output of manifest?.output ?? []) {
+        const rel = relativeOutputPath(output.url);
+        if (rel !== undefined) outputs.set(rel, output);
+      }
+    }
+    return [...outputs.values()];
   }
 
   private async readJson<T>(file: string): Promise<T | undefined> {
@@ -533,7 +547,7 @@ export class BulkPublishSink implements Sink {
   }
 
   /** Copies the previous publication's lines of every provider this run did not touch. */
-  private async carryForward(previous: BulkPublishManifest): Promise<void> {
+  private async carryForward(previous: readonly ManifestOutput[]): Promise<void> {
     const state = this.requireState();
     const now = this.clock.now().getTime();
     const horizon: Horizon = {
@@ -541,9 +555,10 @@ export class BulkPublishSink implements Sink {
       tomorrow: isoDate(now + DAY_MS),
       practitioners: new Set([...this.providers].map(practitionerId)),
     };
-    for (const output of previous.output) {
+    for (const output of previous) {
       const rel = relativeOutputPath(output.url);
       if (rel === undefined || rel.startsWith(`runs/${state.runId}/`)) continue;
+      if (!this.includeRoles && DIRECTORY_TYPES.has(output.type)) continue;
       const target = `runs/${state.runId}/${rel.split('/').pop() ?? ''}`;
       if (!(await this.carryFile(rel, target, horizon))) continue;
       const meta = (state.meta[target] ??= { type: output.type, states: [] });
@@ -635,28 +650,56 @@ export class BulkPublishSink implements Sink {
     return slot.endMs() > horizon.now;
   }
 
+  /**
+   * Writes the index, then the manifests: `directory/$bulk-publish` when directory
+   * resources are published (else a stale one is removed), and `$bulk-publish` last.
+   */
   private async writeManifest(): Promise<void> {
     const state = this.requireState();
-    const base = this.options.baseUrl?.replace(/\/+$/, '');
-    const previousIndex = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
+    const files: PublishedFile[] = Object.entries(state.files)
+      .filter(([rel, bytes]) => bytes > 0 && state.meta[rel] !== undefined)
+      .map(([rel]) => ({
+        rel,
+        type: state.meta[rel]?.type ?? '',
+        states: state.meta[rel]?.states ?? [],
+      }));
+    const manifests = buildManifests(files, {
+      transactionTime: state.transactionTime,
+      baseUrl: this.options.baseUrl,
+      withDirectory: this.includeRoles,
+    });
+    const all = manifests.directory ?? manifests.specification;
+    // The index first: a manifest never names a file the index does not know.
+    await this.replace(PUBLICATION_INDEX_FILE, JSON.stringify(await this.indexOf(all)));
+    const directoryPath = join(this.options.outputDir, DIRECTORY_MANIFEST_FILE);
+    if (manifests.directory !== undefined) {
+      await mkdir(dirname(directoryPath), { recursive: true });
+      await this.replace(DIRECTORY_MANIFEST_FILE, JSON.stringify(manifests.directory, null, 2));
+    } else {
+      await rm(directoryPath, { force: true });
+    }
+    await this.replace(MANIFEST_FILE, JSON.stringify(manifests.specification, null, 2));
+    this.logger.info('bulk publication written', {
+      runId: state.runId,
+      files: all.output.length,
+      directoryManifest: manifests.directory !== undefined,
+    });
+  }
+
+  private replace(file: string, text: string): Promise<void> {
+    return replaceFileDurably(this.writer, join(this.options.outputDir, file), text);
+  }
+
+  /** Each listed file's hash, and when its content last changed (kept from the previous index). */
+  private async indexOf(manifest: BulkPublishManifest): Promise<PublicationIndex> {
+    const state = this.requireState();
+    const previous = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
     const index: PublicationIndex = { transactionTime: state.transactionTime, files: {} };
-    const output: ManifestOutput[] = [];
-    const order = ['Location', 'Practitioner', 'PractitionerRole', 'Schedule', 'Slot'];
-    const files = Object.keys(state.files)
-      .filter((rel) => (state.files[rel] ?? 0) > 0)
-      .sort((a, b) => {
-        const ta = order.indexOf(state.meta[a]?.type ?? '');
-        const tb = order.indexOf(state.meta[b]?.type ?? '');
-        return ta - tb || a.localeCompare(b);
-      });
-    for (const rel of files) {
-      const meta = state.meta[rel];
-      if (meta === undefined) continue;
-      const url = base === undefined ? rel : `${base}/${rel}`;
-      output.push({ type: meta.type, url, extension: { state: [...meta.states].sort() } });
+    for (const { url } of manifest.output) {
+      const rel = relativeOutputPath(url) ?? url;
       const sha256 = await hashFile(join(this.options.outputDir, rel));
       const name = rel.split('/').pop() ?? rel;
-      const before = Object.entries(previousIndex?.files ?? {}).find(
+      const before = Object.entries(previous?.files ?? {}).find(
         ([k]) => k.split('/').pop() === name,
       )?.[1];
       index.files[url] = {
@@ -664,24 +707,7 @@ export class BulkPublishSink implements Sink {
         modified: before?.sha256 === sha256 ? before.modified : state.transactionTime,
       };
     }
-    const manifest: BulkPublishManifest = {
-      transactionTime: state.transactionTime,
-      request: base === undefined ? MANIFEST_FILE : `${base}/${MANIFEST_FILE}`,
-      output,
-      error: [],
-    };
-    // The index first: a manifest never names a file the index does not know.
-    await replaceFileDurably(
-      this.writer,
-      join(this.options.outputDir, PUBLICATION_INDEX_FILE),
-      JSON.stringify(index),
-    );
-    await replaceFileDurably(
-      this.writer,
-      join(this.options.outputDir, MANIFEST_FILE),
-      JSON.stringify(manifest, null, 2),
-    );
-    this.logger.info('bulk publication written', { runId: state.runId, files: output.length });
+    return index;
   }
 
   /**
@@ -689,10 +715,10 @@ export class BulkPublishSink implements Sink {
    * (clients may still be reading it). A run that failed is not resumable once another
    * completed (the engine resumes an interrupted run before starting a new one).
    */
-  private async removeOldRuns(previous: BulkPublishManifest | undefined): Promise<void> {
+  private async removeOldRuns(previous: readonly ManifestOutput[]): Promise<void> {
     const runsDir = join(this.options.outputDir, 'runs');
     const keep = new Set([this.requireState().runId]);
-    for (const output of previous?.output ?? []) {
+    for (const output of previous) {
       const run = relativeOutputPath(output.url)?.split('/')[1];
       if (run !== undefined) keep.add(run);
     }
@@ -716,12 +742,6 @@ async function unusedRunId(runsDir: string, base: string): Promise<string> {
   let runId = base;
   for (let n = 2; taken.has(runId); n++) runId = `${base}-${n}`;
   return runId;
-}
-
-/** `runs/x/Slot.ndjson` or `https://host/pub/runs/x/Slot.ndjson` → `runs/x/Slot.ndjson`. */
-function relativeOutputPath(url: string): string | undefined {
-  const at = url.indexOf('runs/');
-  return at < 0 ? undefined : url.slice(at);
 }
 
 async function hashFile(path: string): Promise<string> {

@@ -59,6 +59,7 @@ export {
   type PublicationIndex,
   type SplitBy,
 } from './bulk-publish-sink.js';
+export { DIRECTORY_MANIFEST_FILE, SPECIFICATION_TYPES } from './publication-manifest.js';
 export {
   FhirServerSink,
   contentHash,

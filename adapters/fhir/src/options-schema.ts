@@ -74,7 +74,12 @@ export const bulkOptionsSchema = z
     target: z.literal('bulk'),
     outputDir: z.string().min(1),
     splitBy: z.enum(['none', 'state', 'week', 'state-week']).default('state-week'),
-    includePractitionerRoles: z.boolean().default(true),
+    /**
+     * Also publish Practitioner and PractitionerRole files, listed (with every other file)
+     * in a second manifest, `directory/$bulk-publish`. `$bulk-publish` keeps the 2021
+     * specification's types only: clients that check them reject a manifest with others.
+     */
+    includePractitionerRoles: z.boolean().default(false),
     /** Public base URL of the publication; manifest URLs are made absolute with it. */
     baseUrl: httpUrl(),
     ...mappingFields('location'),

@@ -44,10 +44,21 @@ describe('servePublication', () => {
     await rm(outer, { recursive: true, force: true });
   });
 
-  async function publish(at: string, records: SyncRecord[], baseUrl?: string): Promise<void> {
+  async function publish(
+    at: string,
+    records: SyncRecord[],
+    baseUrl?: string,
+    includePractitionerRoles = false,
+  ): Promise<void> {
     const clock: Clock = { now: () => new Date(at) };
     const sink = new BulkPublishSink(
-      { outputDir: dir, splitBy: 'state', mapping: { scheduleActor: 'location' }, baseUrl },
+      {
+        outputDir: dir,
+        splitBy: 'state',
+        mapping: { scheduleActor: 'location' },
+        baseUrl,
+        includePractitionerRoles,
+      },
       clock,
       silentLogger,
     );
@@ -290,30 +301,71 @@ describe('servePublication', () => {
     expect((await fetch(`${server.url}/$bulk-publish`, ims(lastModified))).status).toBe(200);
   });
 
+  it('serves the directory manifest, when published, with the same URL rules', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)], 'http://localhost:8080', true);
+    server = await servePublication({ dir, port: 0, baseUrl: 'https://pub.example/ssl' });
+    const get = async (path: string) =>
+      (await (await fetch(`${server?.listenUrl ?? ''}${path}`)).json()) as BulkPublishManifest;
+    const directory = await get('/directory/$bulk-publish');
+    expect(directory.request).toBe('https://pub.example/ssl/directory/$bulk-publish');
+    expect(new Set(directory.output.map((o) => o.type))).toEqual(
+      new Set(['Location', 'Practitioner', 'PractitionerRole', 'Schedule', 'Slot']),
+    );
+    for (const output of directory.output) {
+      expect(output.url).toMatch(/^https:\/\/pub\.example\/ssl\/runs\/[^/]+\/[^/]+\.ndjson$/);
+      const path = output.url.slice('https://pub.example/ssl'.length);
+      expect((await fetch(`${server.listenUrl}${path}`)).status).toBe(200);
+    }
+    const specification = await get('/$bulk-publish');
+    expect(new Set(specification.output.map((o) => o.type))).toEqual(
+      new Set(['Location', 'Schedule', 'Slot']),
+    );
+    const since = await get('/directory/$bulk-publish?_since=2026-11-30T00:00:00Z');
+    expect(since.output).toEqual(directory.output);
+    expect(
+      (await fetch(`${server.listenUrl}/directory/$bulk-publish?_since=2020-13-45T99:99:99Z`))
+        .status,
+    ).toBe(400);
+  });
+
+  it('answers 404 for the directory manifest when directory resources are not published', async () => {
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1)]);
+    server = await servePublication({ dir, port: 0 });
+    expect((await fetch(`${server.url}/directory/$bulk-publish`)).status).toBe(404);
+  });
+
   it('lists only files that changed after _since', async () => {
-    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1), buildRecord(2)]);
+    await publish('2026-12-01T08:00:00.000Z', [buildRecord(1), buildRecord(2)], undefined, true);
     const changed = buildRecord(2);
     changed.provider.accepting_new_patients = !changed.provider.accepting_new_patients;
     const second: SyncRecord[] = [buildRecord(1), changed];
-    await publish('2026-12-01T09:00:00.000Z', second);
-    const full = await getManifest(dir);
-    const since = await getManifest(dir, '2026-12-01T08:00:00.000Z');
+    await publish('2026-12-01T09:00:00.000Z', second, undefined, true);
+    const directory = '/directory/$bulk-publish';
+    const full = await getManifest(dir, undefined, directory);
+    const since = await getManifest(dir, '2026-12-01T08:00:00.000Z', directory);
     expect(full.output.length).toBeGreaterThan(since.output.length);
     expect(since.output.map((o) => o.type)).toEqual(['PractitionerRole']);
     expect(since.output[0]?.url.startsWith('https://pub.example/ssl/runs/')).toBe(true);
     expect(since.request).toBe(
-      'https://pub.example/ssl/$bulk-publish?_since=2026-12-01T08%3A00%3A00.000Z',
+      'https://pub.example/ssl/directory/$bulk-publish?_since=2026-12-01T08%3A00%3A00.000Z',
     );
+    // Nothing the specification's manifest lists changed.
+    expect((await getManifest(dir, '2026-12-01T08:00:00.000Z')).output).toEqual([]);
+    expect((await getManifest(dir, '2026-12-01T07:00:00.000Z')).output.length).toBeGreaterThan(0);
   });
 });
 
 /** The manifest served by a fresh server on a free port (`_since` optional). */
-async function getManifest(dir: string, since?: string): Promise<BulkPublishManifest> {
+async function getManifest(
+  dir: string,
+  since?: string,
+  path = '/$bulk-publish',
+): Promise<BulkPublishManifest> {
   const server = await servePublication({ dir, port: 0, baseUrl: 'https://pub.example/ssl' });
   try {
     const query = since === undefined ? '' : `?_since=${encodeURIComponent(since)}`;
     return (await (
-      await fetch(`${server.listenUrl}/$bulk-publish${query}`)
+      await fetch(`${server.listenUrl}${path}${query}`)
     ).json()) as BulkPublishManifest;
   } finally {
     await server.close();

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
-import type { BulkPublishManifest, PublicationIndex } from './bulk-publish-sink.js';
-import { MANIFEST_FILE, PUBLICATION_INDEX_FILE } from './bulk-publish-sink.js';
+import { PUBLICATION_INDEX_FILE, type PublicationIndex } from './bulk-publish-sink.js';
+import {
+  DIRECTORY_MANIFEST_FILE,
+  MANIFEST_FILE,
+  type BulkPublishManifest,
+} from './publication-manifest.js';
 import { isNotModified, type Validators } from './conditional-request.js';
 import { parseInstant } from './fhir-instant.js';
 import { openServedFile } from './served-file.js';
@@ -49,14 +53,16 @@ function publicationPath(writtenBase: string, url: string): string {
 /**
  * The manifest as served: every URL absolute against `base` (whatever base URL the files
  * were written with), `request` the URL asked for, and with `_since` only the files whose
- * content changed after it (from the publication index). Throws a `RangeError` when
- * `since` is not a FHIR instant.
+ * content changed after it (from the publication index). `path` is where the manifest is
+ * served, `$bulk-publish` or `directory/$bulk-publish`. Throws a `RangeError` when `since`
+ * is not a FHIR instant.
  */
 export function manifestFor(
   manifest: BulkPublishManifest,
   index: PublicationIndex | undefined,
   base: string,
   since: string | undefined,
+  path: string = MANIFEST_FILE,
 ): BulkPublishManifest {
   const sinceMs = since === undefined ? undefined : parseInstant(since);
   if (since !== undefined && sinceMs === undefined)
@@ -66,16 +72,19 @@ export function manifestFor(
     const modified = index?.files[o.url]?.modified;
     return modified === undefined || Date.parse(modified) > sinceMs;
   });
-  const writtenBase = manifest.request.endsWith(MANIFEST_FILE)
-    ? manifest.request.slice(0, -MANIFEST_FILE.length)
+  const writtenBase = manifest.request.endsWith(path)
+    ? manifest.request.slice(0, -path.length)
     : '';
   const query = since === undefined ? '' : `?_since=${encodeURIComponent(since)}`;
   return {
     ...manifest,
-    request: `${base}/${MANIFEST_FILE}${query}`,
+    request: `${base}/${path}${query}`,
     output: output.map((o) => ({ ...o, url: `${base}/${publicationPath(writtenBase, o.url)}` })),
   };
 }
+
+/** Where manifests are served: the specification's and, when published, the directory's. */
+const MANIFEST_PATHS = new Set([`/${MANIFEST_FILE}`, `/${DIRECTORY_MANIFEST_FILE}`]);
 
 function fail(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -102,8 +111,9 @@ async function readJsonUnder<T>(root: string, name: string): Promise<T | undefin
 }
 
 /**
- * Serves a SMART Scheduling Links publication: `GET /$bulk-publish` (JSON, `_since`
- * honoured) and the NDJSON files (`application/fhir+ndjson`), with
+ * Serves a SMART Scheduling Links publication: `GET /$bulk-publish` and, when the
+ * publication has one, `GET /directory/$bulk-publish` (JSON, `_since` honoured), and the
+ * NDJSON files (`application/fhir+ndjson`), with
  * `Cache-Control: max-age`, `ETag`, `Last-Modified` and `304 Not Modified`. Only regular
  * files whose real path is inside the real path of the directory are served.
  */
@@ -136,11 +146,11 @@ export async function servePublication(
     return req.method !== 'HEAD';
   }
 
-  async function serveManifest(req: IncomingMessage, res: ServerResponse, url: URL) {
+  async function serveManifest(req: IncomingMessage, res: ServerResponse, url: URL, path: string) {
     const since = url.searchParams.get('_since') ?? undefined;
     if (since !== undefined && parseInstant(since) === undefined)
       return fail(res, 400, '_since must be a FHIR instant, e.g. 2026-01-01T00:00:00Z');
-    const file = await openServedFile(root, MANIFEST_FILE);
+    const file = await openServedFile(root, path);
     if (file === undefined) return fail(res, 404, 'nothing published yet');
     let manifest: BulkPublishManifest;
     try {
@@ -150,7 +160,7 @@ export async function servePublication(
     }
     const index = await readJsonUnder<PublicationIndex>(root, PUBLICATION_INDEX_FILE);
     const base = configuredBase ?? requestBase(req, listenUrl);
-    const body = JSON.stringify(manifestFor(manifest, index, base, since));
+    const body = JSON.stringify(manifestFor(manifest, index, base, since, path));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     const validators = { etag, lastModified: file.info.mtime };
     if (answer(req, res, validators, { 'content-type': 'application/json; charset=utf-8' }))
@@ -183,7 +193,7 @@ export async function servePublication(
       return fail(res, 400, 'malformed path');
     }
     if (path.includes('\0')) return fail(res, 400, 'malformed path');
-    if (path === `/${MANIFEST_FILE}`) return serveManifest(req, res, url);
+    if (MANIFEST_PATHS.has(path)) return serveManifest(req, res, url, path.slice(1));
     return serveFile(req, res, path);
   }
 

@@ -36,8 +36,9 @@ describe('the demo', () => {
     ) as {
       output: Array<{ type: string }>;
     };
+    // $bulk-publish lists the SMART Scheduling Links 2021 types only (directory resources are opt-in).
     expect(new Set(manifest.output.map((file) => file.type))).toEqual(
-      new Set(['Location', 'Schedule', 'Slot', 'PractitionerRole', 'Practitioner']),
+      new Set(['Location', 'Schedule', 'Slot']),
     );
     expect(existsSync(join(outputDir, 'state.sqlite'))).toBe(true);
   });

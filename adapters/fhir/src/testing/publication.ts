@@ -3,13 +3,19 @@ import { join } from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import type { BulkPublishManifest } from '../bulk-publish-sink.js';
 
-/** Test fixture: reads a publication back from disk (relative manifest URLs). */
-export async function readPublication(dir: string): Promise<{
+/**
+ * Test fixture: reads a publication back from disk through one of its manifests
+ * (`$bulk-publish` unless told, e.g. `directory/$bulk-publish`).
+ */
+export async function readPublication(
+  dir: string,
+  manifestFile = '$bulk-publish',
+): Promise<{
   manifest: BulkPublishManifest;
   files: Map<string, { type: string; lines: string[] }>;
 }> {
   const manifest = JSON.parse(
-    await readFile(join(dir, '$bulk-publish'), 'utf8'),
+    await readFile(join(dir, manifestFile), 'utf8'),
   ) as BulkPublishManifest;
   const files = new Map<string, { type: string; lines: string[] }>();
   for (const output of manifest.output) {
@@ -65,8 +71,11 @@ export interface ComparableFile {
  * file by name, in manifest order, with its type, states and lines. The transaction time
  * and the run directory are left out.
  */
-export async function comparablePublication(dir: string): Promise<ComparableFile[]> {
-  const { manifest, files } = await readPublication(dir);
+export async function comparablePublication(
+  dir: string,
+  manifestFile = '$bulk-publish',
+): Promise<ComparableFile[]> {
+  const { manifest, files } = await readPublication(dir, manifestFile);
   return manifest.output.map((output) => {
     const rel = output.url.slice(output.url.indexOf('runs/'));
     return {

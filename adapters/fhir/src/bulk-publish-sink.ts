@@ -155,7 +155,7 @@ function ownerOfKey(id: string | undefined): string | undefined {
  * directory resources are published.
  *
  * Durable and resumable: `write` returns only once every line of the batch is on disk
- * (all bytes written, the files and their directory flushed with `fsync`), so the file
+ * (all bytes written, the files and their directory flushed to disk), so the file
  * lengths `checkpointState()` records are on disk. A resumed `open` verifies each file
  * against them and cuts off what a failed write left after them; it never pads a file and
  * refuses to resume from files that do not hold what was recorded.

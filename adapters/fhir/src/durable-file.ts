@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 export interface FileWriter {
   /** Writes a prefix of `data` at the end of the file; resolves with its length in bytes. */
   write(handle: FileHandle, data: Uint8Array): Promise<number>;
-  /** Flushes the file's data and size to disk (`fsync`). */
+  /** Flushes the file's data and length to disk (`fdatasync`: what reading it back needs). */
   sync(handle: FileHandle): Promise<void>;
   /**
    * Flushes a directory's entries to disk: a file created, renamed or removed in it is
@@ -24,7 +24,7 @@ export interface FileWriter {
 /** The {@link FileWriter} of the disk. */
 export const diskFileWriter: FileWriter = {
   write: async (handle, data) => (await handle.write(data, 0, data.length)).bytesWritten,
-  sync: (handle) => handle.sync(),
+  sync: (handle) => handle.datasync(),
   syncDirectory: async (path) => {
     const handle = await open(path, 'r');
     try {
@@ -58,7 +58,7 @@ export async function appendAll(
 
 /**
  * Replaces `path` with `data` atomically and durably: a temp file beside it is written,
- * flushed with `fsync`, renamed over `path`, and the directory is flushed. A reader sees
+ * flushed (`fdatasync`), renamed over `path`, and the directory is flushed. A reader sees
  * the old content or the new one, never a part, even after a crash or a full disk.
  */
 export async function replaceFileDurably(

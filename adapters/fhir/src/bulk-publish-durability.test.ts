@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultyDisk } from './testing/faulty-disk.js';
@@ -148,4 +148,29 @@ describe('bulk publication on a disk that fills up', () => {
     },
     MANY_SYNCS_MS,
   );
+  it('refuses to publish a completed run whose files were damaged since, and says what to do', async () => {
+    const pipeline = new Pipeline(dir, new PopulationSource(PROVIDERS));
+    // The disk fills at the very last write, the manifest's: the run completed, unpublished.
+    await expect(
+      pipeline.run('full', new FaultyDisk().fillAfter(writes.full - 1)),
+    ).rejects.toMatchObject({
+      code: 'PMS_SINK',
+    });
+    expect((await stat(join(dir, '.run-to-publish.json'))).isFile()).toBe(true);
+    const [run] = await readdir(join(dir, 'runs'));
+    const slots = (await readdir(join(dir, 'runs', run ?? ''))).find((n) => n.startsWith('Slot'));
+    const file = join(dir, 'runs', run ?? '', slots ?? '');
+    await truncate(file, (await stat(file)).size - 10);
+    await expect(pipeline.run('full')).rejects.toMatchObject({
+      code: 'PMS_SINK',
+      message: expect.stringMatching(
+        /holds \d+ bytes where \d+ were recorded, so run \S+, which completed, cannot be published\. .*Remove \S+\.run-to-publish\.json and run a full sync/,
+      ) as unknown,
+    });
+    await expect(readFile(join(dir, '$bulk-publish'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // Doing what it says works.
+    await rm(join(dir, '.run-to-publish.json'));
+    await pipeline.run('full');
+    expect(await comparablePublication(dir)).toEqual(clean.full);
+  });
 });

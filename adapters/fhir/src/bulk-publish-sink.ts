@@ -235,7 +235,7 @@ export class BulkPublishSink implements Sink {
   }
 
   /** Cuts this run's files back to the resumed checkpoint, verifying each. */
-  private async restoreFiles(): Promise<void> {
+  private async restoreFiles(remedy?: string): Promise<void> {
     const state = this.requireState();
     await restoreRunFiles(
       this.writer,
@@ -243,6 +243,7 @@ export class BulkPublishSink implements Sink {
       `runs/${state.runId}`,
       state.files,
       (rel) => state.meta[rel]?.type ?? 'unknown',
+      remedy,
     );
   }
 
@@ -260,7 +261,9 @@ export class BulkPublishSink implements Sink {
     this.state = { ...marker };
     this.mode = marker.mode;
     this.providers = new Set(marker.providers);
-    await this.restoreFiles();
+    await this.restoreFiles(
+      `so run ${marker.runId}, which completed, cannot be published. The published manifest is unchanged. Remove ${join(this.options.outputDir, RUN_TO_PUBLISH_FILE)} and run a full sync`,
+    );
     this.locations = await this.writtenLocationIds();
     await this.publish();
     this.state = undefined;

@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { ErrorCode, PmsbridgeError } from '@pmsbridge/core';
 import type { FileWriter } from './durable-file.js';
 
+/** What to do when an interrupted run's files cannot be trusted, by default. */
+export const RESUME_REMEDY =
+  "so the interrupted run cannot be resumed. The published manifest is unchanged. Start the sync over from an empty checkpoint (a fresh state store, or remove this pipeline's checkpoint)";
+
 /**
  * A run's files do not hold what its checkpoint says was written, so the run cannot be
  * resumed: acknowledged lines are missing or damaged, and the records that produced them
- * will not be sent again. Code `PMS_SINK`.
+ * will not be sent again. Code `PMS_SINK`; the message ends with what to do.
  */
 export class RunFilesMismatchError extends PmsbridgeError {
-  constructor(file: string, problem: string) {
-    super(
-      ErrorCode.Sink,
-      `${file} ${problem}, so the interrupted run cannot be resumed. The published manifest is unchanged. Start the sync over from an empty checkpoint (a fresh state store, or remove this pipeline's checkpoint)`,
-      { details: { file } },
-    );
+  constructor(file: string, problem: string, remedy: string = RESUME_REMEDY) {
+    super(ErrorCode.Sink, `${file} ${problem}, ${remedy}`, { details: { file } });
   }
 }
 
@@ -75,26 +75,32 @@ async function restoreFile(
   rel: string,
   length: number,
   type: string,
+  remedy: string,
 ) {
   const path = join(outputDir, rel);
   const handle = await open(path, 'r+').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' && length === 0) return undefined;
-    if (error.code === 'ENOENT') throw new RunFilesMismatchError(rel, 'is missing');
+    if (error.code === 'ENOENT') throw new RunFilesMismatchError(rel, 'is missing', remedy);
     throw error;
   });
   if (handle === undefined) return;
   try {
     const { size } = await handle.stat();
     if (size < length) {
-      throw new RunFilesMismatchError(rel, `holds ${size} bytes where ${length} were recorded`);
+      throw new RunFilesMismatchError(
+        rel,
+        `holds ${size} bytes where ${length} were recorded`,
+        remedy,
+      );
     }
     if (length > 0) {
       const { hasNul, endsWithNewline, lastLine } = await checkPrefix(path, length);
-      if (hasNul) throw new RunFilesMismatchError(rel, 'holds NUL bytes');
+      if (hasNul) throw new RunFilesMismatchError(rel, 'holds NUL bytes', remedy);
       if (!endsWithNewline || !isResourceLine(lastLine, type)) {
         throw new RunFilesMismatchError(
           rel,
           `does not end in a complete ${type} line at the recorded length (${length} bytes)`,
+          remedy,
         );
       }
     }
@@ -112,7 +118,7 @@ async function restoreFile(
  * appends to them: files the checkpoint does not name are removed, longer files are cut
  * to their recorded length (lines written after the last acknowledged batch), and each
  * recorded part is verified. Throws {@link RunFilesMismatchError} when a file cannot be
- * brought back, rather than trusting it.
+ * brought back, rather than trusting it; its message ends with `remedy`.
  */
 export async function restoreRunFiles(
   writer: FileWriter,
@@ -120,6 +126,7 @@ export async function restoreRunFiles(
   runDir: string,
   files: Readonly<Record<string, number>>,
   typeOf: (rel: string) => string,
+  remedy: string = RESUME_REMEDY,
 ): Promise<void> {
   await mkdir(join(outputDir, runDir), { recursive: true });
   const kept = new Set(Object.keys(files));
@@ -128,6 +135,6 @@ export async function restoreRunFiles(
       await rm(join(outputDir, runDir, name), { recursive: true, force: true });
   }
   for (const [rel, length] of Object.entries(files))
-    await restoreFile(writer, outputDir, rel, length, typeOf(rel));
+    await restoreFile(writer, outputDir, rel, length, typeOf(rel), remedy);
   await writer.syncDirectory(join(outputDir, runDir));
 }

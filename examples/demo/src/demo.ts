@@ -56,7 +56,12 @@ sinks:
     options: { target: server, baseUrl: '${fhir.baseUrl}' }
   - use: '@pmsbridge/adapter-fhir'
     name: bulk
-    options: { target: bulk, outputDir: bulk, baseUrl: 'http://localhost:8080' }
+    options:
+      target: bulk
+      outputDir: bulk
+      baseUrl: 'http://localhost:8080'
+      # Where a patient books a slot; the booking phone defaults to the location's.
+      bookingLink: 'https://pms.example.org/book?slot={slotId}&provider={providerId}&start={start}'
 sync: { horizonDays: 14, concurrency: 16, batchSize: 100, batchMaxWaitMs: 500 }
 `;
 }
@@ -101,11 +106,14 @@ async function sync(
   const app = await openSyncApp(loaded, { logger: createLogger({ level: 'warn', stream }) });
   const progress = new ProgressReporter(stream);
   try {
-    return await app.engine.run({
+    const summary = await app.engine.run({
       ...app.syncOptions,
       mode,
       onProgress: (update) => progress.update(update),
     });
+    if (summary.failure !== undefined)
+      throw new Error(`${mode} sync failed: ${summary.failure.message} [${summary.failure.code}]`);
+    return summary;
   } finally {
     progress.stop();
     await app.close();

@@ -113,6 +113,18 @@ describe('webhook listener limits', () => {
     expect(await response.body.json()).toEqual({ error: 'body too large' });
   });
 
+  it('answers 413 without waiting for an oversized body announced with Expect: 100-continue', async () => {
+    const running = await start();
+    const socket = await open(running);
+    const outcome = untilClosed(socket);
+    socket.write(
+      `POST /hooks/healthconnect HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: ${2 << 20}\r\n\r\n`,
+    );
+    const { received } = await outcome;
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).not.toContain('100 Continue');
+  });
+
   it('answers a body over a configured maxBodyBytes with 413 when no Content-Length announces it', async () => {
     const running = await start({ maxBodyBytes: 1000 });
     const chunks = Readable.from(Array.from({ length: 10 }, () => Buffer.alloc(500, 0x20)));

@@ -53,6 +53,12 @@ export interface WebhookListener {
 
 class BodyTooLargeError extends Error {}
 
+/** The body length the request announces (0 when it announces none). */
+function declaredLength(request: IncomingMessage): number {
+  const length = Number(request.headers['content-length'] ?? 0);
+  return Number.isFinite(length) ? length : 0;
+}
+
 /**
  * Reads the body, or fails with {@link BodyTooLargeError} once it has all arrived when it
  * is over `limit` bytes. The excess is discarded as it comes rather than kept or cut off:
@@ -63,7 +69,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let isTooLarge = Number(request.headers['content-length'] ?? 0) > limit;
+    let isTooLarge = declaredLength(request) > limit;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) isTooLarge = true;
@@ -129,7 +135,7 @@ export async function startWebhookListener(
     return running;
   };
 
-  const server = createServer(serverOptionsFor(limits), (request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (request.method !== 'POST' || request.url?.split('?')[0] !== path) {
       answer(response, 404, { error: 'not found' });
       return;
@@ -171,6 +177,18 @@ export async function startWebhookListener(
         logger.error('webhook could not be received', { error: describeError(error) });
         answer(response, 500, { error: 'internal' });
       });
+  };
+  const server = createServer(serverOptionsFor(limits), handle);
+  // A client that waits for `100 Continue` before an announced oversized body is told 413
+  // at once and never sends it.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    if (declaredLength(request) > limits.maxBodyBytes) {
+      response.setHeader('connection', 'close');
+      answer(response, 413, { error: 'body too large' });
+      return;
+    }
+    response.writeContinue();
+    handle(request, response);
   });
   server.on('clientError', answerClientErrors(limits.headersTimeoutMs));
   await new Promise<void>((resolve, reject) => {

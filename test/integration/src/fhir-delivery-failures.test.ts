@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { request } from 'undici';
-import { ExitCode, SqliteStateStore, runCli, type Checkpoint } from '@pmsbridge/core';
+import { ExitCode, SqliteStateStore, runCli } from '@pmsbridge/core';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { createWorkspace, sandboxSource, type Workspace } from './pipeline-harness.js';
@@ -142,7 +142,7 @@ sync: { horizonDays: 2, batchSize: 4, concurrency: 4 }
     expect(failed.stderr).toMatch(/HTTP 401.*auth option.*\[PMS_AUTH\]/);
     expect(failed.stderr + failed.stdout).not.toContain('wrong-token');
     const after = await stateOf('auth');
-    expect(after.incremental).toEqual<Checkpoint | undefined>(before.incremental);
+    expect(after.incremental).toEqual(before.incremental);
     expect(after.full).toBeUndefined();
     expect(after.deadLetters).toEqual([]);
 

@@ -500,6 +500,7 @@ export class BulkPublishSink implements Sink {
   }
 
   async close(context: { completed: boolean }): Promise<void> {
+    this.options.mapping.unmappedSpecialties?.endRun?.();
     for (const handle of this.handles.values()) await handle.close();
     this.handles.clear();
     this.created.clear();

@@ -188,6 +188,10 @@ describe('FhirServerSink against the test FHIR server', () => {
     const practitioner = (await search(server, 'Practitioner?_id=PRV0000000001')).entry?.[0]
       ?.resource as Practitioner;
     expect(practitioner.active).toBe(false);
+    // The profile the active resource claimed stays claimed: US Core allows inactive ones.
+    expect(practitioner.meta?.profile).toEqual([
+      'http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner',
+    ]);
     const roles = await search(server, 'PractitionerRole?practitioner=Practitioner/PRV0000000001');
     expect(roles.entry?.every((e) => (e.resource as { active?: boolean }).active === false)).toBe(
       true,

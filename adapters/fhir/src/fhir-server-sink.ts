@@ -214,6 +214,11 @@ export class FhirServerSink implements Sink {
     }
   }
 
+  /** Ends the run: logs the run's count of specialties mapped as text only. */
+  async close(): Promise<void> {
+    this.options.mapping.unmappedSpecialties?.endRun?.();
+  }
+
   async write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
     const outcomes = new Map<string, Outcome>();
     const plans: RecordPlan[] = [];
@@ -364,8 +369,10 @@ export class FhirServerSink implements Sink {
       const found = await this.transport.search(type, query, signal);
       const resource = found.entry?.[0]?.resource as (Resource & { active?: boolean }) | undefined;
       if (resource === undefined || resource.active === false) continue;
-      const { meta: _meta, ...rest } = resource;
-      const body = { ...rest, active: false } as Resource;
+      // The server's meta (versionId, lastUpdated) is its own; the profile claim stays.
+      const { meta, ...rest } = resource;
+      const profile = meta?.profile === undefined ? {} : { meta: { profile: meta.profile } };
+      const body = { ...rest, ...profile, active: false } as Resource;
       plan.entries.push({
         key,
         type,

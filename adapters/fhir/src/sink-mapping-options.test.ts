@@ -108,6 +108,17 @@ function unmappedWarnings(lines: readonly Line[]): Line[] {
   return lines.filter((l) => l.level === 'warn' && l.fields?.['specialty'] !== undefined);
 }
 
+/** The one line a sink logs when its run closes: providers per unmapped specialty. */
+function runCounts(lines: readonly Line[]): Line[] {
+  return lines.filter((l) => l.fields?.['specialties'] !== undefined);
+}
+
+const SLEEP_MEDICINE_TWICE: Line = {
+  level: 'warn',
+  message: 'specialties mapped as text only in this run',
+  fields: { specialties: { sleep_medicine: 2 } },
+};
+
 describe('mapping options in the sinks', () => {
   let dir: string;
   let server: FhirServer;
@@ -140,6 +151,7 @@ describe('mapping options in the sinks', () => {
         fields: { specialty: 'sleep_medicine' },
       },
     ]);
+    expect(runCounts(lines)).toEqual([SLEEP_MEDICINE_TWICE]);
   });
 
   it('a FHIR server receives booking links, booking phones and Location URLs', async () => {
@@ -153,5 +165,6 @@ describe('mapping options in the sinks', () => {
     };
     expectBookable([...(await read('Slot')), ...(await read('Location'))]);
     expect(unmappedWarnings(lines)).toHaveLength(1);
+    expect(runCounts(lines)).toEqual([SLEEP_MEDICINE_TWICE]);
   });
 });

@@ -11,13 +11,22 @@ import { LoggerToken } from '../ports/logger.js';
 import { StateStoreToken } from '../ports/state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import { loadConfig } from '../config/config-loader.js';
-import { ConfigError, PluginError, PmsbridgeError } from '../errors/errors.js';
+import {
+  ConfigError,
+  ErrorCode,
+  errorCategoryOf,
+  exitCodeOf,
+  isPmsbridgeError,
+} from '../errors/errors.js';
 import { redact, redactText } from '../logging/redact.js';
 import type { SyncSummary } from '../sync/run-summary.js';
 import { formatSummary } from './format-summary.js';
 import { ProgressReporter } from './progress-reporter.js';
 
-/** Exit codes: 0 success, 1 the run failed, 2 usage or config error. */
+/**
+ * Exit codes: 0 success, 1 the run failed, 2 usage or config error. An error's code decides
+ * between 1 and 2 (`exitCodeOf`; docs/errors.md gives each code's).
+ */
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const;
 
 const HELP = `pmsbridge — sync HealthConnect provider and schedule data into FHIR and practice systems
@@ -46,7 +55,11 @@ interface Io {
   stderr: NodeJS.WriteStream;
 }
 
-class UsageError extends Error {}
+class UsageError extends ConfigError {
+  constructor(message: string) {
+    super(message, { code: ErrorCode.CliUsage });
+  }
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -168,7 +181,8 @@ async function sync(
  */
 function summaryJson(summary: SyncSummary): Record<string, unknown> {
   const { failure, ...rest } = summary;
-  return failure === undefined ? { ok: true, ...rest } : { ok: false, ...rest, error: failure };
+  if (failure === undefined) return { ok: true, ...rest };
+  return { ok: false, ...rest, error: { ...failure, category: errorCategoryOf(failure.code) } };
 }
 
 async function deadLetters(
@@ -211,16 +225,19 @@ async function deadLetters(
 }
 
 function reportError(error: unknown, io: Io, isJson: boolean): number {
-  const isUsage =
-    error instanceof UsageError || error instanceof ConfigError || error instanceof PluginError;
   const message = redactText(error instanceof Error ? error.message : String(error));
-  const code = error instanceof PmsbridgeError ? error.code : undefined;
+  const code = isPmsbridgeError(error) ? error.code : undefined;
   io.stderr.write(`pmsbridge: ${message}${code === undefined ? '' : ` [${code}]`}\n`);
   // Scripts reading --json output get one object on stdout whatever happened.
   if (isJson)
     io.stdout.write(
-      `${JSON.stringify({ ok: false, error: { code: code ?? 'PMS_UNEXPECTED', message } })}\n`,
+      `${JSON.stringify({ ok: false, error: jsonError(code ?? ErrorCode.Unexpected, message) })}\n`,
     );
-  if (error instanceof UsageError) io.stderr.write('Run pmsbridge --help for usage.\n');
-  return isUsage ? ExitCode.Usage : ExitCode.Failed;
+  if (code === ErrorCode.CliUsage) io.stderr.write('Run pmsbridge --help for usage.\n');
+  return code === undefined ? ExitCode.Failed : exitCodeOf(code);
+}
+
+/** The `error` of `--json` output: `code` names the reason, `category` its family. */
+function jsonError(code: string, message: string): Record<string, string> {
+  return { code, category: errorCategoryOf(code), message };
 }

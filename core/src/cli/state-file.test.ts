@@ -91,7 +91,7 @@ sinks:
       expect(outcome.stderr).toContain(`The state database ${state} is damaged`);
       expect(outcome.stderr).toContain('Restore it from a backup, or delete it');
       expect(outcome.stderr).toContain('pmsbridge sync --mode full');
-      expect(outcome.stderr).toContain('[PMS_STATE]');
+      expect(outcome.stderr).toContain('[PMS_STATE_DAMAGED]');
       expect(outcome.stderr).not.toContain('Could not close');
     }
   });

@@ -30,6 +30,7 @@ export async function loadConfig(
   } catch (error) {
     throw new ConfigError(`Cannot read config file ${absolute}: ${(error as Error).message}`, {
       cause: error,
+      code: 'PMS_CONFIG_UNREADABLE',
     });
   }
   return {
@@ -51,12 +52,15 @@ export function parseConfig(
   } catch (error) {
     throw new ConfigError(
       `The config is not valid ${format === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
-      { cause: error },
+      { cause: error, code: 'PMS_CONFIG_SYNTAX' },
     );
   }
   const result = parseRejectingUnknownKeys(PipelineConfigSchema, interpolateEnv(raw, env));
   if (!result.success) {
     throw new ConfigError(`Invalid config: ${formatIssues(result.issues)}`, {
+      code: result.issues.some((issue) => issue.message.startsWith('unknown key'))
+        ? 'PMS_CONFIG_UNKNOWN_KEY'
+        : 'PMS_CONFIG_INVALID',
       details: {
         issues: result.issues.map((issue) => ({ path: issue.path, message: issue.message })),
       },

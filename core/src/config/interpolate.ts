@@ -19,7 +19,7 @@ export function interpolateEnv(
       if (resolved === undefined) {
         throw new ConfigError(
           `${formatPath(path)}: environment variable ${name} is not set (set it, or write \${${name}:-default})`,
-          { details: { variable: name, path: formatPath(path) } },
+          { code: 'PMS_CONFIG_ENV_MISSING', details: { variable: name, path: formatPath(path) } },
         );
       }
       return resolved;

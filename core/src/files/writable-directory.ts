@@ -82,7 +82,7 @@ export function whyNotWritable(directory: string): string | undefined {
  * @param path - The directory, absolute or relative to the working directory.
  * @param option - Where the config sets it, e.g. `sinks[1].options.outputDir`; the error
  *   names it so that the user knows what to change.
- * @throws ConfigError (`PMS_CONFIG`) saying whether the directory could not be created or
+ * @throws ConfigError (`PMS_CONFIG_DIRECTORY_UNWRITABLE`) saying whether the directory could not be created or
  *   not be written, with the file system's reason (`EACCES`, `EROFS`, `ENOENT`, …).
  */
 export function ensureWritableDirectory(path: string, option: string): void {
@@ -97,7 +97,11 @@ export function ensureWritableDirectory(path: string, option: string): void {
     throw new ConfigError(
       `${option}: the directory ${absolute} cannot be ${step} (${reason}); ` +
         `point ${option} at a directory this user can write, or fix its permissions`,
-      { cause: error, details: { option, path: absolute, reason } },
+      {
+        cause: error,
+        code: 'PMS_CONFIG_DIRECTORY_UNWRITABLE',
+        details: { option, path: absolute, reason },
+      },
     );
   }
 }

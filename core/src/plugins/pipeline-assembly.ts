@@ -65,7 +65,7 @@ async function loadEntry(
   } catch (error) {
     throw new PluginError(
       `${path} (${plugin.name}): registration failed: ${(error as Error).message}`,
-      { cause: error },
+      { cause: error, code: 'PMS_PLUGIN_INVALID' },
     );
   }
   return { container: child, plugin, options, path };
@@ -73,7 +73,9 @@ async function loadEntry(
 
 function getAll<T>(container: Container, token: symbol, path: string, what: string): T[] {
   const found = container.isBound(token) ? container.getAll<T>(token) : [];
-  if (found.length === 0) throw new PluginError(`${path}: the plugin binds no ${what}`);
+  if (found.length === 0) {
+    throw new PluginError(`${path}: the plugin binds no ${what}`, { code: 'PMS_PLUGIN_INVALID' });
+  }
   return found;
 }
 
@@ -128,6 +130,7 @@ export async function assemblePipeline(
   if (duplicate !== undefined) {
     throw new ConfigError(
       `sinks: two sinks are named "${duplicate}"; give each entry its own \`name\``,
+      { code: 'PMS_CONFIG_INVALID' },
     );
   }
 

@@ -54,12 +54,14 @@ export async function loadPlugin(
   } catch (error) {
     throw new PluginError(`${entry}: cannot load plugin "${use}": ${(error as Error).message}`, {
       cause: error,
+      code: 'PMS_PLUGIN_NOT_FOUND',
     });
   }
   const plugin = [module.default, module.plugin].find(isPlugin);
   if (plugin === undefined) {
     throw new PluginError(
       `${entry}: "${use}" does not export a plugin (a default export or \`plugin\` with name, optionsSchema and register)`,
+      { code: 'PMS_PLUGIN_INVALID' },
     );
   }
   // Unknown keys are errors for every plugin, whether its schema is strict or not: a typo
@@ -72,6 +74,7 @@ export async function loadPlugin(
       path: [entry, 'options', ...issue.path],
     }));
     throw new PluginError(`${formatIssues(issues)} (plugin ${plugin.name})`, {
+      code: 'PMS_PLUGIN_OPTIONS_INVALID',
       details: { plugin: plugin.name, entry },
     });
   }

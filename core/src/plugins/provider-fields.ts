@@ -77,6 +77,7 @@ export function checkProviderFields(check: ProviderFieldCheck): void {
       .map((gap) => gap.text)
       .join('; ')}. Add ${missing.join(', ')} to the source's fields, or request every field`,
     {
+      code: 'PMS_CONFIG_FIELDS_MISSING',
       details: {
         missingProviderFields: missing,
         readers: gaps.map(({ reader, missing: m }) => ({ reader, missing: m })),

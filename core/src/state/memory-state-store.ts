@@ -224,7 +224,9 @@ export class MemoryStateStore implements StateStore {
   }
 
   #checkOpen(): void {
-    if (this.#isClosed) throw new StateError('The state store is closed');
+    if (this.#isClosed) {
+      throw new StateError('The state store is closed', undefined, 'PMS_STATE_CLOSED');
+    }
   }
 }
 

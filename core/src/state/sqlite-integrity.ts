@@ -36,6 +36,7 @@ export class DamagedStateDatabaseError extends StateError {
         'it (with its -wal and -shm files, if any) and start over with a full run ' +
         '(pmsbridge sync --mode full), which rewrites the sinks from the source.',
       cause,
+      'PMS_STATE_DAMAGED',
     );
   }
 }

@@ -28,5 +28,9 @@ export function readInteger(row: SqliteRow, column: string): number {
 
 function unexpected(column: string, value: SQLOutputValue | undefined): StateError {
   const kind = value === null ? 'null' : value === undefined ? 'nothing' : typeof value;
-  return new StateError(`The state database holds ${kind} in column "${column}"`);
+  return new StateError(
+    `The state database holds ${kind} in column "${column}"`,
+    undefined,
+    'PMS_STATE_DAMAGED',
+  );
 }

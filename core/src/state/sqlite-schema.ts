@@ -71,6 +71,8 @@ export function migrateSchema(db: DatabaseSync): void {
       throw new StateError(
         `The state database has schema version ${current}, newer than the ${SCHEMA_VERSION} ` +
           'this pmsbridge understands; upgrade pmsbridge or point state.path at another file',
+        undefined,
+        'PMS_STATE_VERSION_NEWER',
       );
     }
     for (const migration of MIGRATIONS.slice(current)) db.exec(migration);

@@ -115,9 +115,9 @@ describe('SqliteStateStore', () => {
     }
   });
 
-  it('refuses a database written by a newer schema version', () => {
+  it('refuses a database written by a newer schema version', async () => {
     const path = freshPath();
-    SqliteStateStore.open(path).close();
+    await SqliteStateStore.open(path).close();
     inspect(path, (db) => db.exec('PRAGMA user_version = 99'));
     expect(() => SqliteStateStore.open(path)).toThrow(/schema version 99/);
   });
@@ -132,7 +132,7 @@ describe('SqliteStateStore', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(StateError);
-    expect((caught as StateError).code).toBe(ErrorCode.State);
+    expect((caught as StateError).code).toBe(ErrorCode.StateDamaged);
     expect((caught as StateError).message).toContain(path);
   });
 
@@ -234,7 +234,7 @@ describe('SqliteStateStore leases shared by several stores on one file', () => {
   it('lets exactly one of several processes racing for a free lease acquire it', async () => {
     const racer = fileURLToPath(new URL('./fixtures/lease-racer.mjs', import.meta.url));
     const path = freshPath();
-    SqliteStateStore.open(path).close();
+    await SqliteStateStore.open(path).close();
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     const children = ['p1', 'p2', 'p3', 'p4'].map((owner) => {

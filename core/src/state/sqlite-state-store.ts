@@ -95,6 +95,8 @@ export class SqliteStateStore implements StateStore {
         `There is no state database at ${path}: nothing has run with this state.path yet. ` +
           'Check state.path in the config (relative paths start at the config file), or run ' +
           'pmsbridge sync first.',
+        undefined,
+        'PMS_STATE_MISSING',
       );
     }
     let db: DatabaseSync | undefined;
@@ -126,6 +128,7 @@ export class SqliteStateStore implements StateStore {
         `Could not open the state database at ${path}: ${messageOf(error)}. ` +
           'Check that state.path names a writable SQLite file in a directory that can be created.',
         error,
+        'PMS_STATE_UNAVAILABLE',
       );
     }
   }
@@ -139,7 +142,11 @@ export class SqliteStateStore implements StateStore {
       if (row === undefined) return undefined;
       const sinkStates = decodeStoredJson(readText(row, 'sink_states'), `${what} (sink states)`);
       if (!isRecord(sinkStates)) {
-        throw new StateError(`The state store holds sink states that are not an object in ${what}`);
+        throw new StateError(
+          `The state store holds sink states that are not an object in ${what}`,
+          undefined,
+          'PMS_STATE_DAMAGED',
+        );
       }
       return {
         position: decodeStoredJson(readOptionalText(row, 'position'), `${what} (position)`),
@@ -359,19 +366,31 @@ export class SqliteStateStore implements StateStore {
       db.close();
     } catch (error) {
       if (db.isOpen) db.close();
-      throw new StateError(`Could not close the state database: ${messageOf(error)}`, error);
+      throw new StateError(
+        `Could not close the state database: ${messageOf(error)}`,
+        error,
+        'PMS_STATE_UNAVAILABLE',
+      );
     }
   }
 
   /** Runs `work` on the open database, turning any failure into a StateError about `what`. */
   #use<T>(what: string, work: () => T): T {
     if (this.#db === undefined)
-      throw new StateError(`Could not ${what}: the state store is closed`);
+      throw new StateError(
+        `Could not ${what}: the state store is closed`,
+        undefined,
+        'PMS_STATE_CLOSED',
+      );
     try {
       return work();
     } catch (error) {
       if (error instanceof StateError) throw error;
-      throw new StateError(`Could not ${what}: ${messageOf(error)}`, error);
+      throw new StateError(
+        `Could not ${what}: ${messageOf(error)}`,
+        error,
+        'PMS_STATE_UNAVAILABLE',
+      );
     }
   }
 
@@ -400,7 +419,9 @@ export class SqliteStateStore implements StateStore {
   }
 
   #open(): DatabaseSync {
-    if (this.#db === undefined) throw new StateError('The state store is closed');
+    if (this.#db === undefined) {
+      throw new StateError('The state store is closed', undefined, 'PMS_STATE_CLOSED');
+    }
     return this.#db;
   }
 }
@@ -410,7 +431,11 @@ function toDeadLetter(row: SqliteRow): DeadLetter {
   const what = `dead letter ${id}`;
   const reason = decodeStoredJson(readText(row, 'reason'), `the reason of ${what}`);
   if (!isRecord(reason) || typeof reason.code !== 'string' || typeof reason.message !== 'string') {
-    throw new StateError(`The state store holds a malformed reason in ${what}`);
+    throw new StateError(
+      `The state store holds a malformed reason in ${what}`,
+      undefined,
+      'PMS_STATE_DAMAGED',
+    );
   }
   return {
     id,

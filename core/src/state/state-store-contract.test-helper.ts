@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ErrorCode, StateError } from '../errors/errors.js';
+import { ErrorCategory, StateError } from '../errors/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeadLetterInput, StateStore } from '../ports/state-store.js';
 
@@ -42,7 +42,7 @@ async function expectStateError(promise: Promise<unknown>): Promise<StateError> 
     (caught: unknown) => caught,
   );
   expect(error).toBeInstanceOf(StateError);
-  expect((error as StateError).code).toBe(ErrorCode.State);
+  expect((error as StateError).category).toBe(ErrorCategory.State);
   return error as StateError;
 }
 

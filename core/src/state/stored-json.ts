@@ -23,7 +23,11 @@ export function decodeStoredJson(text: string | null, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new StateError(`The state store holds unreadable JSON in ${what}`, error);
+    throw new StateError(
+      `The state store holds unreadable JSON in ${what}`,
+      error,
+      'PMS_STATE_DAMAGED',
+    );
   }
 }
 

@@ -24,7 +24,7 @@ describe('pipeline lease', () => {
     const held = await state.acquireLease('pipeline:p', 'someone-else', 60_000);
     expect(held).toBeDefined();
     await expect(engine.run({ pipeline: 'p', mode: 'full' })).rejects.toMatchObject({
-      code: 'PMS_STATE',
+      code: 'PMS_STATE_LEASE_HELD',
       message: expect.stringContaining('already running'),
     });
     // Another pipeline is not blocked, and a dry run needs no lease.
@@ -77,7 +77,7 @@ describe('pipeline lease', () => {
     await expect(
       withPipelineLease(state, 'p', silentLogger, undefined, async () => 'ran'),
     ).rejects.toMatchObject({
-      code: 'PMS_STATE',
+      code: 'PMS_STATE_LEASE_HELD',
     });
   });
 });

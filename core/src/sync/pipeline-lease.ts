@@ -41,6 +41,8 @@ export async function withPipelineLease<T>(
   if (lease === undefined) {
     throw new StateError(
       `Pipeline "${pipeline}" is already running (another run holds its lease); wait for it to finish, or for its lease to expire if it crashed`,
+      undefined,
+      'PMS_STATE_LEASE_HELD',
     );
   }
   const controller = new AbortController();

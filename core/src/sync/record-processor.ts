@@ -1,7 +1,7 @@
 import type { SyncRecord } from '../domain/sync-record.js';
 import { recordKey } from '../domain/sync-record.js';
 import type { ScheduleWindow } from '../domain/slot.js';
-import { PmsbridgeError, describeError } from '../errors/errors.js';
+import { PmsbridgeError, describeError, errorCategoryOf, isErrorCode } from '../errors/errors.js';
 import type { RecordOutcome, Sink } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
 import type { Stage } from '../ports/stage.js';
@@ -49,7 +49,7 @@ interface ProcessedItem {
   superseded: number;
 }
 
-/** A record-level failure that the error policy decides about. */
+/** A record-level failure that the error policy decides about; it carries its cause's code. */
 export class RecordFailure extends PmsbridgeError {
   constructor(
     readonly stage: string,
@@ -58,7 +58,8 @@ export class RecordFailure extends PmsbridgeError {
     cause: unknown,
   ) {
     const reason = describeError(cause);
-    super('PMS_VALIDATION', `Record ${key} failed in ${stage}: ${reason.message}`, {
+    const code = isErrorCode(reason.code) ? reason.code : 'PMS_UNEXPECTED';
+    super(code, `Record ${key} failed in ${stage}: ${reason.message}`, {
       cause,
       details: { stage, key, reason },
     });
@@ -73,7 +74,7 @@ export class RecordFailure extends PmsbridgeError {
  */
 export function isRecordLevel(error: unknown): boolean {
   const { code, status } = (error ?? {}) as { code?: unknown; status?: unknown };
-  if (code === 'PMS_VALIDATION') return true;
+  if (typeof code === 'string' && errorCategoryOf(code) === 'PMS_VALIDATION') return true;
   if (typeof status !== 'number' || status < 400) return false;
   return ![401, 403, 407, 429].includes(status);
 }
@@ -220,7 +221,7 @@ export class RecordProcessor {
           const outcome = outcomes[index];
           if (outcome === undefined || outcome.key !== key) {
             const error = {
-              code: 'PMS_SINK',
+              code: 'PMS_SINK_NO_OUTCOME',
               message: `${sink.name} returned no outcome for this record`,
             };
             failed.set(key, { sink: sink.name, outcome: { key, ok: false, error }, record });

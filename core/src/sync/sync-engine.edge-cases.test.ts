@@ -80,9 +80,9 @@ describe('SyncEngine edge cases', () => {
     expect(summary).toMatchObject({ read: 4, deadLettered: 3, unchanged: 1 });
     const letters = await state.listDeadLetters('p');
     expect(letters.map((letter) => letter.reason.code)).toEqual([
-      'PMS_SINK',
-      'PMS_SINK',
-      'PMS_SINK',
+      'PMS_SINK_NO_OUTCOME',
+      'PMS_SINK_NO_OUTCOME',
+      'PMS_SINK_NO_OUTCOME',
     ]);
   });
 

@@ -1,5 +1,10 @@
 import { ProviderIdSchema } from '../domain/provider.js';
-import { CancelledError, PmsbridgeError, describeError } from '../errors/errors.js';
+import {
+  CancelledError,
+  PmsbridgeError,
+  describeError,
+  isPmsbridgeError,
+} from '../errors/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ProviderSource } from '../ports/provider-source.js';
@@ -86,7 +91,7 @@ const DEFAULT_CHANGES_OVERLAP_MS = 5 * 60 * 1000;
 /** A provider the source no longer has, met while replaying its dead letter. */
 class ProviderGoneError extends PmsbridgeError {
   constructor(id: string) {
-    super('PMS_VALIDATION', `Provider ${id} no longer exists at the source`, {
+    super('PMS_RECORD_GONE', `Provider ${id} no longer exists at the source`, {
       details: { status: 404 },
     });
   }
@@ -236,7 +241,7 @@ export class SyncEngine {
         provider = await this.deps.source.getProvider(key, signal);
       } catch (error) {
         if (signal.aborted || !isRecordLevel(error)) throw error;
-        const cause = error instanceof PmsbridgeError ? error : new ProviderGoneError(key);
+        const cause = isPmsbridgeError(error) ? error : new ProviderGoneError(key);
         yield {
           kind: 'invalid',
           invalid: { key, raw: letter.record, error: cause },

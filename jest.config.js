@@ -26,6 +26,7 @@ export default {
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
+    '^@pmsbridge/core/http$': '<rootDir>/core/src/http/index.ts',
     ...packageMapper,
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,27 +1,41 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { once, EventEmitter } from 'node:events';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CancelledError, systemClock } from '@pmsbridge/core';
+import { systemClock } from '@pmsbridge/core';
 import { AuthHeaderProvider } from './fhir-auth.js';
 
-/** A token endpoint that holds every response until the test releases it. */
+describe('AuthHeaderProvider', () => {
+  it('sends fixed bearer and basic credentials, and nothing for none', async () => {
+    const signal = new AbortController().signal;
+    const bearer = new AuthHeaderProvider({ type: 'bearer', token: 't0k' }, systemClock);
+    const basic = new AuthHeaderProvider(
+      { type: 'basic', username: 'u', password: 'p' },
+      systemClock,
+    );
+    await expect(bearer.header(signal)).resolves.toBe('Bearer t0k');
+    await expect(basic.header(signal)).resolves.toBe(`Basic ${btoa('u:p')}`);
+    await expect(
+      new AuthHeaderProvider({ type: 'none' }, systemClock).header(signal),
+    ).resolves.toBeUndefined();
+  });
+});
+
+/** A token endpoint answering with what the test sets. */
 describe('AuthHeaderProvider (client credentials)', () => {
   let server: Server;
   let tokenUrl: string;
-  const held: ServerResponse[] = [];
-  const arrivals = new EventEmitter();
+  let answer: { status: number; body: unknown };
   let requests = 0;
 
   beforeEach(async () => {
     requests = 0;
-    held.length = 0;
     server = createServer((req, res) => {
       requests++;
       req.resume();
       req.on('end', () => {
-        held.push(res);
-        arrivals.emit('request');
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
       });
     });
     server.listen(0, '127.0.0.1');
@@ -29,60 +43,43 @@ describe('AuthHeaderProvider (client credentials)', () => {
     tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
   });
   afterEach(async () => {
-    for (const res of held) if (!res.writableEnded) res.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const release = (res: ServerResponse | undefined, token: string) => {
-    res?.writeHead(200, { 'content-type': 'application/json' });
-    res?.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
-  };
   const provider = () =>
     new AuthHeaderProvider(
-      { type: 'client-credentials', tokenUrl, clientId: 'c', clientSecret: 's' },
+      { type: 'client-credentials', tokenUrl, clientId: 'c', clientSecret: 'very-secret' },
       systemClock,
     );
 
-  it('one caller aborting does not fail the others sharing the token request', async () => {
+  it('sends the cached token as a bearer header, and a fresh one after invalidate', async () => {
     const auth = provider();
-    const first = new AbortController();
-    const second = new AbortController();
-    const arrived = once(arrivals, 'request');
-    const a = auth.header(first.signal);
-    const b = auth.header(second.signal);
-    await arrived;
-    first.abort();
-    await expect(a).rejects.toBeInstanceOf(CancelledError);
-    release(held[0], 'tok-1');
-    await expect(b).resolves.toBe('Bearer tok-1');
-    // Cached for later callers; one request in all.
-    await expect(auth.header(new AbortController().signal)).resolves.toBe('Bearer tok-1');
-    expect(requests).toBe(1);
+    answer = {
+      status: 200,
+      body: { access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 },
+    };
+    await expect(auth.header()).resolves.toBe('Bearer tok-1');
+    await expect(auth.header()).resolves.toBe('Bearer tok-1');
+    answer = {
+      status: 200,
+      body: { access_token: 'tok-2', token_type: 'Bearer', expires_in: 3600 },
+    };
+    auth.invalidate('Bearer tok-1');
+    await expect(auth.header()).resolves.toBe('Bearer tok-2');
+    expect(requests).toBe(2);
   });
 
-  it('a caller whose signal is already aborted is refused without failing a shared request', async () => {
-    const auth = provider();
-    const arrived = once(arrivals, 'request');
-    const b = auth.header(new AbortController().signal);
-    await arrived;
-    await expect(auth.header(AbortSignal.abort())).rejects.toBeInstanceOf(CancelledError);
-    release(held[0], 'tok-2');
-    await expect(b).resolves.toBe('Bearer tok-2');
-    expect(requests).toBe(1);
-  });
-
-  it('all callers aborting still lets the request finish and fill the cache', async () => {
-    const auth = provider();
-    const caller = new AbortController();
-    const arrived = once(arrivals, 'request');
-    const a = auth.header(caller.signal);
-    await arrived;
-    caller.abort();
-    await expect(a).rejects.toBeInstanceOf(CancelledError);
-    const next = auth.header(new AbortController().signal); // joins the same request
-    release(held[0], 'tok-3');
-    await expect(next).resolves.toBe('Bearer tok-3');
-    expect(requests).toBe(1);
+  it('says what to check when the token endpoint refuses, without the secret', async () => {
+    answer = { status: 401, body: { error: 'invalid_client' } };
+    const error = await provider()
+      .header()
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error & { code?: string; details?: unknown },
+      );
+    expect(error?.message).toMatch(/HTTP 401, invalid_client.*check clientId, clientSecret/);
+    expect(error?.code).toBe('PMS_AUTH');
+    expect(JSON.stringify({ m: error?.message, d: error?.details })).not.toContain('very-secret');
   });
 });

@@ -1,4 +1,10 @@
-import { ErrorCode, RemoteError, raceAbort, type Clock } from '@pmsbridge/core';
+import { ErrorCode, RemoteError, type Clock, type Logger } from '@pmsbridge/core';
+import {
+  TokenProvider,
+  bearerAuth,
+  type RequestAuth,
+  type TokenErrorFactory,
+} from '@pmsbridge/core/http';
 
 /** How the FHIR server sink authenticates. */
 export type FhirAuth =
@@ -13,33 +19,44 @@ export type FhirAuth =
       scope?: string;
     };
 
-/** Tokens are refreshed this long before they expire. */
-const REFRESH_MARGIN_MS = 60_000;
-/**
- * A shared token request belongs to no caller, so no caller's signal bounds it; this does
- * (overridable through the constructor's `tokenTimeoutMs`).
- */
+/** A shared token request belongs to no caller, so no caller's signal bounds it; this does. */
 const TOKEN_TIMEOUT_MS = 30_000;
 
 /**
  * Produces the `Authorization` header for FHIR requests. OAuth 2.0 client-credentials
- * tokens are cached until shortly before expiry, and concurrent callers share one token
- * request. That request is not bound to any caller's signal (one caller aborting must not
- * fail the others): each caller stops waiting when its own signal aborts, and the request
- * itself times out after `tokenTimeoutMs` (default 30 s).
+ * tokens come from core's `TokenProvider`: cached until shortly before expiry, one token
+ * request shared by concurrent callers and bound to none of their signals (one caller
+ * aborting must not fail the others); the request itself times out after `tokenTimeoutMs`
+ * (default 30 s).
  */
-export class AuthHeaderProvider {
-  private cached: { value: string; expiresAt: number } | undefined;
-  private inflight: Promise<string> | undefined;
+export class AuthHeaderProvider implements RequestAuth {
+  readonly #oauth: RequestAuth | undefined;
 
   constructor(
     private readonly auth: FhirAuth,
-    private readonly clock: Clock,
-    private readonly tokenTimeoutMs = TOKEN_TIMEOUT_MS,
-  ) {}
+    clock: Clock,
+    tokenTimeoutMs = TOKEN_TIMEOUT_MS,
+    logger?: Logger,
+  ) {
+    this.#oauth =
+      auth.type === 'client-credentials'
+        ? bearerAuth(
+            new TokenProvider({
+              tokenUrl: auth.tokenUrl,
+              clientId: auth.clientId,
+              clientSecret: auth.clientSecret,
+              scopes: auth.scope === undefined ? undefined : [auth.scope],
+              clock,
+              logger,
+              errors: fhirTokenErrors,
+              timeoutMs: tokenTimeoutMs,
+            }),
+          )
+        : undefined;
+  }
 
   /** The header value, or undefined for `none`. */
-  async header(signal: AbortSignal): Promise<string | undefined> {
+  async header(signal?: AbortSignal): Promise<string | undefined> {
     switch (this.auth.type) {
       case 'none':
         return undefined;
@@ -47,60 +64,29 @@ export class AuthHeaderProvider {
         return `Bearer ${this.auth.token}`;
       case 'basic':
         return `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
-      case 'client-credentials': {
-        if (
-          this.cached !== undefined &&
-          this.cached.expiresAt - REFRESH_MARGIN_MS > this.clock.now().getTime()
-        ) {
-          return this.cached.value;
-        }
-        this.inflight ??= this.requestToken(
-          this.auth,
-          AbortSignal.timeout(this.tokenTimeoutMs),
-        ).finally(() => {
-          this.inflight = undefined;
-        });
-        return raceAbort(this.inflight, signal);
-      }
+      case 'client-credentials':
+        return this.#oauth?.header(signal);
     }
   }
 
-  /** Forgets a cached token (after a 401). */
-  invalidate(): void {
-    this.cached = undefined;
-  }
-
-  private async requestToken(
-    auth: Extract<FhirAuth, { type: 'client-credentials' }>,
-    signal: AbortSignal,
-  ): Promise<string> {
-    const body = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: auth.clientId,
-      client_secret: auth.clientSecret,
-    });
-    if (auth.scope !== undefined) body.set('scope', auth.scope);
-    const response = await fetch(auth.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: body.toString(),
-      signal,
-    });
-    const json = (await response.json().catch(() => ({}))) as {
-      access_token?: unknown;
-      expires_in?: unknown;
-      error?: unknown;
-    };
-    if (!response.ok || typeof json.access_token !== 'string') {
-      throw new RemoteError(
-        `The token endpoint refused the client credentials (HTTP ${response.status}${typeof json.error === 'string' ? `, ${json.error}` : ''}); check clientId, clientSecret and scope`,
-        { system: 'fhir-auth', status: response.status, method: 'POST' },
-        { code: ErrorCode.Auth },
-      );
-    }
-    const expiresIn = typeof json.expires_in === 'number' ? json.expires_in : 300;
-    const value = `Bearer ${json.access_token}`;
-    this.cached = { value, expiresAt: this.clock.now().getTime() + expiresIn * 1000 };
-    return value;
+  /** Forgets a token the server rejected (after a 401); fixed credentials have nothing to forget. */
+  invalidate(header: string): void {
+    this.#oauth?.invalidate(header);
   }
 }
+
+/** The token endpoint's failures, with what to check; never the client secret. */
+const fhirTokenErrors: TokenErrorFactory = {
+  unreachable: (cause) =>
+    new RemoteError(
+      `Could not reach the token endpoint of the FHIR server's auth: ${(cause as Error).message}`,
+      { system: 'fhir-auth', method: 'POST' },
+      { cause, code: ErrorCode.Auth },
+    ),
+  refused: ({ status, remoteCode }) =>
+    new RemoteError(
+      `The token endpoint refused the client credentials (HTTP ${status}${remoteCode === undefined ? '' : `, ${remoteCode}`}); check clientId, clientSecret and scope`,
+      { system: 'fhir-auth', status, method: 'POST' },
+      { code: ErrorCode.Auth },
+    ),
+};

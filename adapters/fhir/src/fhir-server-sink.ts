@@ -15,15 +15,10 @@ import {
 } from '@pmsbridge/core';
 import type { BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
 import { identityOfKey, type BusinessIdentity } from './business-identity.js';
-import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import type { CircuitBreakerOptions, Sleep } from '@pmsbridge/core/http';
+import { createFhirCircuitBreaker } from './circuit-breaker.js';
 import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
-import {
-  FhirTransport,
-  isRecordRejection,
-  realSleep,
-  type RetryPolicy,
-  type Sleep,
-} from './fhir-transport.js';
+import { FhirTransport, isRecordRejection, type FhirRetryOptions } from './fhir-transport.js';
 import type { MappingOptions } from './mapping-options.js';
 import {
   RESOURCE_TYPES,
@@ -42,7 +37,7 @@ export interface FhirServerSinkOptions {
   auth: FhirAuth;
   /** Entries per transaction Bundle. Default 50: some servers (Medplum among them) reject transactions with more updates. */
   bundleSize?: number;
-  retry?: Partial<RetryPolicy>;
+  retry?: Partial<FhirRetryOptions>;
   /**
    * Circuit breaker on the server's requests: opens after `failureThreshold` consecutive
    * 5xx/network failures (default 3), probes again after `resetMs` (default 30 s); `false`
@@ -152,22 +147,23 @@ export class FhirServerSink implements Sink {
         `${this.name}: bundleSize must be a positive integer, got ${String(options.bundleSize)}`,
       );
     }
-    const retry: RetryPolicy = {
+    const retry: FhirRetryOptions = {
       maxRetries: 4,
       baseDelayMs: 500,
       maxDelayMs: 60_000,
       ...options.retry,
     };
+    const logger = deps.logger.child({ component: 'fhir-server-sink', sink: this.name });
     this.transport = new FhirTransport(
       options.baseUrl,
-      new AuthHeaderProvider(options.auth, deps.clock),
+      new AuthHeaderProvider(options.auth, deps.clock, undefined, logger),
       retry,
-      deps.logger.child({ component: 'fhir-server-sink', sink: this.name }),
-      deps.sleep ?? realSleep,
+      logger,
+      deps.sleep,
       () => deps.clock.now().getTime(),
       options.circuitBreaker === false
         ? undefined
-        : new CircuitBreaker(
+        : createFhirCircuitBreaker(
             { failureThreshold: 3, resetMs: 30_000, ...options.circuitBreaker },
             deps.clock,
             options.baseUrl,

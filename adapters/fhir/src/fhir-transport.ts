@@ -1,30 +1,19 @@
 import { Client } from 'fhir-kit-client';
-import { CancelledError, RemoteError, type Logger } from '@pmsbridge/core';
+import { CancelledError, PmsbridgeError, RemoteError, type Logger } from '@pmsbridge/core';
+import {
+  RequestPipeline,
+  RetryPolicy,
+  sleep as realSleep,
+  type AttemptFailure,
+  type CircuitBreaker,
+  type RequestAuth,
+  type Sleep,
+} from '@pmsbridge/core/http';
 import type { Bundle, CapabilityStatement, Resource } from '@medplum/fhirtypes';
-import type { CircuitBreaker } from './circuit-breaker.js';
-import type { AuthHeaderProvider } from './fhir-auth.js';
 import { FhirServerError, parseOperationOutcome } from './operation-outcome.js';
 
-/** Waits `ms`, or rejects when `signal` aborts. Injected so tests need not wait. */
-export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
-
-/** The real {@link Sleep}. */
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new CancelledError());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
-/** Retry policy for 429, 5xx and network failures. */
-export interface RetryPolicy {
+/** Retries of 429, 5xx and network failures. */
+export interface FhirRetryOptions {
   /** Retries after the first attempt. Default 4. */
   maxRetries: number;
   /** First backoff; doubles each retry. Default 500 ms. */
@@ -42,6 +31,18 @@ function failureOf(error: unknown): HttpFailure {
   return typeof error === 'object' && error !== null ? (error as HttpFailure) : {};
 }
 
+/** fhir-kit-client's failures for the retry policy; our own errors are never retried. */
+function readFhirFailure(error: unknown): AttemptFailure | undefined {
+  if (error instanceof PmsbridgeError) return undefined;
+  const failure = failureOf(error);
+  const status = failure.response?.status;
+  return {
+    status,
+    retryAfter: failure.config?.headers?.get('retry-after') ?? undefined,
+    isTransient: status === undefined,
+  };
+}
+
 /**
  * True when `error` is the server refusing one request's content (a 4xx other than 401, 403,
  * 407, 408 and 429): a record-level rejection. Anything else (credentials, rate limits,
@@ -55,33 +56,58 @@ export function isRecordRejection(error: unknown): boolean {
   );
 }
 
-/** Seconds or an HTTP date → milliseconds from `now`; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | null | undefined, now: number): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /**
- * FHIR REST calls over fhir-kit-client with auth headers, retries (429 and 5xx with
- * backoff, honouring Retry-After), an optional circuit breaker (5xx and network failures
+ * FHIR REST calls over fhir-kit-client, sent through core's `RequestPipeline`: auth
+ * headers (one fresh token after a 401), retries (429, 5xx and network failures with
+ * backoff and no jitter, honouring Retry-After), an optional circuit breaker (5xx and network failures
  * count; while open, calls fail at once with a `PMS_CIRCUIT_OPEN` error) and errors turned
  * into {@link FhirServerError}s that carry the server's OperationOutcome.
  */
 export class FhirTransport {
   private readonly client: Client;
+  private readonly pipeline: RequestPipeline;
 
   constructor(
     readonly baseUrl: string,
-    private readonly auth: AuthHeaderProvider,
-    private readonly retry: RetryPolicy,
-    private readonly logger: Logger,
-    private readonly sleep: Sleep = realSleep,
-    private readonly now: () => number = () => Date.now(),
-    private readonly breaker?: CircuitBreaker,
+    auth: RequestAuth,
+    retry: FhirRetryOptions,
+    logger: Logger,
+    sleep: Sleep = realSleep,
+    now: () => number = () => Date.now(),
+    breaker?: CircuitBreaker,
   ) {
     this.client = new Client({ baseUrl: baseUrl.replace(/\/+$/, '') });
+    this.pipeline = new RequestPipeline({
+      retry: new RetryPolicy(
+        {
+          maxAttempts: retry.maxRetries + 1,
+          baseDelayMs: retry.baseDelayMs,
+          maxDelayMs: retry.maxDelayMs,
+          maxRetryAfterMs: retry.maxDelayMs,
+          jitter: 'none',
+          rateLimitWaitMs: 'backoff',
+          isRetryableStatus: (status) => status >= 500,
+        },
+        { now: () => new Date(now()) },
+        readFhirFailure,
+      ),
+      sleep,
+      auth,
+      breaker,
+      isSignOfTrouble: (error) => {
+        const status = failureOf(error).response?.status;
+        return status === undefined || status >= 500;
+      },
+      isCredentialRejected: (error) => failureOf(error).response?.status === 401,
+      onRetry: ({ method, path, attempt, delayMs, error }) =>
+        logger.warn('fhir request failed, retrying', {
+          method,
+          path,
+          status: failureOf(error).response?.status,
+          attempt,
+          delayMs,
+        }),
+    });
   }
 
   /** The server's CapabilityStatement. */
@@ -115,47 +141,24 @@ export class FhirTransport {
     signal: AbortSignal,
     send: (options: { signal: AbortSignal; headers: Record<string, string> }) => Promise<unknown>,
   ): Promise<Resource> {
-    for (let attempt = 0; ; attempt++) {
-      signal.throwIfAborted();
-      const headers: Record<string, string> = { accept: 'application/fhir+json' };
-      const authorization = await this.auth.header(signal);
-      if (authorization !== undefined) headers.authorization = authorization;
-      this.breaker?.admit();
-      try {
-        const result = (await send({ signal, headers })) as Resource;
-        this.breaker?.recordSuccess();
-        return result;
-      } catch (error) {
-        if (signal.aborted) {
-          this.breaker?.release();
-          throw new CancelledError(undefined, error);
-        }
-        const failure = failureOf(error);
-        const status = failure.response?.status;
-        if (status === undefined || status >= 500) this.breaker?.recordFailure();
-        else this.breaker?.recordSuccess();
-        if (status === 401 && attempt === 0) {
-          this.auth.invalidate();
-          continue;
-        }
-        const retryable = status === undefined || status === 429 || status >= 500;
-        if (!retryable || attempt >= this.retry.maxRetries) throw this.toError(error, method, path);
-        // Once the circuit is open, waiting to retry is pointless: fail now.
-        this.breaker?.check();
-        const hinted = retryAfterMs(failure.config?.headers?.get('retry-after'), this.now());
-        const delay = Math.min(
-          this.retry.maxDelayMs,
-          hinted ?? this.retry.baseDelayMs * 2 ** attempt,
-        );
-        this.logger.warn('fhir request failed, retrying', {
-          method,
-          path,
-          status,
-          attempt: attempt + 1,
-          delayMs: delay,
-        });
-        await this.sleep(delay, signal);
-      }
+    try {
+      return await this.pipeline.send(
+        { method, path, isIdempotent: true, signal },
+        async (authorization) => {
+          const headers: Record<string, string> = { accept: 'application/fhir+json' };
+          if (authorization !== undefined) headers.authorization = authorization;
+          try {
+            return (await send({ signal, headers })) as Resource;
+          } catch (error) {
+            if (signal.aborted) throw new CancelledError(undefined, error);
+            throw error;
+          }
+        },
+      );
+    } catch (error) {
+      // Our own errors (cancelled, circuit open, token endpoint) already say what happened.
+      if (error instanceof PmsbridgeError) throw error;
+      throw this.toError(error, method, path);
     }
   }
 

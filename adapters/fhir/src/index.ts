@@ -67,13 +67,7 @@ export {
   type FhirServerSinkDeps,
 } from './fhir-server-sink.js';
 export { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
-export {
-  FhirTransport,
-  realSleep,
-  retryAfterMs,
-  type RetryPolicy,
-  type Sleep,
-} from './fhir-transport.js';
+export { FhirTransport, type FhirRetryOptions } from './fhir-transport.js';
 export { FhirServerError, parseOperationOutcome, type OutcomeIssue } from './operation-outcome.js';
 export {
   servePublication,

@@ -9,16 +9,31 @@ import {
   type Clock,
   type Logger,
 } from '@pmsbridge/core';
-import { CircuitBreaker } from './circuit-breaker.js';
-import { ConcurrencyLimit } from './concurrency-limit.js';
-import { createDispatcher, loadMtlsFiles } from './dispatcher.js';
+import {
+  CircuitBreaker,
+  ConcurrencyLimit,
+  RateGate,
+  RequestPipeline,
+  RetryPolicy,
+  TokenProvider,
+  bearerAuth,
+  createDispatcher,
+  loadMtlsFiles,
+  sleep as realSleep,
+  type RequestAuth,
+  type Sleep,
+} from '@pmsbridge/core/http';
 import { HealthConnectClient } from './healthconnect-client.js';
 import { HttpClient } from './http-client.js';
 import { HealthConnectOptionsSchema, type HealthConnectOptionsInput } from './options.js';
-import { RateGate } from './rate-gate.js';
-import { RetryPolicy } from './retry-policy.js';
-import { sleep as realSleep, type Sleep } from './sleep.js';
-import { TokenProvider } from './token-provider.js';
+import {
+  CircuitOpenError,
+  HealthConnectError,
+  healthConnectTokenErrors,
+  isSignOfTrouble,
+  isTokenRejected,
+  readHealthConnectFailure,
+} from './remote-errors.js';
 
 /** What a client gets from its surroundings; every field has a default. */
 export interface ClientDependencies {
@@ -63,18 +78,37 @@ export function createHealthConnectClient(
         })
       : undefined;
   const dispatcher = deps.dispatcher ?? ownDispatcher;
+  const gate = new RateGate(clock, sleep, options.requestsPerSecond, options.retry.maxRetryAfterMs);
+  const pipeline = new RequestPipeline({
+    retry: new RetryPolicy(options.retry, clock, readHealthConnectFailure, deps.random),
+    sleep,
+    auth: createAuth(options, clock, logger, dispatcher),
+    gate,
+    limit: new ConcurrencyLimit(options.concurrency),
+    breaker: options.circuitBreaker.enabled
+      ? new CircuitBreaker(
+          options.circuitBreaker,
+          clock,
+          (retryInMs) => new CircuitOpenError(retryInMs),
+        )
+      : undefined,
+    isSignOfTrouble,
+    isCredentialRejected: isTokenRejected,
+    onRetry: ({ method, path, attempt, delayMs, error }) =>
+      logger.debug('retrying', {
+        method,
+        path,
+        attempt,
+        delayMs,
+        status: error instanceof HealthConnectError ? error.status : undefined,
+      }),
+  });
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     dispatcher,
-    tokens: createTokens(options, clock, logger, dispatcher),
-    gate: new RateGate(clock, sleep, options.requestsPerSecond, options.retry.maxRetryAfterMs),
-    retry: new RetryPolicy(options.retry, clock, deps.random),
-    limit: new ConcurrencyLimit(options.concurrency),
-    breaker: options.circuitBreaker.enabled
-      ? new CircuitBreaker(options.circuitBreaker, clock)
-      : undefined,
+    pipeline,
+    gate,
     clock,
-    sleep,
     logger,
     requestTimeoutMs: options.timeouts.requestMs,
   });
@@ -85,19 +119,19 @@ export function createHealthConnectClient(
   );
 }
 
-function createTokens(
+function createAuth(
   options: ReturnType<typeof HealthConnectOptionsSchema.parse>,
   clock: Clock,
   logger: Logger,
   dispatcher: Dispatcher | undefined,
-): TokenProvider | undefined {
+): RequestAuth | undefined {
   if (options.mtls !== undefined) return undefined;
   if (options.clientId === undefined || options.clientSecret === undefined) {
     throw new ConfigError(
       'HealthConnect options: give clientId and clientSecret, or mtls {cert, key}',
     );
   }
-  return new TokenProvider({
+  const tokens = new TokenProvider({
     tokenUrl: options.tokenUrl,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
@@ -105,6 +139,8 @@ function createTokens(
     clock,
     logger,
     dispatcher,
+    errors: healthConnectTokenErrors(options.tokenUrl),
     timeoutMs: options.timeouts.requestMs,
   });
+  return bearerAuth(tokens);
 }

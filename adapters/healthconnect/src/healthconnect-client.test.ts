@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { ErrorCode, ValidationError, type LogFields, type Logger } from '@pmsbridge/core';
 import { createHealthConnectClient } from './create-client.js';
 import type { HealthConnectClient } from './healthconnect-client.js';
-import { ManualTime } from './manual-time.test-helper.js';
+import { ManualTime } from '@pmsbridge/core/http';
 import { HealthConnectError, InsufficientScopeError } from './remote-errors.js';
 
 const API = 'https://api.hc.test';
@@ -659,4 +659,11 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect(String((error as Error).message)).toMatch(/clientId and clientSecret/);
     expect(JSON.stringify(error) + String((error as Error).message)).not.toMatch(/csecret/);
   });
+});
+
+// nock intercepts every socket of the process from its import on, and jest runs later test
+// files in the same process: give them the real network back (a raw-socket test of the
+// webhook listener hung on the interceptor).
+afterAll(() => {
+  nock.restore();
 });

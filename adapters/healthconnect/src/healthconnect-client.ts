@@ -8,6 +8,7 @@ import {
   ValidationError,
   WebhookSubscriptionSchema,
   parseWith,
+  raceAbort,
   type Cache,
   type ChangesOptions,
   type ChangesPageRead,
@@ -22,12 +23,12 @@ import {
   type WebhookEventType,
   type WebhookSubscription,
 } from '@pmsbridge/core';
+import { throwIfAborted } from '@pmsbridge/core/http';
 import { z } from 'zod';
 import type { HttpClient } from './http-client.js';
 import { changeSchemaFor, providerSchemaFor } from './provider-fields-schema.js';
 import { HealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
-import { raceAbort, throwIfAborted } from './sleep.js';
 
 /** A load shared by concurrent identical lookups, and how many callers still wait for it. */
 interface SharedLoad {

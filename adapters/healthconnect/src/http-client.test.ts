@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHealthConnectClient } from './create-client.js';
-import { ManualTime } from './manual-time.test-helper.js';
+import { ManualTime } from '@pmsbridge/core/http';
 import { HealthConnectError } from './remote-errors.js';
 
 const fullBody = JSON.stringify({ locations: [] });

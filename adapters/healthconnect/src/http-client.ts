@@ -1,12 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { CancelledError, ErrorCode, type Clock, type Logger } from '@pmsbridge/core';
-import type { CircuitBreaker } from './circuit-breaker.js';
-import type { ConcurrencyLimit } from './concurrency-limit.js';
-import type { RateGate } from './rate-gate.js';
+import type { RateGate, RequestPipeline } from '@pmsbridge/core/http';
 import { HealthConnectError, InsufficientScopeError } from './remote-errors.js';
-import type { RetryPolicy } from './retry-policy.js';
-import type { Sleep } from './sleep.js';
-import type { TokenProvider } from './token-provider.js';
 
 /** One API call. `path` is relative to the base URL, e.g. `/providers/PRV0000000001`. */
 export interface HttpRequest {
@@ -24,18 +19,18 @@ export interface HttpResponse {
   requestId?: string;
 }
 
-/** The pieces an {@link HttpClient} composes, each with one job. */
+/** What an {@link HttpClient} sends through. */
 export interface HttpClientParts {
   baseUrl: string;
   dispatcher?: Dispatcher;
-  /** Absent with mutual TLS: then no Authorization header is sent. */
-  tokens?: TokenProvider;
+  /**
+   * Core's pipeline: retry, token (absent with mutual TLS), circuit breaker, concurrency
+   * limit and rate gate, composed for HealthConnect by `createHealthConnectClient`.
+   */
+  pipeline: RequestPipeline;
+  /** The pipeline's gate, told of the `X-RateLimit-*` headers of every response. */
   gate: RateGate;
-  retry: RetryPolicy;
-  limit: ConcurrencyLimit;
-  breaker?: CircuitBreaker;
   clock: Clock;
-  sleep: Sleep;
   logger: Logger;
   /** Longest one attempt may take, from sending to the last body byte. */
   requestTimeoutMs: number;
@@ -44,10 +39,8 @@ export interface HttpClientParts {
 const IDEMPOTENT = new Set(['GET', 'DELETE']);
 
 /**
- * Sends HealthConnect API calls through auth → circuit breaker check → concurrency limit →
- * rate gate → circuit breaker admission (the half-open probe is claimed only here) →
- * undici, and retries per the {@link RetryPolicy}. A cancelled attempt is recorded by the
- * breaker as neither success nor failure. Throws
+ * Sends HealthConnect API calls through core's {@link RequestPipeline} (retry → auth →
+ * circuit breaker → concurrency limit → rate gate) over undici. Throws
  * {@link HealthConnectError}s carrying status, `X-Request-Id` and the remote error code.
  */
 export class HttpClient {
@@ -58,80 +51,26 @@ export class HttpClient {
   }
 
   /** Sends `req`, retrying what may be retried. */
-  async send(req: HttpRequest): Promise<HttpResponse> {
-    const isIdempotent = IDEMPOTENT.has(req.method);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.#sendAuthorized(req);
-      } catch (error) {
-        const decision = this.parts.retry.decide(error, attempt, isIdempotent);
-        if (decision === undefined) throw error;
-        this.parts.logger.debug('retrying', {
-          method: req.method,
-          path: req.path,
-          attempt,
-          delayMs: decision.delayMs,
-          status: error instanceof HealthConnectError ? error.status : undefined,
-        });
-        if (decision.pausesEveryone) this.parts.gate.pause(decision.delayMs);
-        else await this.parts.sleep(decision.delayMs, req.signal);
-      }
-    }
+  send(req: HttpRequest): Promise<HttpResponse> {
+    return this.parts.pipeline.send(
+      {
+        method: req.method,
+        path: req.path,
+        isIdempotent: IDEMPOTENT.has(req.method),
+        signal: req.signal,
+      },
+      (authorization) => this.#exchange(req, authorization),
+    );
   }
 
-  /**
-   * One attempt with a token; after a 401 with `WWW-Authenticate: Bearer error="invalid_token"`
-   * (the contract's sign of a missing, unknown or expired token), exactly one more with a
-   * fresh token. Any other 401 fails at once: a new token would not help.
-   */
-  async #sendAuthorized(req: HttpRequest): Promise<HttpResponse> {
-    const tokens = this.parts.tokens;
-    if (tokens === undefined) return this.#attempt(req, undefined);
-    const token = await tokens.getToken(req.signal);
-    try {
-      return await this.#attempt(req, token);
-    } catch (error) {
-      const isInvalidToken =
-        error instanceof HealthConnectError &&
-        error.status === 401 &&
-        error.authError === 'invalid_token';
-      if (!isInvalidToken) throw error;
-      tokens.invalidate(token);
-      return this.#attempt(req, await tokens.getToken(req.signal));
-    }
-  }
-
-  async #attempt(req: HttpRequest, token: string | undefined): Promise<HttpResponse> {
-    const { breaker, limit, gate } = this.parts;
-    // Fail fast before queueing, but claim the half-open probe only right before sending:
-    // a caller that gives up in the queue or at the gate must not hold the probe.
-    breaker?.check();
-    return limit.run(async () => {
-      await gate.wait(req.signal);
-      const isProbe = breaker?.admit() ?? false;
-      try {
-        const response = await this.#exchange(req, token);
-        breaker?.recordSuccess();
-        return response;
-      } catch (error) {
-        // A cancellation says nothing about the remote side: no verdict, only the probe back.
-        if (error instanceof CancelledError) {
-          if (isProbe) breaker?.releaseProbe();
-        } else if (isSignOfTrouble(error)) breaker?.recordFailure();
-        else breaker?.recordSuccess();
-        throw error;
-      }
-    }, req.signal);
-  }
-
-  async #exchange(req: HttpRequest, token: string | undefined): Promise<HttpResponse> {
+  async #exchange(req: HttpRequest, authorization: string | undefined): Promise<HttpResponse> {
     const { clock, logger } = this.parts;
     const url = this.#url(req);
     const started = clock.now().getTime();
     const signals = [AbortSignal.timeout(this.parts.requestTimeoutMs)];
     if (req.signal !== undefined) signals.push(req.signal);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (authorization !== undefined) headers.authorization = authorization;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     let response: Dispatcher.ResponseData;
     let text: string;
@@ -181,12 +120,6 @@ export class HttpClient {
     }
     return url.toString();
   }
-}
-
-/** Failures that say the remote side is unwell (as opposed to a bad request of ours). */
-function isSignOfTrouble(error: unknown): boolean {
-  if (!(error instanceof HealthConnectError)) return false;
-  return error.isNetworkError || (error.status !== undefined && error.status >= 500);
 }
 
 function networkError(req: HttpRequest, error: unknown): HealthConnectError {

@@ -28,11 +28,11 @@ export {
   DEFAULT_WEBHOOK_SEEN_TTL_MS,
 } from './webhook-receiver.js';
 export type { ReceiveWebhookOptions, ReceivedWebhook } from './webhook-receiver.js';
-export { parseRetryAfter } from './retry-policy.js';
+export { parseRetryAfter } from '@pmsbridge/core/http';
 export { splitScheduleWindow } from './schedule-chunks.js';
 export { measureClientThroughput } from './client-throughput.js';
 export type { ThroughputOptions, ThroughputResult } from './client-throughput.js';
-export type { Sleep } from './sleep.js';
+export type { Sleep } from '@pmsbridge/core/http';
 
 /** The plugin, as the pipeline loader imports it. */
 export default healthConnectPlugin;

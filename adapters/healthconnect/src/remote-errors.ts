@@ -5,6 +5,7 @@ import {
   RemoteError,
   type RemoteErrorInfo,
 } from '@pmsbridge/core';
+import type { AttemptFailure, TokenErrorFactory } from '@pmsbridge/core/http';
 
 /** What the client knows about a failed HealthConnect call. */
 export interface HealthConnectErrorInfo extends Omit<RemoteErrorInfo, 'system'> {
@@ -70,4 +71,63 @@ export class CircuitOpenError extends PmsbridgeError {
       { details: { retryInMs } },
     );
   }
+}
+
+/** What the retry policy reads of a failed call; other errors are never retried. */
+export function readHealthConnectFailure(error: unknown): AttemptFailure | undefined {
+  if (!(error instanceof HealthConnectError)) return undefined;
+  // An unreadable body on a 2xx (cut off or garbled on the way) is as transient as a reset.
+  const isGarbled = error.remoteCode === 'invalid_json';
+  return {
+    status: error.status,
+    retryAfter: error.retryAfter,
+    isTransient: error.isNetworkError || isGarbled,
+  };
+}
+
+/** Failures that say HealthConnect is unwell (as opposed to a bad request of ours). */
+export function isSignOfTrouble(error: unknown): boolean {
+  if (!(error instanceof HealthConnectError)) return false;
+  return error.isNetworkError || (error.status !== undefined && error.status >= 500);
+}
+
+/** A 401 whose `WWW-Authenticate: Bearer error="invalid_token"` says a fresh token may help. */
+export function isTokenRejected(error: unknown): boolean {
+  return (
+    error instanceof HealthConnectError &&
+    error.status === 401 &&
+    error.authError === 'invalid_token'
+  );
+}
+
+/** The token endpoint's failures as HealthConnect errors, with what to check. */
+export function healthConnectTokenErrors(tokenUrl: string): TokenErrorFactory {
+  const path = new URL(tokenUrl).pathname;
+  return {
+    unreachable: (cause) =>
+      new HealthConnectError(
+        `Cannot reach the HealthConnect token endpoint: ${(cause as Error).message}`,
+        { method: 'POST', path, isNetworkError: true },
+        { cause, code: ErrorCode.Auth },
+      ),
+    refused: ({ status, remoteCode, retryAfter }) => {
+      if (remoteCode === 'invalid_client') {
+        return new ConfigError(
+          'HealthConnect rejected the client credentials (invalid_client); check clientId and clientSecret',
+          { details: { status, remoteCode } },
+        );
+      }
+      if (remoteCode === 'invalid_scope' || remoteCode === 'unsupported_grant_type') {
+        return new ConfigError(
+          `HealthConnect refused the token request (${remoteCode}); check the "scopes" option against the client's grant`,
+          { details: { status, remoteCode } },
+        );
+      }
+      return new HealthConnectError(
+        `The HealthConnect token endpoint answered ${status}`,
+        { method: 'POST', path, status, remoteCode, retryAfter },
+        { code: ErrorCode.Auth },
+      );
+    },
+  };
 }

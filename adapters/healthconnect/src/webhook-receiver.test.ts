@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MemoryStateStore, SqliteStateStore, type StateStore } from '@pmsbridge/core';
-import { ManualTime } from './manual-time.test-helper.js';
+import { ManualTime } from '@pmsbridge/core/http';
 import { receiveWebhook, WEBHOOK_SEEN_NAMESPACE } from './webhook-receiver.js';
 import { WebhookVerificationError } from './webhook-verifier.js';
 

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { ManualTime } from './manual-time.test-helper.js';
+import { ManualTime } from '@pmsbridge/core/http';
 import { WebhookVerificationError, verifyWebhook } from './webhook-verifier.js';
 
 const key = randomBytes(32);

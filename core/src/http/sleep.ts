@@ -1,5 +1,5 @@
 import { setTimeout as wait } from 'node:timers/promises';
-import { CancelledError } from '@pmsbridge/core';
+import { CancelledError } from '../errors/errors.js';
 
 /** Waits `ms` milliseconds unless `signal` aborts first; injected so tests never wait for real. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -22,6 +22,3 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true)
     throw new CancelledError('The request was cancelled', signal.reason);
 }
-
-/** Shared with the other adapters through core. */
-export { raceAbort } from '@pmsbridge/core';

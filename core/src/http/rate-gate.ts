@@ -1,4 +1,4 @@
-import type { Clock } from '@pmsbridge/core';
+import type { Clock } from '../ports/clock.js';
 import type { Sleep } from './sleep.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Clock } from '@pmsbridge/core';
-import { CancelledError } from '@pmsbridge/core';
+import { CancelledError } from '../errors/errors.js';
+import type { Clock } from '../ports/clock.js';
 import type { Sleep } from './sleep.js';
 
 interface Sleeper {
@@ -9,8 +9,9 @@ interface Sleeper {
 }
 
 /**
- * A clock and a sleep that only move when the test says so. `sleeps` records every
- * requested wait; `nextSleep()` resolves when code under test starts waiting.
+ * A clock and a sleep that only move when the test says so, for tests of code built on
+ * this toolkit. `sleeps` records every requested wait; `pendingSleeps(n)` resolves when
+ * code under test has started waiting `n` times.
  */
 export class ManualTime implements Clock {
   readonly sleeps: number[] = [];

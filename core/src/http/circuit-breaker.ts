@@ -1,5 +1,4 @@
-import type { Clock } from '@pmsbridge/core';
-import { CircuitOpenError } from './remote-errors.js';
+import type { Clock } from '../ports/clock.js';
 
 /** When the breaker opens and for how long. */
 export interface CircuitBreakerOptions {
@@ -8,6 +7,12 @@ export interface CircuitBreakerOptions {
   /** How long it stays open before one probe is let through. */
   resetMs: number;
 }
+
+/**
+ * Makes the error a refused attempt throws, given the milliseconds until the next probe may
+ * go out; each caller names its remote system and what to do, under its own error code.
+ */
+export type CircuitOpenErrorFactory = (retryInMs: number) => Error;
 
 /**
  * Closed → open after `failureThreshold` consecutive failures → half-open after `resetMs`,
@@ -21,6 +26,7 @@ export class CircuitBreaker {
   constructor(
     private readonly options: CircuitBreakerOptions,
     private readonly clock: Clock,
+    private readonly openError: CircuitOpenErrorFactory,
   ) {}
 
   /** Current state, for logs and tests. */
@@ -32,19 +38,19 @@ export class CircuitBreaker {
   }
 
   /**
-   * Throws a {@link CircuitOpenError} when no attempt could go out now (open, or half-open
+   * Throws the factory's error when no attempt could go out now (open, or half-open
    * with the probe already out), without claiming anything: a cheap check before queueing.
    */
   check(): void {
     if (this.#openedAt === undefined) return;
     const elapsed = this.clock.now().getTime() - this.#openedAt;
     if (elapsed < this.options.resetMs || this.#isProbing) {
-      throw new CircuitOpenError(Math.max(0, this.options.resetMs - elapsed));
+      throw this.openError(Math.max(0, this.options.resetMs - elapsed));
     }
   }
 
   /**
-   * Call right before sending. Throws a {@link CircuitOpenError} unless an attempt may go
+   * Call right before sending. Throws the factory's error unless an attempt may go
    * out now. Returns true when this attempt is the half-open probe: its caller must then
    * settle it with {@link recordSuccess}, {@link recordFailure} or, when the attempt
    * produced no verdict (cancelled), {@link releaseProbe}.

@@ -1,5 +1,5 @@
+import { CancelledError } from '../errors/errors.js';
 import { throwIfAborted } from './sleep.js';
-import { CancelledError } from '@pmsbridge/core';
 
 /** A counting semaphore: at most `limit` holders at once, waiters served first come, first served. */
 export class ConcurrencyLimit {

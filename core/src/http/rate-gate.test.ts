@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ManualTime } from './manual-time.test-helper.js';
+import { ManualTime } from './manual-time.js';
 import { RateGate } from './rate-gate.js';
 
 describe('RateGate', () => {

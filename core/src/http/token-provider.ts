@@ -1,28 +1,55 @@
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ConfigError, ErrorCode, parseWith, type Clock, type Logger } from '@pmsbridge/core';
-import { HealthConnectError } from './remote-errors.js';
-import { raceAbort } from './sleep.js';
+import { parseWith } from '../domain/parse.js';
+import { raceAbort } from '../pipeline/race-abort.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+
+/** The token endpoint answered, but with no token. */
+export interface TokenRefusal {
+  status: number;
+  /** The OAuth `error` of the body (`invalid_client`, `invalid_scope`, …), when readable. */
+  remoteCode?: string;
+  /** The raw `Retry-After` header, when the response carried one. */
+  retryAfter?: string;
+}
+
+/**
+ * The errors a {@link TokenProvider} throws, made by its caller so that each remote system
+ * keeps its own error classes, codes and advice. Neither sees the client secret.
+ */
+export interface TokenErrorFactory {
+  /** No answer from the token endpoint (refused, reset, timed out). */
+  unreachable(cause: unknown): Error;
+  /** An answer other than 200. */
+  refused(refusal: TokenRefusal): Error;
+}
 
 /** Where and how to get OAuth 2.0 client-credentials tokens. */
 export interface TokenProviderOptions {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
-  scopes: readonly string[];
+  /** Sent as the space-separated `scope` parameter; omitted when undefined. */
+  scopes?: readonly string[];
   clock: Clock;
-  logger: Logger;
+  /** Receives a debug line per token request (path, status, duration; never the token). */
+  logger?: Logger;
   dispatcher?: Dispatcher;
+  errors: TokenErrorFactory;
   /** Refresh this long before expiry (at most half the token's lifetime). Default 60 s. */
   refreshAheadMs?: number;
   /** Longest a token request may take. Default 30 s. */
   timeoutMs?: number;
 }
 
+/** Lifetime assumed when a token response has no `expires_in` (RFC 6749 only recommends it). */
+const DEFAULT_LIFETIME_S = 300;
+
 const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
   token_type: z.string().regex(/^bearer$/i, 'expected "Bearer"'),
-  expires_in: z.number().positive(),
+  expires_in: z.number().positive().optional(),
   scope: z.string().optional(),
 });
 
@@ -35,7 +62,10 @@ interface CachedToken {
 
 /**
  * OAuth 2.0 client credentials (RFC 6749 §4.4): caches the token, refreshes it ahead of
- * expiry, and shares one in-flight token request among every concurrent caller.
+ * expiry, and shares one in-flight token request among every concurrent caller. That
+ * request belongs to no caller, so no caller's signal bounds it (one caller aborting must
+ * not fail the others): each caller stops waiting when its own signal aborts, and the
+ * request itself times out after `timeoutMs`.
  */
 export class TokenProvider {
   #token: CachedToken | undefined;
@@ -58,20 +88,20 @@ export class TokenProvider {
     return token.value;
   }
 
-  /** Forgets `token` after the API rejected it, so the next call fetches a fresh one. */
+  /** Forgets `token` after the server rejected it, so the next call fetches a fresh one. */
   invalidate(token: string): void {
     if (this.#token?.value === token) this.#token = undefined;
   }
 
   async #fetchToken(): Promise<CachedToken> {
-    const { tokenUrl, clientId, clientSecret, scopes, clock, logger } = this.options;
+    const { tokenUrl, clientId, clientSecret, scopes, clock, logger, errors } = this.options;
     const started = clock.now().getTime();
-    const body = new URLSearchParams({
+    const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: clientId,
       client_secret: clientSecret,
-      scope: scopes.join(' '),
-    }).toString();
+    });
+    if (scopes !== undefined) form.set('scope', scopes.join(' '));
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
@@ -81,61 +111,42 @@ export class TokenProvider {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
-        body,
+        body: form.toString(),
         dispatcher: this.options.dispatcher,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
       text = await response.body.text();
     } catch (error) {
-      throw new HealthConnectError(
-        `Cannot reach the HealthConnect token endpoint: ${(error as Error).message}`,
-        { method: 'POST', path: new URL(tokenUrl).pathname, isNetworkError: true },
-        { cause: error, code: ErrorCode.Auth },
-      );
+      throw errors.unreachable(error);
     }
     const status = response.statusCode;
-    logger.debug('token request', {
+    logger?.debug('token request', {
       method: 'POST',
       path: new URL(tokenUrl).pathname,
       status,
       durationMs: clock.now().getTime() - started,
     });
-    if (status !== 200) throw this.#tokenError(status, text, response.headers);
+    if (status !== 200) throw errors.refused(refusalOf(status, text, response.headers));
     const parsed = parseWith(TokenResponseSchema, safeJson(text), 'token response');
-    const lifetimeMs = parsed.expires_in * 1000;
+    const lifetimeMs = (parsed.expires_in ?? DEFAULT_LIFETIME_S) * 1000;
     const refreshInMs = Math.max(lifetimeMs - this.#refreshAheadMs, lifetimeMs / 2);
     this.#token = { value: parsed.access_token, refreshAt: clock.now().getTime() + refreshInMs };
     return this.#token;
   }
+}
 
-  #tokenError(status: number, text: string, headers: Dispatcher.ResponseData['headers']): Error {
-    const parsed = TokenErrorSchema.safeParse(safeJson(text));
-    const remoteCode = parsed.success ? parsed.data.error : undefined;
-    if (remoteCode === 'invalid_client') {
-      return new ConfigError(
-        'HealthConnect rejected the client credentials (invalid_client); check clientId and clientSecret',
-        { details: { status, remoteCode } },
-      );
-    }
-    if (remoteCode === 'invalid_scope' || remoteCode === 'unsupported_grant_type') {
-      return new ConfigError(
-        `HealthConnect refused the token request (${remoteCode}); check the "scopes" option against the client's grant`,
-        { details: { status, remoteCode } },
-      );
-    }
-    const retryAfter = headers['retry-after'];
-    return new HealthConnectError(
-      `The HealthConnect token endpoint answered ${status}`,
-      {
-        method: 'POST',
-        path: new URL(this.options.tokenUrl).pathname,
-        status,
-        remoteCode,
-        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
-      },
-      { code: ErrorCode.Auth },
-    );
-  }
+function refusalOf(
+  status: number,
+  text: string,
+  headers: Dispatcher.ResponseData['headers'],
+): TokenRefusal {
+  const parsed = TokenErrorSchema.safeParse(safeJson(text));
+  const retryAfter = headers['retry-after'];
+  return {
+    status,
+    remoteCode: parsed.success ? parsed.data.error : undefined,
+    retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+  };
 }
 
 function safeJson(text: string): unknown {

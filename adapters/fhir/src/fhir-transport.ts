@@ -1,5 +1,5 @@
 import { Client } from 'fhir-kit-client';
-import { CancelledError, PmsbridgeError, RemoteError, type Logger } from '@pmsbridge/core';
+import { CancelledError, RemoteError, isPmsbridgeError, type Logger } from '@pmsbridge/core';
 import {
   RequestPipeline,
   RetryPolicy,
@@ -33,7 +33,7 @@ function failureOf(error: unknown): HttpFailure {
 
 /** fhir-kit-client's failures for the retry policy; our own errors are never retried. */
 function readFhirFailure(error: unknown): AttemptFailure | undefined {
-  if (error instanceof PmsbridgeError) return undefined;
+  if (isPmsbridgeError(error)) return undefined;
   const failure = failureOf(error);
   const status = failure.response?.status;
   return {
@@ -157,7 +157,7 @@ export class FhirTransport {
       );
     } catch (error) {
       // Our own errors (cancelled, circuit open, token endpoint) already say what happened.
-      if (error instanceof PmsbridgeError) throw error;
+      if (isPmsbridgeError(error)) throw error;
       throw this.toError(error, method, path);
     }
   }

@@ -1,4 +1,4 @@
-import { CancelledError } from '../errors/errors.js';
+import { ErrorCategory, hasErrorCategory } from '../errors/errors.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
 import type { RateGate } from './rate-gate.js';
@@ -48,7 +48,7 @@ export interface RequestPipelineParts {
  * Sends a call through retry → auth → circuit breaker check → concurrency limit → rate
  * gate → circuit breaker admission (the half-open probe is claimed only here) → the
  * caller's `exchange`, the order undici's `compose` would give with retry outermost.
- * A cancelled attempt (a `CancelledError`) is recorded by the breaker as neither success
+ * A cancelled attempt (an error of category `PMS_CANCELLED`) is recorded by the breaker as neither success
  * nor failure. Once the circuit is open, a retry is not waited for: the call fails at once.
  */
 export class RequestPipeline {
@@ -120,7 +120,7 @@ export class RequestPipeline {
         return result;
       } catch (error) {
         // A cancellation says nothing about the remote side: no verdict, only the probe back.
-        if (error instanceof CancelledError) {
+        if (hasErrorCategory(error, ErrorCategory.Cancelled)) {
           if (isProbe) breaker?.releaseProbe();
         } else if (this.parts.isSignOfTrouble(error)) breaker?.recordFailure();
         else breaker?.recordSuccess();

@@ -41,5 +41,5 @@ describe('the demo', () => {
       new Set(['Location', 'Schedule', 'Slot']),
     );
     expect(existsSync(join(outputDir, 'state.sqlite'))).toBe(true);
-  });
+  }, 180_000);
 });

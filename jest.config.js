@@ -33,5 +33,6 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.base.json' }],
   },
-  testTimeout: 30000,
+  // A safety net, not a speed check: integration tests spawn processes on a 2-core machine.
+  testTimeout: 60000,
 };

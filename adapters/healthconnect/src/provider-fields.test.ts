@@ -137,7 +137,7 @@ sync: { horizonDays: 2 }
     for (const command of ['validate', 'sync']) {
       const { out, io } = capture();
       expect(await runCli([command, '--config', config], io)).toBe(ExitCode.Usage);
-      expect(out.stderr).toContain('[PMS_CONFIG]');
+      expect(out.stderr).toContain('[PMS_CONFIG_FIELDS_MISSING]');
       expect(out.stderr).toContain(
         'sinks[0] (@pmsbridge/adapter-fhir) needs npi, gender, accepting_new_patients, languages, phone, status',
       );

@@ -106,7 +106,7 @@ describe('bulk publication on a disk that fills up', () => {
         const pipeline = new Pipeline(dir, new PopulationSource(PROVIDERS));
         const disk = new FaultyDisk().fillAfter(failAt);
         await expect(pipeline.run('full', disk)).rejects.toMatchObject({
-          code: 'PMS_SINK',
+          code: 'PMS_PUBLICATION_DISK_FULL',
           message: expect.stringMatching(/is full \(ENOSPC\)/) as unknown,
         });
         // The machine even loses power before space is freed: only what was flushed stays.
@@ -134,7 +134,9 @@ describe('bulk publication on a disk that fills up', () => {
         await pipeline.run('full', disk);
         applyChanges(pipeline.source);
         disk.fillAfter(failAt);
-        await expect(pipeline.run('incremental', disk)).rejects.toMatchObject({ code: 'PMS_SINK' });
+        await expect(pipeline.run('incremental', disk)).rejects.toMatchObject({
+          code: 'PMS_PUBLICATION_DISK_FULL',
+        });
         await disk.losePower(dir);
         // The next scheduled run, with space freed: it resumes the interrupted run, or
         // publishes the completed one whose publication the full disk stopped.
@@ -154,7 +156,7 @@ describe('bulk publication on a disk that fills up', () => {
     await expect(
       pipeline.run('full', new FaultyDisk().fillAfter(writes.full - 1)),
     ).rejects.toMatchObject({
-      code: 'PMS_SINK',
+      code: 'PMS_PUBLICATION_DISK_FULL',
     });
     expect((await stat(join(dir, '.run-to-publish.json'))).isFile()).toBe(true);
     const [run] = await readdir(join(dir, 'runs'));
@@ -162,7 +164,7 @@ describe('bulk publication on a disk that fills up', () => {
     const file = join(dir, 'runs', run ?? '', slots ?? '');
     await truncate(file, (await stat(file)).size - 10);
     await expect(pipeline.run('full')).rejects.toMatchObject({
-      code: 'PMS_SINK',
+      code: 'PMS_PUBLICATION_DAMAGED',
       message: expect.stringMatching(
         /holds \d+ bytes where \d+ were recorded, so run \S+, which completed, cannot be published\. .*Remove \S+\.run-to-publish\.json and run a full sync/,
       ) as unknown,

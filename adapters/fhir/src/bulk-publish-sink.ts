@@ -8,6 +8,7 @@ import {
   PmsbridgeError,
   describeError,
   ensureWritableDirectory,
+  isPmsbridgeError,
   type Clock,
   type Logger,
   type RecordOutcome,
@@ -466,14 +467,16 @@ export class BulkPublishSink implements Sink {
 
   /** The error a failed write is reported with: what happened and what to do. */
   private writeError(cause: unknown): PmsbridgeError {
-    if (cause instanceof PmsbridgeError) return cause;
+    if (isPmsbridgeError(cause)) return cause;
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
     const what =
       code === 'ENOSPC' || code === 'EDQUOT'
         ? `the disk holding ${this.options.outputDir} is full (${code})`
         : `writing to ${this.options.outputDir} failed (${code ?? describeError(cause).message})`;
     return new PmsbridgeError(
-      ErrorCode.Sink,
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? ErrorCode.PublicationDiskFull
+        : ErrorCode.PublicationWriteFailed,
       `${this.name}: ${what}. Nothing was published; fix the cause and run the sync again: it resumes from the last checkpoint, whose lines are on disk`,
       { cause },
     );

@@ -82,7 +82,7 @@ describe('bulk publication on a real filesystem that fills up (tmpfs)', () => {
         await writeFile(ballast, Buffer.alloc((await free()) - Math.floor(usage * share)));
         const pipeline = new PublicationPipeline(dir, new PopulationSource(PROVIDERS));
         await expect(pipeline.run('full')).rejects.toMatchObject({
-          code: 'PMS_SINK',
+          code: 'PMS_PUBLICATION_DISK_FULL',
           message: expect.stringMatching(/is full \(ENOSPC\)/) as unknown,
         });
         await rm(ballast);

@@ -409,7 +409,7 @@ describe('FhirServerSink on a server that assigns ids (no updateCreate)', () => 
         () => undefined,
         (thrown: unknown) => thrown as Error & { code?: string },
       );
-      expect(error?.code).toBe('PMS_CONFIG');
+      expect(error?.code).toBe('PMS_FHIR_CAPABILITY_MISSING');
       expect(error?.message).toMatch(/updateCreate.*conditionalUpdate/);
     } finally {
       await neither.close();
@@ -489,7 +489,7 @@ describe('FhirServerSink auth', () => {
       (thrown: unknown) => thrown as FhirServerError,
     );
     expect(error).toBeInstanceOf(FhirServerError);
-    expect(error?.code).toBe('PMS_AUTH');
+    expect(error?.code).toBe('PMS_FHIR_AUTH_REFUSED');
     expect(error?.message).toMatch(/HTTP 401.*auth option/);
     expect(JSON.stringify({ message: error?.message, details: error?.details })).not.toContain(
       'wrong-secret',
@@ -505,7 +505,7 @@ describe('FhirServerSink auth', () => {
         [{ kind: 'deactivation', providerId: 'PRV0000000007', changedAt: '2026-12-02T00:00:00Z' }],
         signal,
       ),
-    ).rejects.toMatchObject({ code: 'PMS_AUTH' });
+    ).rejects.toMatchObject({ code: 'PMS_FHIR_AUTH_REFUSED' });
   });
 });
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigError,
-  ValidationError,
+  ErrorCategory,
   describeError,
+  hasErrorCategory,
   recordKey,
   type Clock,
   type Logger,
@@ -113,7 +114,7 @@ function slotStartOfStored(value: string | undefined): number | undefined {
 
 /** A failure of one record (its data, or the server refusing its content), not of the sink. */
 function isAboutTheRecord(error: unknown): boolean {
-  return error instanceof ValidationError || isRecordRejection(error);
+  return hasErrorCategory(error, ErrorCategory.Validation) || isRecordRejection(error);
 }
 
 function counts(): ResourceCounts {
@@ -189,6 +190,7 @@ export class FhirServerSink implements Sink {
       if (found === undefined) {
         throw new ConfigError(
           `${this.name}: the FHIR server at ${this.options.baseUrl} does not support ${type}`,
+          { code: 'PMS_FHIR_CAPABILITY_MISSING' },
         );
       }
       return found;
@@ -206,6 +208,7 @@ export class FhirServerSink implements Sink {
       const lacking = declared.filter((r) => r.updateCreate !== true).map((r) => r.type);
       throw new ConfigError(
         `${this.name}: the FHIR server at ${this.options.baseUrl} lets clients neither assign ids (updateCreate is not true for ${lacking.join(', ')}) nor update by identifier (conditionalUpdate is not true). Turn on one of them on the server (its CapabilityStatement must declare updateCreate: true or conditionalUpdate: true for ${RESOURCE_TYPES.join(', ')}; on HAPI FHIR, client_id_strategy: ANY allows client-assigned ids)`,
+        { code: 'PMS_FHIR_CAPABILITY_MISSING' },
       );
     }
   }

@@ -55,10 +55,12 @@ export class FhirServerError extends RemoteError {
         cause,
         code:
           info.status === 429
-            ? ErrorCode.RateLimited
+            ? ErrorCode.FhirRateLimited
             : info.status === 401 || info.status === 403
-              ? ErrorCode.Auth
-              : ErrorCode.Remote,
+              ? ErrorCode.FhirAuthRefused
+              : info.status !== undefined && info.status >= 500
+                ? ErrorCode.FhirUnavailable
+                : ErrorCode.FhirRejected,
         details: { issues },
       },
     );

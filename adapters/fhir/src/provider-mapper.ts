@@ -104,6 +104,7 @@ export function mapProviderRecord(record: ProviderRecord, options: MappingOption
         throw new ValidationError(
           `Slot ${slot.slot_id} of provider ${provider.id} is at location ${slot.location_id}, which the provider does not list`,
           { providerId: provider.id, slotId: slot.slot_id, locationId: slot.location_id },
+          'PMS_RECORD_UNMAPPABLE',
         );
       }
       add('Slot', slot.slot_id, mapSlot(slot, provider.id, location, options));

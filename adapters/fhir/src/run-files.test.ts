@@ -37,7 +37,7 @@ describe('restoreRunFiles', () => {
       RunFilesMismatchError,
     );
     await expect(restore({ 'runs/r1/Slot.ndjson': recorded })).rejects.toMatchObject({
-      code: 'PMS_SINK',
+      code: 'PMS_PUBLICATION_DAMAGED',
       message: expect.stringMatching(
         /runs\/r1\/Slot\.ndjson holds \d+ bytes where \d+ were/,
       ) as unknown,

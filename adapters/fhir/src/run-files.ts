@@ -11,11 +11,11 @@ export const RESUME_REMEDY =
 /**
  * A run's files do not hold what its checkpoint says was written, so the run cannot be
  * resumed: acknowledged lines are missing or damaged, and the records that produced them
- * will not be sent again. Code `PMS_SINK`; the message ends with what to do.
+ * will not be sent again. Code `PMS_PUBLICATION_DAMAGED`; the message ends with what to do.
  */
 export class RunFilesMismatchError extends PmsbridgeError {
   constructor(file: string, problem: string, remedy: string = RESUME_REMEDY) {
-    super(ErrorCode.Sink, `${file} ${problem}, ${remedy}`, { details: { file } });
+    super(ErrorCode.PublicationDamaged, `${file} ${problem}, ${remedy}`, { details: { file } });
   }
 }
 

@@ -212,6 +212,7 @@ export class ServerIdDirectory {
     throw new ValidationError(
       `${owner.type} ${owner.value} references ${target.type} ${target.value}, which is not on the FHIR server (was it deleted there?)`,
       { type: owner.type, value: owner.value, target: { type: target.type, value: target.value } },
+      'PMS_RECORD_UNMAPPABLE',
     );
   }
 }

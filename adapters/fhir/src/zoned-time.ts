@@ -20,10 +20,11 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
         second: '2-digit',
       });
     } catch (error) {
-      throw new ValidationError(`Unknown IANA time zone "${timeZone}"`, {
-        timeZone,
-        cause: String(error),
-      });
+      throw new ValidationError(
+        `Unknown IANA time zone "${timeZone}"`,
+        { timeZone, cause: String(error) },
+        'PMS_RECORD_UNMAPPABLE',
+      );
     }
     formatters.set(timeZone, formatter);
   }
@@ -101,7 +102,11 @@ function computeZonedEpochMs(date: string, time: string, timeZone: string): numb
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   const clock = /^(\d{2}):(\d{2})$/.exec(time);
   if (match === null || clock === null) {
-    throw new ValidationError(`Invalid local date/time "${date} ${time}"`, { date, time });
+    throw new ValidationError(
+      `Invalid local date/time "${date} ${time}"`,
+      { date, time },
+      'PMS_RECORD_UNMAPPABLE',
+    );
   }
   const wall = Date.UTC(
     Number(match[1]),

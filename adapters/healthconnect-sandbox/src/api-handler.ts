@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { PmsbridgeError, WebhookEventTypeSchema, type Provider } from '@pmsbridge/core';
+import { WebhookEventTypeSchema, isPmsbridgeError, type Provider } from '@pmsbridge/core';
 import type { FaultDecision, FaultPlan, FaultRoute } from './fault-plan.js';
 import { formatInstant, providerNumberOf } from './provider-generator.js';
 import {
@@ -448,7 +448,7 @@ export function createApiHandler(
       return errorReply(error.status, error.message, requestId, error.headers);
     if (error instanceof UnknownProviderError || error instanceof UnknownSlotError)
       return errorReply(404, error.message, requestId);
-    if (error instanceof PmsbridgeError) return errorReply(400, error.message, requestId);
+    if (isPmsbridgeError(error)) return errorReply(400, error.message, requestId);
     return errorReply(500, 'Internal sandbox error', requestId);
   };
 

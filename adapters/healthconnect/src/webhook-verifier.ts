@@ -24,7 +24,7 @@ export class WebhookVerificationError extends PmsbridgeError {
   readonly reason: WebhookRejection;
 
   constructor(reason: WebhookRejection, message: string, cause?: unknown) {
-    super(ErrorCode.Auth, `Webhook rejected (${reason}): ${message}`, {
+    super(ErrorCode.HcWebhookRejected, `Webhook rejected (${reason}): ${message}`, {
       cause,
       details: { reason },
     });

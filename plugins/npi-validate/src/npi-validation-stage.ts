@@ -10,9 +10,11 @@ export class NpiValidationStage implements Stage {
 
   process(record: SyncRecord): SyncRecord {
     if (record.kind === 'provider' && !isValidNpi(record.provider.npi)) {
-      throw new ValidationError(`npi: "${record.provider.npi}" fails the NPI check digit`, {
-        providerId: record.provider.id,
-      });
+      throw new ValidationError(
+        `npi: "${record.provider.npi}" fails the NPI check digit`,
+        { providerId: record.provider.id },
+        'PMS_NPI_INVALID',
+      );
     }
     return record;
   }

@@ -38,6 +38,14 @@ describe('NpiValidationStage', () => {
     ).toThrow(/npi: "1234567890" fails the NPI check digit/);
   });
 
+  it('files a bad check digit as PMS_NPI_INVALID, a record-level validation failure', () => {
+    const stage = new NpiValidationStage('npi');
+    const record = { kind: 'provider' as const, provider: { ...provider, npi: '1234567890' } };
+    expect(() => stage.process({ ...record, window, slots: [] })).toThrow(
+      expect.objectContaining({ code: 'PMS_NPI_INVALID', category: 'PMS_VALIDATION' }),
+    );
+  });
+
   it('rejects options it does not know', () => {
     expect(plugin.optionsSchema.safeParse({ strict: true }).success).toBe(false);
   });

@@ -139,7 +139,7 @@ sync: { horizonDays: 2, batchSize: 4, concurrency: 4 }
 
     const failed = await sync(bad, 'incremental');
     expect(failed.code).toBe(ExitCode.Failed);
-    expect(failed.stderr).toMatch(/HTTP 401.*auth option.*\[PMS_AUTH\]/);
+    expect(failed.stderr).toMatch(/HTTP 401.*auth option.*\[PMS_FHIR_AUTH_REFUSED\]/);
     expect(failed.stderr + failed.stdout).not.toContain('wrong-token');
     const after = await stateOf('auth');
     expect(after.incremental).toEqual(before.incremental);
@@ -220,7 +220,9 @@ sync: { horizonDays: 2, batchSize: 4, concurrency: 4 }
     try {
       const result = await cli(['sync', '--config', await pipeline(fhir), '--mode', 'full']);
       expect(result.code).toBe(ExitCode.Usage);
-      expect(result.stderr).toMatch(/updateCreate.*conditionalUpdate.*\[PMS_CONFIG\]/);
+      expect(result.stderr).toMatch(
+        /updateCreate.*conditionalUpdate.*\[PMS_FHIR_CAPABILITY_MISSING\]/,
+      );
       expect(fhir.stats().byInteraction.batch ?? 0).toBe(0);
     } finally {
       await fhir.close();

@@ -18,6 +18,24 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules, over the files of each package's tsconfig (all TypeScript is in src/).
+    // The project service reads referenced packages from their sources: no build needed.
+    files: ['**/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // A `default` branch is a decision about the other members of a union (FHIR's
+      // resourceType has 150); a switch without one must name them all.
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: {

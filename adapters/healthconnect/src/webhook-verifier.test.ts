@@ -48,7 +48,11 @@ describe('verifyWebhook', () => {
     const signature = sign(key, 'msg_1', timestamp, body);
     const tampered = body.replace('PRV0000000001', 'PRV0000000002');
     expect(() => verifyWebhook(headers(signature), tampered, secret, { clock: time })).toThrow(
-      expect.objectContaining({ reason: 'no_matching_signature' }),
+      expect.objectContaining({
+        reason: 'no_matching_signature',
+        code: 'PMS_HC_WEBHOOK_REJECTED',
+        category: 'PMS_AUTH',
+      }),
     );
   });
 

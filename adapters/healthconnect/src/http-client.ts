@@ -1,6 +1,11 @@
-import { request, type Dispatcher } from 'undici';
-import { CancelledError, ErrorCode, type Clock, type Logger } from '@pmsbridge/core';
-import type { RateGate, RequestPipeline } from '@pmsbridge/core/http';
+import type { Dispatcher } from 'undici';
+import { ErrorCode, isPmsbridgeError, type Clock, type Logger } from '@pmsbridge/core';
+import {
+  exchange,
+  type ExchangeResponse,
+  type RateGate,
+  type RequestPipeline,
+} from '@pmsbridge/core/http';
 import { HealthConnectError, InsufficientScopeError } from './remote-errors.js';
 
 /** One API call. `path` is relative to the base URL, e.g. `/providers/PRV0000000001`. */
@@ -67,26 +72,22 @@ export class HttpClient {
     const { clock, logger } = this.parts;
     const url = this.#url(req);
     const started = clock.now().getTime();
-    const signals = [AbortSignal.timeout(this.parts.requestTimeoutMs)];
-    if (req.signal !== undefined) signals.push(req.signal);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (authorization !== undefined) headers.authorization = authorization;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Dispatcher.ResponseData;
-    let text: string;
+    let response: ExchangeResponse;
     try {
-      response = await request(url, {
+      response = await exchange({
+        url,
         method: req.method,
         headers,
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         dispatcher: this.parts.dispatcher,
-        signal: AbortSignal.any(signals),
+        signal: req.signal,
+        timeoutMs: this.parts.requestTimeoutMs,
       });
-      text = await response.body.text();
     } catch (error) {
-      if (req.signal?.aborted === true) {
-        throw new CancelledError(`${req.method} ${req.path} was cancelled`, error);
-      }
+      if (isPmsbridgeError(error)) throw error; // cancelled by the caller
       logger.debug('request failed', {
         method: req.method,
         path: req.path,
@@ -95,8 +96,8 @@ export class HttpClient {
       });
       throw networkError(req, error);
     }
-    const requestId = header(response.headers, 'x-request-id');
-    const status = response.statusCode;
+    const { status, text } = response;
+    const requestId = response.header('x-request-id');
     logger.debug('request', {
       method: req.method,
       path: req.path,
@@ -105,12 +106,12 @@ export class HttpClient {
       requestId,
     });
     this.parts.gate.observe(
-      numberHeader(response.headers, 'x-ratelimit-remaining'),
-      epochMs(numberHeader(response.headers, 'x-ratelimit-reset')),
+      numberHeader(response, 'x-ratelimit-remaining'),
+      epochMs(numberHeader(response, 'x-ratelimit-reset')),
     );
     if (status >= 200 && status < 300)
       return { status, body: parseBody(req, status, text, requestId), requestId };
-    throw statusError(req, status, text, response.headers, requestId);
+    throw statusError(req, status, text, response, requestId);
   }
 
   #url(req: HttpRequest): string {
@@ -155,11 +156,11 @@ function statusError(
   req: HttpRequest,
   status: number,
   text: string,
-  headers: Dispatcher.ResponseData['headers'],
+  response: ExchangeResponse,
   requestId: string | undefined,
 ): Error {
   const remote = readErrorBody(text);
-  const challenge = header(headers, 'www-authenticate') ?? '';
+  const challenge = response.header('www-authenticate') ?? '';
   if (status === 403 && /insufficient_scope/.test(challenge)) {
     const scope = /scope="([^"]*)"/.exec(challenge)?.[1];
     return new InsufficientScopeError(req.path, requestId ?? remote.requestId, scope);
@@ -174,7 +175,7 @@ function statusError(
       status,
       requestId: requestId ?? remote.requestId,
       remoteCode: remote.code,
-      retryAfter: header(headers, 'retry-after'),
+      retryAfter: response.header('retry-after'),
       authError: bearerError(challenge),
     },
     { code },
@@ -204,16 +205,8 @@ function readErrorBody(text: string): { code?: string; message?: string; request
   }
 }
 
-function header(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function numberHeader(
-  headers: Dispatcher.ResponseData['headers'],
-  name: string,
-): number | undefined {
-  const value = header(headers, name);
+function numberHeader(response: ExchangeResponse, name: string): number | undefined {
+  const value = response.header(name);
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value);
 }

@@ -2,7 +2,7 @@
  * `@pmsbridge/core/http`: the one HTTP toolkit every adapter builds its client from —
  * OAuth 2.0 client-credentials tokens, retry with `Retry-After`, a rate gate shared by a
  * client's callers, a circuit breaker, a concurrency limit, an abortable sleep, the undici
- * `Agent` (with mutual TLS) and the pipeline that composes them. Adapters keep their own
+ * `Agent` (with mutual TLS), one undici exchange, and the pipeline that composes them. Adapters keep their own
  * errors: each piece that throws takes a factory or a reader for them.
  */
 export {
@@ -17,6 +17,7 @@ export {
   type DispatcherOptions,
   type MtlsFiles,
 } from './dispatcher.js';
+export { exchange, type ExchangeRequest, type ExchangeResponse } from './http-exchange.js';
 export { ManualTime } from './manual-time.js';
 export { RateGate } from './rate-gate.js';
 export { bearerAuth, type RequestAuth } from './request-auth.js';

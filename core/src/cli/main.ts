@@ -48,7 +48,8 @@ Options:
   -v, --version       show the version
 
 Exit codes: 0 success, 1 the run failed (including a sync that dead-lettered more than
-sync.deadLetterThreshold of its records), 2 usage or config error.`;
+sync.deadLetterThreshold of its records), 2 usage, config or plugin error. Errors end
+with their code, e.g. [PMS_CONFIG_UNKNOWN_KEY]; docs/errors.md says what each means.`;
 
 interface Io {
   stdout: NodeJS.WriteStream;

@@ -1,9 +1,10 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseWith } from '../domain/parse.js';
 import { raceAbort } from '../pipeline/race-abort.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { exchange, type ExchangeResponse } from './http-exchange.js';
 
 /** The token endpoint answered, but with no token. */
 export interface TokenRefusal {
@@ -102,10 +103,10 @@ export class TokenProvider {
       client_secret: clientSecret,
     });
     if (scopes !== undefined) form.set('scope', scopes.join(' '));
-    let response: Dispatcher.ResponseData;
-    let text: string;
+    let response: ExchangeResponse;
     try {
-      response = await request(tokenUrl, {
+      response = await exchange({
+        url: tokenUrl,
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
@@ -113,20 +114,19 @@ export class TokenProvider {
         },
         body: form.toString(),
         dispatcher: this.options.dispatcher,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        timeoutMs: this.options.timeoutMs ?? 30_000,
       });
-      text = await response.body.text();
     } catch (error) {
       throw errors.unreachable(error);
     }
-    const status = response.statusCode;
+    const { status, text } = response;
     logger?.debug('token request', {
       method: 'POST',
       path: new URL(tokenUrl).pathname,
       status,
       durationMs: clock.now().getTime() - started,
     });
-    if (status !== 200) throw errors.refused(refusalOf(status, text, response.headers));
+    if (status !== 200) throw errors.refused(refusalOf(response));
     const parsed = parseWith(TokenResponseSchema, safeJson(text), 'token response');
     const lifetimeMs = (parsed.expires_in ?? DEFAULT_LIFETIME_S) * 1000;
     const refreshInMs = Math.max(lifetimeMs - this.#refreshAheadMs, lifetimeMs / 2);
@@ -135,17 +135,12 @@ export class TokenProvider {
   }
 }
 
-function refusalOf(
-  status: number,
-  text: string,
-  headers: Dispatcher.ResponseData['headers'],
-): TokenRefusal {
-  const parsed = TokenErrorSchema.safeParse(safeJson(text));
-  const retryAfter = headers['retry-after'];
+function refusalOf(response: ExchangeResponse): TokenRefusal {
+  const parsed = TokenErrorSchema.safeParse(safeJson(response.text));
   return {
-    status,
+    status: response.status,
     remoteCode: parsed.success ? parsed.data.error : undefined,
-    retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+    retryAfter: response.header('retry-after'),
   };
 }
 

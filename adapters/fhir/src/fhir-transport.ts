@@ -1,8 +1,8 @@
-import { RemoteError, isPmsbridgeError, type Logger } from '@pmsbridge/core';
+import { Client } from 'fhir-kit-client';
+import { CancelledError, RemoteError, isPmsbridgeError, type Logger } from '@pmsbridge/core';
 import {
   RequestPipeline,
   RetryPolicy,
-  exchange,
   sleep as realSleep,
   type AttemptFailure,
   type CircuitBreaker,
@@ -22,33 +22,24 @@ export interface FhirRetryOptions {
   maxDelayMs: number;
 }
 
-/**
- * One attempt's failure before it becomes the caller's error: the server's status and
- * body (an error status, or a 2xx whose body is not JSON), or no status when no answer came.
- */
-class FhirHttpFailure extends Error {
-  constructor(
-    readonly status: number | undefined,
-    readonly data: unknown,
-    readonly retryAfter: string | undefined,
-    readonly requestId: string | undefined,
-    cause?: unknown,
-  ) {
-    super(status === undefined ? 'no answer' : `HTTP ${status}`, { cause });
-  }
+interface HttpFailure {
+  response?: { status?: number; data?: unknown };
+  config?: { headers?: Headers };
 }
 
-function statusOf(error: unknown): number | undefined {
-  return error instanceof FhirHttpFailure ? error.status : undefined;
+function failureOf(error: unknown): HttpFailure {
+  return typeof error === 'object' && error !== null ? (error as HttpFailure) : {};
 }
 
-/** An attempt's failure for the retry policy; our own errors are never retried. */
+/** fhir-kit-client's failures for the retry policy; our own errors are never retried. */
 function readFhirFailure(error: unknown): AttemptFailure | undefined {
-  if (!(error instanceof FhirHttpFailure)) return undefined;
+  if (isPmsbridgeError(error)) return undefined;
+  const failure = failureOf(error);
+  const status = failure.response?.status;
   return {
-    status: error.status,
-    retryAfter: error.retryAfter,
-    isTransient: error.status === undefined,
+    status,
+    retryAfter: failure.config?.headers?.get('retry-after') ?? undefined,
+    isTransient: status === undefined,
   };
 }
 
@@ -66,14 +57,14 @@ export function isRecordRejection(error: unknown): boolean {
 }
 
 /**
- * FHIR REST calls over undici, sent through core's `RequestPipeline`: auth
+ * FHIR REST calls over fhir-kit-client, sent through core's `RequestPipeline`: auth
  * headers (one fresh token after a 401), retries (429, 5xx and network failures with
  * backoff and no jitter, honouring Retry-After), an optional circuit breaker (5xx and network failures
  * count; while open, calls fail at once with a `PMS_CIRCUIT_OPEN` error) and errors turned
  * into {@link FhirServerError}s that carry the server's OperationOutcome.
  */
 export class FhirTransport {
-  private readonly base: string;
+  private readonly client: Client;
   private readonly pipeline: RequestPipeline;
 
   constructor(
@@ -85,7 +76,7 @@ export class FhirTransport {
     now: () => number = () => Date.now(),
     breaker?: CircuitBreaker,
   ) {
-    this.base = baseUrl.replace(/\/+$/, '');
+    this.client = new Client({ baseUrl: baseUrl.replace(/\/+$/, '') });
     this.pipeline = new RequestPipeline({
       retry: new RetryPolicy(
         {
@@ -104,15 +95,15 @@ export class FhirTransport {
       auth,
       breaker,
       isSignOfTrouble: (error) => {
-        if (!(error instanceof FhirHttpFailure)) return false;
-        return error.status === undefined || error.status >= 500;
+        const status = failureOf(error).response?.status;
+        return status === undefined || status >= 500;
       },
-      isCredentialRejected: (error) => statusOf(error) === 401,
+      isCredentialRejected: (error) => failureOf(error).response?.status === 401,
       onRetry: ({ method, path, attempt, delayMs, error }) =>
         logger.warn('fhir request failed, retrying', {
           method,
           path,
-          status: statusOf(error),
+          status: failureOf(error).response?.status,
           attempt,
           delayMs,
         }),
@@ -121,12 +112,16 @@ export class FhirTransport {
 
   /** The server's CapabilityStatement. */
   capabilities(signal: AbortSignal): Promise<CapabilityStatement> {
-    return this.call('GET', 'metadata', signal) as Promise<CapabilityStatement>;
+    return this.call('GET', 'metadata', signal, (options) =>
+      this.client.capabilityStatement(options),
+    ) as Promise<CapabilityStatement>;
   }
 
   /** POSTs a transaction Bundle; resolves to the transaction-response Bundle. */
   transaction(bundle: Bundle, signal: AbortSignal): Promise<Bundle> {
-    return this.call('POST', '', signal, bundle) as Promise<Bundle>;
+    return this.call('POST', '', signal, (options) =>
+      this.client.transaction({ body: bundle as never, options }),
+    ) as Promise<Bundle>;
   }
 
   /** A search; resolves to the searchset Bundle. */
@@ -135,11 +130,8 @@ export class FhirTransport {
     searchParams: Record<string, string>,
     signal: AbortSignal,
   ): Promise<Bundle> {
-    const query = new URLSearchParams(searchParams).toString();
-    return this.call(
-      'GET',
-      query === '' ? resourceType : `${resourceType}?${query}`,
-      signal,
+    return this.call('GET', resourceType, signal, (options) =>
+      this.client.search({ resourceType, searchParams, options }),
     ) as Promise<Bundle>;
   }
 
@@ -147,74 +139,41 @@ export class FhirTransport {
     method: string,
     path: string,
     signal: AbortSignal,
-    body?: Resource,
+    send: (options: { signal: AbortSignal; headers: Record<string, string> }) => Promise<unknown>,
   ): Promise<Resource> {
     try {
       return await this.pipeline.send(
-        { method, path: path.split('?', 1)[0] ?? path, isIdempotent: true, signal },
-        (authorization) => this.attempt(method, path, signal, body, authorization),
+        { method, path, isIdempotent: true, signal },
+        async (authorization) => {
+          const headers: Record<string, string> = { accept: 'application/fhir+json' };
+          if (authorization !== undefined) headers.authorization = authorization;
+          try {
+            return (await send({ signal, headers })) as Resource;
+          } catch (error) {
+            if (signal.aborted) throw new CancelledError(undefined, error);
+            throw error;
+          }
+        },
       );
     } catch (error) {
       // Our own errors (cancelled, circuit open, token endpoint) already say what happened.
       if (isPmsbridgeError(error)) throw error;
-      throw this.toError(error, method, path.split('?', 1)[0] ?? path);
+      throw this.toError(error, method, path);
     }
-  }
-
-  private async attempt(
-    method: string,
-    path: string,
-    signal: AbortSignal,
-    body: Resource | undefined,
-    authorization: string | undefined,
-  ): Promise<Resource> {
-    const headers: Record<string, string> = { accept: 'application/fhir+json' };
-    if (authorization !== undefined) headers.authorization = authorization;
-    if (body !== undefined) headers['content-type'] = 'application/fhir+json';
-    let response: Awaited<ReturnType<typeof exchange>>;
-    try {
-      response = await exchange({
-        url: `${this.base}/${path}`,
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-      });
-    } catch (error) {
-      if (isPmsbridgeError(error)) throw error;
-      throw new FhirHttpFailure(undefined, undefined, undefined, undefined, error);
-    }
-    const { status, text } = response;
-    let data: unknown = {};
-    let isJson = true;
-    if (text.length > 0) {
-      try {
-        data = JSON.parse(text) as unknown;
-      } catch {
-        data = text;
-        isJson = false;
-      }
-    }
-    if (status >= 200 && status < 300 && isJson) return data as Resource;
-    throw new FhirHttpFailure(
-      status,
-      data,
-      response.header('retry-after'),
-      response.header('x-request-id'),
-    );
   }
 
   private toError(error: unknown, method: string, path: string): RemoteError {
-    if (!(error instanceof FhirHttpFailure) || error.status === undefined) {
-      const cause = error instanceof FhirHttpFailure ? error.cause : error;
+    const failure = failureOf(error);
+    const status = failure.response?.status;
+    const requestId = failure.config?.headers?.get('x-request-id') ?? undefined;
+    if (status === undefined) {
       return new RemoteError(
-        `Could not reach the FHIR server at ${this.baseUrl}: ${(cause as Error).message}`,
+        `Could not reach the FHIR server at ${this.baseUrl}: ${(error as Error).message}`,
         { system: 'fhir', method, path },
-        { cause },
+        { cause: error },
       );
     }
-    const { status, requestId } = error;
-    const issues = parseOperationOutcome(error.data);
+    const issues = parseOperationOutcome(failure.response?.data);
     const hint =
       status === 401 || status === 403
         ? " (the server refused the credentials: check the sink's auth option, its token or client credentials and their scopes)"

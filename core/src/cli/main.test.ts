@@ -1,24 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { capture, cliFixtures as fixtures } from './captured-io.test-helper.js';
 import { ExitCode, runCli } from './main.js';
-
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-
-function capture() {
-  const out = { stdout: '', stderr: '' };
-  const stream = (key: 'stdout' | 'stderr') =>
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out[key] += chunk.toString();
-        done();
-      },
-    }) as unknown as NodeJS.WriteStream;
-  return { out, io: { stdout: stream('stdout'), stderr: stream('stderr') } };
-}
 
 describe('pmsbridge CLI', () => {
   let dir: string;

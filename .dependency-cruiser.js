@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Test kits: published packages for tests, the demo and the benchmarks; runtime code never
- * imports them. Known by name, wherever they live (the sandbox still sits under `adapters/`).
+ * imports them. Known by package name, wherever they live.
  */
 export const TEST_KITS = ['@pmsbridge/healthconnect-sandbox', '@pmsbridge/test-fhir-server'];
 

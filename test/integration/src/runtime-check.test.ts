@@ -11,7 +11,7 @@ const launchers = [
   'core/bin/pmsbridge.js',
   'adapters/fhir/bin/pmsbridge-publish.js',
   'adapters/healthconnect/bin/pmsbridge-webhooks.js',
-  'adapters/healthconnect-sandbox/bin/pmsbridge-sandbox.js',
+  'test/healthconnect-sandbox/bin/pmsbridge-sandbox.js',
   'test/fhir-server/bin/pmsbridge-fhir-server.js',
 ];
 

@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
-import { ErrorCode, ValidationError, type LogFields, type Logger } from '@pmsbridge/core';
+import {
+  ErrorCode,
+  ValidationError,
+  exitCodeOf,
+  type LogFields,
+  type Logger,
+} from '@pmsbridge/core';
 import { createHealthConnectClient } from './create-client.js';
 import type { HealthConnectClient } from './healthconnect-client.js';
 import { ManualTime } from '@pmsbridge/core/http';
@@ -220,7 +226,7 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     expect(error).toBeInstanceOf(HealthConnectError);
     expect((error as HealthConnectError).status).toBe(401);
     expect((error as HealthConnectError).requestId).toBe('req-401');
-    expect((error as HealthConnectError).code).toBe(ErrorCode.Auth);
+    expect((error as HealthConnectError).code).toBe(ErrorCode.HcAuthRefused);
     expect(
       JSON.stringify((error as HealthConnectError).toJSON()) + String((error as Error).message),
     ).not.toMatch(/secret-token/);
@@ -243,14 +249,18 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
         .reply(401, { error: { code: 'unauthorized', message: 'no' } }, headers);
       const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HealthConnectError);
-      expect(error).toMatchObject({ status: 401, code: ErrorCode.Auth });
+      expect(error).toMatchObject({
+        status: 401,
+        code: ErrorCode.HcAuthRefused,
+        category: 'PMS_AUTH',
+      });
       expect(tokens.isDone() && api.isDone()).toBe(true);
       // A refresh would have asked the token endpoint again, which has no second answer here.
       expect(String((error as Error).message)).toMatch(/answered 401/);
     },
   );
 
-  it('turns a 403 insufficient_scope into a config error and does not retry it', async () => {
+  it('turns a 403 insufficient_scope into a scope-missing config error and does not retry it', async () => {
     tokenReply('tok1');
     nock(BASE)
       .post('/webhooks')
@@ -266,7 +276,7 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
       .subscribeWebhook({ url: 'https://pms.example.com/hooks', events: ['schedule.updated'] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InsufficientScopeError);
-    expect((error as InsufficientScopeError).code).toBe(ErrorCode.Config);
+    expect(error).toMatchObject({ code: ErrorCode.HcScopeMissing, category: 'PMS_CONFIG' });
     expect((error as InsufficientScopeError).requiredScope).toBe('webhooks:manage');
     expect((error as InsufficientScopeError).requestId).toBe('req-403');
     expect(time.sleeps).toEqual([]);
@@ -650,12 +660,17 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     });
   });
 
-  it('reports rejected client credentials as a config error without the secret', async () => {
+  it('reports rejected client credentials as refused (exit code 1) without the secret', async () => {
     nock(AUTH)
       .post('/token')
       .reply(401, { error: 'invalid_client', error_description: 'unknown client' });
     const error = await client.getProvider('PRV0000000001').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: ErrorCode.Config });
+    expect(error).toMatchObject({
+      code: ErrorCode.HcAuthRefused,
+      category: 'PMS_AUTH',
+      status: 401,
+    });
+    expect(exitCodeOf((error as HealthConnectError).code)).toBe(1);
     expect(String((error as Error).message)).toMatch(/clientId and clientSecret/);
     expect(JSON.stringify(error) + String((error as Error).message)).not.toMatch(/csecret/);
   });

@@ -5,8 +5,9 @@ import {
   ScheduleSchema,
   ScheduleWindowSchema,
   SlotSchema,
-  ValidationError,
+  ErrorCategory,
   WebhookSubscriptionSchema,
+  hasErrorCategory,
   parseWith,
   raceAbort,
   type Cache,
@@ -14,6 +15,7 @@ import {
   type ChangesPageRead,
   type InvalidRecord,
   type Location,
+  type PmsbridgeError,
   type Provider,
   type ProviderChange,
   type ProviderField,
@@ -27,7 +29,7 @@ import { throwIfAborted } from '@pmsbridge/core/http';
 import { z } from 'zod';
 import type { HttpClient } from './http-client.js';
 import { changeSchemaFor, providerSchemaFor } from './provider-fields-schema.js';
-import { HealthConnectError } from './remote-errors.js';
+import { isHealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
 
 /** A load shared by concurrent identical lookups, and how many callers still wait for it. */
@@ -190,7 +192,7 @@ export class HealthConnectClient {
           });
           return parseWith(providerSchemaFor(requested), response.body, `provider ${id}`);
         } catch (error) {
-          if (error instanceof HealthConnectError && error.status === 404) return undefined;
+          if (isHealthConnectError(error) && error.status === 404) return undefined;
           throw error;
         }
       },
@@ -391,16 +393,16 @@ function readProviderPage(
   };
 }
 
-/** Parses like `parseWith`, returning the `ValidationError` instead of throwing it. */
+/** Parses like `parseWith`, returning the validation error instead of throwing it. */
 function tryParse<S extends z.ZodType>(
   schema: S,
   value: unknown,
   what: string,
-): { data: z.infer<S> } | { error: ValidationError } {
+): { data: z.infer<S> } | { error: PmsbridgeError } {
   try {
     return { data: parseWith(schema, value, what) };
   } catch (error) {
-    if (error instanceof ValidationError) return { error };
+    if (hasErrorCategory(error, ErrorCategory.Validation)) return { error };
     throw error;
   }
 }
@@ -410,7 +412,7 @@ function invalidRecord(
   raw: unknown,
   position: string,
   idField: string,
-  error: ValidationError,
+  error: PmsbridgeError,
 ): InvalidRecord {
   const id =
     typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[idField] : undefined;

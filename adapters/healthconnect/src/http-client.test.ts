@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHealthConnectClient } from './create-client.js';
@@ -6,6 +6,31 @@ import { ManualTime } from '@pmsbridge/core/http';
 import { HealthConnectError } from './remote-errors.js';
 
 const fullBody = JSON.stringify({ locations: [] });
+
+function answerToken(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ access_token: 't', token_type: 'Bearer', expires_in: 3600 }));
+}
+
+/** A server answering API calls with `status`, and its URL. */
+async function startStatusServer(status: number): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/token') return answerToken(res);
+    res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '0' });
+    res.end(JSON.stringify({ error: { code: 'refused', message: 'no' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** A local port nothing listens on: connecting to it is refused (ECONNREFUSED). */
+async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
 
 /** A server whose first `truncate` answers promise a body and hang up half-way through it. */
 function startTruncatingServer(
@@ -115,10 +140,96 @@ describe('HttpClient over a real socket', () => {
     try {
       const error = await client.getLocations('PRV0000000001').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HealthConnectError);
-      expect(error).toMatchObject({ code: 'PMS_TIMEOUT', isNetworkError: true });
+      expect(error).toMatchObject({
+        code: 'PMS_NET_TIMEOUT',
+        category: 'PMS_TIMEOUT',
+        isNetworkError: true,
+      });
     } finally {
       await client.close();
       silent.closeAllConnections();
+    }
+  });
+
+  it.each([
+    [429, 'PMS_HC_RATE_LIMITED', 'PMS_RATE_LIMITED'],
+    [401, 'PMS_HC_AUTH_REFUSED', 'PMS_AUTH'],
+    [503, 'PMS_HC_UNAVAILABLE', 'PMS_REMOTE'],
+    [500, 'PMS_HC_UNAVAILABLE', 'PMS_REMOTE'],
+    [404, 'PMS_HC_REJECTED', 'PMS_REMOTE'],
+    [400, 'PMS_HC_REJECTED', 'PMS_REMOTE'],
+  ])('reports an answer of %i as %s (category %s)', async (status, code, category) => {
+    const started = await startStatusServer(status);
+    server = started.server;
+    const client = createHealthConnectClient(
+      {
+        baseUrl: started.url,
+        tokenUrl: `${started.url}/token`,
+        clientId: 'c',
+        clientSecret: 's',
+        retry: { maxAttempts: 1 },
+      },
+      { clock: time, sleep: async () => undefined },
+    );
+    try {
+      const error = await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthConnectError);
+      expect(error).toMatchObject({ code, category, status });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports an API that refuses the connection as unreachable', async () => {
+    const tokens = createServer((_req, res) => answerToken(res));
+    server = tokens;
+    await new Promise<void>((resolve) => tokens.listen(0, '127.0.0.1', resolve));
+    const client = createHealthConnectClient(
+      {
+        baseUrl: await closedPortUrl(),
+        tokenUrl: `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/token`,
+        clientId: 'c',
+        clientSecret: 's',
+        retry: { maxAttempts: 1 },
+      },
+      { clock: time, sleep: async () => undefined },
+    );
+    try {
+      const error = await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthConnectError);
+      expect(error).toMatchObject({
+        code: 'PMS_NET_UNREACHABLE',
+        category: 'PMS_REMOTE',
+        isNetworkError: true,
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a token endpoint that refuses the connection as unreachable, not as an auth failure', async () => {
+    const closed = await closedPortUrl();
+    const client = createHealthConnectClient(
+      {
+        baseUrl: closed,
+        tokenUrl: `${closed}/token`,
+        clientId: 'c',
+        clientSecret: 'the-secret',
+        retry: { maxAttempts: 1 },
+      },
+      { clock: time, sleep: async () => undefined },
+    );
+    try {
+      const error = await client.getLocations('PRV0000000001').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthConnectError);
+      expect(error).toMatchObject({
+        code: 'PMS_NET_UNREACHABLE',
+        category: 'PMS_REMOTE',
+        message: expect.stringContaining('token endpoint'),
+      });
+      expect(JSON.stringify(error) + (error as Error).message).not.toContain('the-secret');
+    } finally {
+      await client.close();
     }
   });
 });

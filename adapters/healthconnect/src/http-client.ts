@@ -6,7 +6,7 @@ import {
   type RateGate,
   type RequestPipeline,
 } from '@pmsbridge/core/http';
-import { HealthConnectError, InsufficientScopeError } from './remote-errors.js';
+import { HealthConnectError, InsufficientScopeError, networkFailureCode } from './remote-errors.js';
 
 /** One API call. `path` is relative to the base URL, e.g. `/providers/PRV0000000001`. */
 export interface HttpRequest {
@@ -125,12 +125,10 @@ export class HttpClient {
 
 function networkError(req: HttpRequest, error: unknown): HealthConnectError {
   const cause = error as { code?: string; message?: string };
-  const isTimeout =
-    cause.code?.includes('TIMEOUT') === true || (error as Error).name === 'TimeoutError';
   return new HealthConnectError(
     `${req.method} ${req.path} failed without a usable response (${cause.code ?? (error as Error).name}): ${cause.message ?? ''}`.trim(),
     { method: req.method, path: req.path, isNetworkError: true },
-    { cause: error, code: isTimeout ? ErrorCode.Timeout : ErrorCode.Remote },
+    { cause: error, code: networkFailureCode(error) },
   );
 }
 
@@ -165,8 +163,7 @@ function statusError(
     const scope = /scope="([^"]*)"/.exec(challenge)?.[1];
     return new InsufficientScopeError(req.path, requestId ?? remote.requestId, scope);
   }
-  const code =
-    status === 429 ? ErrorCode.RateLimited : status === 401 ? ErrorCode.Auth : ErrorCode.Remote;
+  const code = statusCode(status);
   return new HealthConnectError(
     `${req.method} ${req.path} answered ${status}${remote.code === undefined ? '' : ` (${remote.code})`}${remote.message === undefined ? '' : `: ${remote.message}`}`,
     {
@@ -180,6 +177,14 @@ function statusError(
     },
     { code },
   );
+}
+
+/** The precise code of an error status; each keeps the category its coarse code had. */
+function statusCode(status: number): ErrorCode {
+  if (status === 429) return ErrorCode.HcRateLimited;
+  if (status === 401) return ErrorCode.HcAuthRefused;
+  if (status >= 500) return ErrorCode.HcUnavailable;
+  return ErrorCode.HcRejected;
 }
 
 /** The `error` parameter of a `Bearer` challenge (`Bearer error="invalid_token"` → `invalid_token`). */

@@ -1,12 +1,27 @@
-import { describe, expect, it } from '@jest/globals';
-import { ErrorCode } from '@pmsbridge/core';
+import { describe, expect, it, jest } from '@jest/globals';
+import { errors as undiciErrors } from 'undici';
+import { CancelledError, ConfigError, exitCodeOf } from '@pmsbridge/core';
 import { ManualTime, RetryPolicy } from '@pmsbridge/core/http';
 import {
   HealthConnectError,
+  healthConnectTokenErrors,
+  isHealthConnectError,
   isSignOfTrouble,
   isTokenRejected,
   readHealthConnectFailure,
 } from './remote-errors.js';
+
+type RemoteErrorsModule = typeof import('./remote-errors.js');
+
+/** This module (and the core it imports) loaded a second time, as a bundled copy would be. */
+async function secondCopy(): Promise<RemoteErrorsModule> {
+  let copy: RemoteErrorsModule | undefined;
+  await jest.isolateModulesAsync(async () => {
+    copy = await import('./remote-errors.js');
+  });
+  if (copy === undefined) throw new Error('the second copy did not load');
+  return copy;
+}
 
 const options = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000, maxRetryAfterMs: 60_000 };
 
@@ -47,10 +62,22 @@ describe('HealthConnect failures under the retry policy', () => {
     });
   });
 
-  it('marks 429 errors with the rate-limited code', () => {
-    expect(new HealthConnectError('x', { status: 429 }, { code: ErrorCode.RateLimited }).code).toBe(
-      'PMS_RATE_LIMITED',
-    );
+  it('reads the failure of a HealthConnect error thrown by another copy of the adapter', async () => {
+    const copy = await secondCopy();
+    const foreign = new copy.HealthConnectError('failed', { status: 503, retryAfter: '3' });
+    expect(foreign instanceof HealthConnectError).toBe(false);
+    expect(isHealthConnectError(foreign)).toBe(true);
+    expect(readHealthConnectFailure(foreign)).toEqual({
+      status: 503,
+      retryAfter: '3',
+      isTransient: false,
+    });
+    expect(isSignOfTrouble(foreign)).toBe(true);
+  });
+
+  it('does not take other pmsbridge errors for HealthConnect failures', () => {
+    expect(isHealthConnectError(new CancelledError())).toBe(false);
+    expect(readHealthConnectFailure(new ConfigError('bad'))).toBeUndefined();
   });
 });
 
@@ -68,5 +95,45 @@ describe('HealthConnect failures under the circuit breaker and token refresh', (
     const challenged = new HealthConnectError('401', { status: 401, authError: 'invalid_token' });
     expect(isTokenRejected(challenged)).toBe(true);
     expect(isTokenRejected(failure(401))).toBe(false);
+  });
+});
+
+describe('the HealthConnect token endpoint failures', () => {
+  const errors = healthConnectTokenErrors('https://auth.hc.test/oauth/token');
+
+  it('reports invalid_client as refused credentials: category PMS_AUTH, exit code 1', () => {
+    const error = errors.refused({ status: 401, remoteCode: 'invalid_client' });
+    expect(isHealthConnectError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'PMS_HC_AUTH_REFUSED', category: 'PMS_AUTH', status: 401 });
+    expect(error.message).toMatch(/check clientId and clientSecret/);
+    expect(exitCodeOf('PMS_HC_AUTH_REFUSED')).toBe(1);
+    expect(readHealthConnectFailure(error)).toMatchObject({ status: 401, isTransient: false });
+  });
+
+  it('reports invalid_scope as a config error with the scope-missing code, exit code 2', () => {
+    const error = errors.refused({ status: 400, remoteCode: 'invalid_scope' });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ code: 'PMS_HC_SCOPE_MISSING', category: 'PMS_CONFIG' });
+    expect(exitCodeOf('PMS_HC_SCOPE_MISSING')).toBe(2);
+  });
+
+  it('keeps unsupported_grant_type a config error', () => {
+    expect(errors.refused({ status: 400, remoteCode: 'unsupported_grant_type' })).toMatchObject({
+      code: 'PMS_CONFIG',
+    });
+  });
+
+  it('reports no answer as unreachable or timed out, retried like any network failure', () => {
+    const refused = errors.unreachable(new undiciErrors.SocketError('other side closed'));
+    expect(refused).toMatchObject({
+      code: 'PMS_NET_UNREACHABLE',
+      category: 'PMS_REMOTE',
+      isNetworkError: true,
+    });
+    expect(readHealthConnectFailure(refused)).toMatchObject({ isTransient: true });
+    expect(errors.unreachable(new undiciErrors.HeadersTimeoutError())).toMatchObject({
+      code: 'PMS_NET_TIMEOUT',
+      category: 'PMS_TIMEOUT',
+    });
   });
 });

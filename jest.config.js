@@ -27,6 +27,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@pmsbridge/core/http$': '<rootDir>/core/src/http/index.ts',
+    '^@pmsbridge/core/testing$': '<rootDir>/core/src/testing/index.ts',
     ...packageMapper,
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,4 +1,4 @@
 import { MemoryStateStore } from './memory-state-store.js';
-import { describeStateStoreContract } from './state-store-contract.test-helper.js';
+import { describeStateStoreContract } from '../testing/index.js';
 
 describeStateStoreContract('MemoryStateStore', (clock) => new MemoryStateStore({ clock }));

@@ -10,7 +10,7 @@ import { ErrorCode, StateError } from '../errors/errors.js';
 import { SEEN_PRUNE_INTERVAL_MS } from './seen-expiry.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteStateStore } from './sqlite-state-store.js';
-import { describeStateStoreContract, ManualClock } from './state-store-contract.test-helper.js';
+import { describeStateStoreContract, ManualClock } from '../testing/index.js';
 
 let root: string;
 let fileCount = 0;

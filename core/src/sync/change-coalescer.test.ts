@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ValidationError } from '../errors/errors.js';
 import { coalesceChanges, type CoalescedItem } from './change-coalescer.js';
-import { makeProvider } from './in-memory-doubles.test-helper.js';
+import { makeProvider } from '../testing/index.js';
 import type { IncrementalPosition, SourceItem } from './source-reader.js';
 
 const at = (cursor: string, index: number): IncrementalPosition => ({

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { silentLogger } from '../logging/logger.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
-import { ManualClock } from '../state/state-store-contract.test-helper.js';
 import { withPipelineLease } from './pipeline-lease.js';
 import { SyncEngine } from './sync-engine.js';
-import { AppendSink, MemorySource, makeProvider } from './in-memory-doubles.test-helper.js';
+import { AppendSink, ManualClock, MemorySource, makeProvider } from '../testing/index.js';
 
 describe('pipeline lease', () => {
   afterEach(() => {

@@ -4,12 +4,7 @@ import { silentLogger } from '../logging/logger.js';
 import type { RecordOutcome, Sink } from '../ports/sink.js';
 import type { Stage } from '../ports/stage.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
-import {
-  AppendSink,
-  MemorySource,
-  makeProvider,
-  twoSlots,
-} from './in-memory-doubles.test-helper.js';
+import { AppendSink, MemorySource, makeProvider, twoSlots } from '../testing/index.js';
 import { SyncEngine, type SyncEngineDeps } from './sync-engine.js';
 
 const clock = { now: () => new Date('2026-11-25T10:00:00Z') };

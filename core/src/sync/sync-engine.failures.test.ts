@@ -5,12 +5,7 @@ import { silentLogger } from '../logging/logger.js';
 import type { Stage } from '../ports/stage.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import { SyncEngine, type SyncEngineDeps } from './sync-engine.js';
-import {
-  AppendSink,
-  MemorySource,
-  makeProvider,
-  twoSlots,
-} from './in-memory-doubles.test-helper.js';
+import { AppendSink, MemorySource, makeProvider, twoSlots } from '../testing/index.js';
 
 const clock = { now: () => new Date('2026-11-25T10:00:00Z') };
 const providers = (count: number) => Array.from({ length: count }, (_, i) => makeProvider(i + 1));

@@ -6,11 +6,8 @@ import type {
 } from '../ports/provider-source.js';
 import type { Provider } from '../domain/provider.js';
 import type { ProviderChange } from '../domain/change.js';
-import type { RecordOutcome, Sink, SinkOpenContext } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
 import type { Slot } from '../domain/slot.js';
-import type { SyncRecord } from '../domain/sync-record.js';
-import { recordKey } from '../domain/sync-record.js';
 
 /** A valid provider with the given sequence number. */
 export function makeProvider(n: number, patch: Partial<Provider> = {}): Provider {
@@ -26,9 +23,14 @@ export function makeProvider(n: number, patch: Partial<Provider> = {}): Provider
   };
 }
 
-/** An in-memory provider source with pages of `pageSize`, counting what it handed out. */
+/**
+ * An in-memory provider source with pages of `pageSize`, counting what it handed out.
+ * Incremental runs read `changeLog`, entries after the `since` they are asked for.
+ */
 export class MemorySource implements ProviderSource {
+  /** Providers handed out by `listProviders` so far. */
   pulled = 0;
+  /** Changes served to incremental runs, each with the time it happened. */
   changeLog: Array<{ change: ProviderChange; at: string }> = [];
   /** Invalid records served with the first page (as a client reports records it cannot read). */
   invalidOnFirstPage: InvalidRecord[] = [];
@@ -79,7 +81,7 @@ export class MemorySource implements ProviderSource {
   }
 }
 
-/** Two slots per provider per run. */
+/** A slot source that answers two slots (09:00 available, 10:00 booked) per provider on the window's first day. */
 export const twoSlots: SlotSource = {
   async getSchedule(providerId, window): Promise<Slot[]> {
     return [0, 1].map((i) => ({
@@ -93,44 +95,3 @@ export const twoSlots: SlotSource = {
     }));
   },
 };
-
-/**
- * An append-only sink (like a file): without checkpoint truncation a resumed run would
- * duplicate lines. `failOnBatch` makes one write throw, as a crash would.
- */
-export class AppendSink implements Sink {
-  readonly name: string;
-  lines: string[] = [];
-  writes = 0;
-  acked = 0;
-  failOnBatch?: number;
-  slow = false;
-
-  constructor(name = 'append') {
-    this.name = name;
-  }
-
-  async open(context: SinkOpenContext): Promise<void> {
-    if (typeof context.resumeState === 'number') this.lines.length = context.resumeState;
-  }
-
-  async write(batch: readonly SyncRecord[]): Promise<RecordOutcome[]> {
-    this.writes += 1;
-    if (this.failOnBatch === this.writes) throw new Error('sink crashed');
-    if (this.slow)
-      for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
-    for (const record of batch) this.lines.push(`${record.kind}:${recordKey(record)}`);
-    this.acked += batch.length;
-    return batch.map((record) => ({
-      key: recordKey(record),
-      ok: true,
-      counts: { Line: { created: 1, updated: 0, unchanged: 0, deleted: 0 } },
-    }));
-  }
-
-  close?(context: { completed: boolean }): Promise<void>;
-
-  checkpointState(): number {
-    return this.lines.length;
-  }
-}

@@ -1,26 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ErrorCategory, StateError } from '../errors/errors.js';
+import { ErrorCategory, isPmsbridgeError, type StateError } from '../errors/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeadLetterInput, StateStore } from '../ports/state-store.js';
-
-/** A clock the test moves by hand. */
-export class ManualClock implements Clock {
-  #ms: number;
-
-  constructor(start = '2025-03-01T08:00:00.000Z') {
-    this.#ms = Date.parse(start);
-  }
-
-  /** The current manual time. */
-  now(): Date {
-    return new Date(this.#ms);
-  }
-
-  /** Moves the time forward by `ms`. */
-  advance(ms: number): void {
-    this.#ms += ms;
-  }
-}
+import { ManualClock } from './manual-clock.js';
+import { testGlobals } from './test-globals.js';
 
 /** Makes a fresh, empty store that reads time from `clock`. */
 export type StateStoreFactory = (clock: Clock) => Promise<StateStore> | StateStore;
@@ -36,21 +18,31 @@ function letter(patch: Partial<DeadLetterInput> = {}): DeadLetterInput {
   };
 }
 
-async function expectStateError(promise: Promise<unknown>): Promise<StateError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(StateError);
-  expect((error as StateError).category).toBe(ErrorCategory.State);
-  return error as StateError;
-}
-
 /**
- * The behaviour every {@link StateStore} must have. Each implementation's test file calls
- * this with a factory, so the SQLite and in-memory stores are held to the same tests.
+ * The behaviour every {@link StateStore} must have, as a jest suite. Each implementation's
+ * test file calls this with a factory, so the SQLite and in-memory stores, and a store
+ * written outside this repository, are held to the same tests. The factory gets the
+ * {@link ManualClock} the suite moves; the suite closes each store after its test.
+ *
+ * @example
+ * ```ts
+ * describeStateStoreContract('RedisStateStore', (clock) => new RedisStateStore({ clock }));
+ * ```
  */
 export function describeStateStoreContract(name: string, factory: StateStoreFactory): void {
+  const { afterEach, beforeEach, describe, expect, it } = testGlobals('describeStateStoreContract');
+
+  async function expectStateError(promise: Promise<unknown>): Promise<StateError> {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    // By brand, not instanceof: a store outside this repository may use another copy of core.
+    expect(isPmsbridgeError(error)).toBe(true);
+    expect((error as StateError).category).toBe(ErrorCategory.State);
+    return error as StateError;
+  }
+
   describe(`${name} (StateStore contract)`, () => {
     let clock: ManualClock;
     let store: StateStore;

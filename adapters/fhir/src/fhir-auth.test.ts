@@ -79,7 +79,28 @@ describe('AuthHeaderProvider (client credentials)', () => {
         (thrown: unknown) => thrown as Error & { code?: string; details?: unknown },
       );
     expect(error?.message).toMatch(/HTTP 401, invalid_client.*check clientId, clientSecret/);
-    expect(error?.code).toBe('PMS_AUTH');
+    expect(error).toMatchObject({ code: 'PMS_FHIR_AUTH_REFUSED', category: 'PMS_AUTH' });
     expect(JSON.stringify({ m: error?.message, d: error?.details })).not.toContain('very-secret');
+  });
+
+  it('reports a token endpoint that refuses the connection as unreachable, not as refused', async () => {
+    const closed = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.listen(0, '127.0.0.1'); // for afterEach, on another port
+    await once(server, 'listening');
+    const error = await new AuthHeaderProvider(
+      { type: 'client-credentials', tokenUrl: closed, clientId: 'c', clientSecret: 'very-secret' },
+      systemClock,
+    )
+      .header()
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error & { code?: string; details?: unknown },
+      );
+    expect(error).toMatchObject({ code: 'PMS_NET_UNREACHABLE', category: 'PMS_REMOTE' });
+    expect(error?.message).toMatch(/Could not reach the token endpoint/);
+    expect(JSON.stringify({ m: error?.message, d: error?.details })).not.toContain('very-secret');
+    expect(requests).toBe(0);
   });
 });

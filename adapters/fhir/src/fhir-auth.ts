@@ -75,18 +75,22 @@ export class AuthHeaderProvider implements RequestAuth {
   }
 }
 
-/** The token endpoint's failures, with what to check; never the client secret. */
+/**
+ * The token endpoint's failures, with what to check; never the client secret. No answer is
+ * `PMS_NET_UNREACHABLE` (category `PMS_REMOTE`); any answer but a token is
+ * `PMS_FHIR_AUTH_REFUSED` (category `PMS_AUTH`).
+ */
 const fhirTokenErrors: TokenErrorFactory = {
   unreachable: (cause) =>
     new RemoteError(
       `Could not reach the token endpoint of the FHIR server's auth: ${(cause as Error).message}`,
       { system: 'fhir-auth', method: 'POST' },
-      { cause, code: ErrorCode.Auth },
+      { cause, code: ErrorCode.NetUnreachable },
     ),
   refused: ({ status, remoteCode }) =>
     new RemoteError(
       `The token endpoint refused the client credentials (HTTP ${status}${remoteCode === undefined ? '' : `, ${remoteCode}`}); check clientId, clientSecret and scope`,
       { system: 'fhir-auth', status, method: 'POST' },
-      { code: ErrorCode.Auth },
+      { code: ErrorCode.FhirAuthRefused },
     ),
 };

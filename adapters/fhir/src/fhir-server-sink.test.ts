@@ -256,7 +256,8 @@ describe('FhirServerSink against the test FHIR server', () => {
     server.setFault({ reset: true });
     try {
       await expect(sink.write([buildRecord(1)], signal)).rejects.toMatchObject({
-        code: 'PMS_REMOTE',
+        code: 'PMS_NET_UNREACHABLE',
+        category: 'PMS_REMOTE',
       });
     } finally {
       server.setFault(undefined);

@@ -1,5 +1,11 @@
 import { Client } from 'fhir-kit-client';
-import { CancelledError, RemoteError, isPmsbridgeError, type Logger } from '@pmsbridge/core';
+import {
+  CancelledError,
+  ErrorCode,
+  RemoteError,
+  isPmsbridgeError,
+  type Logger,
+} from '@pmsbridge/core';
 import {
   RequestPipeline,
   RetryPolicy,
@@ -50,9 +56,14 @@ function readFhirFailure(error: unknown): AttemptFailure | undefined {
  * record, and a sink must fail the run rather than dead-letter its records.
  */
 export function isRecordRejection(error: unknown): boolean {
-  if (!(error instanceof FhirServerError) || error.status === undefined) return false;
+  // By code and status, not instanceof: the error may come from another copy of the package.
+  if (!isPmsbridgeError(error) || error.code !== ErrorCode.FhirRejected) return false;
+  const status = error.details?.status;
   return (
-    error.status >= 400 && error.status < 500 && ![401, 403, 407, 408, 429].includes(error.status)
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    ![401, 403, 407, 408, 429].includes(status)
   );
 }
 
@@ -170,7 +181,7 @@ export class FhirTransport {
       return new RemoteError(
         `Could not reach the FHIR server at ${this.baseUrl}: ${(error as Error).message}`,
         { system: 'fhir', method, path },
-        { cause: error },
+        { cause: error, code: ErrorCode.NetUnreachable },
       );
     }
     const issues = parseOperationOutcome(failure.response?.data);

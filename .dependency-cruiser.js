@@ -18,8 +18,12 @@ import { fileURLToPath } from 'node:url';
  */
 export const TEST_KITS = ['@pmsbridge/healthconnect-sandbox', '@pmsbridge/test-fhir-server'];
 
-/** Files that exist only for tests: the tests, their helpers, `testing/` kits and `fixtures/`. */
-const TEST_FILE = '(?:\\.test\\.[cm]?[jt]s$|\\.test-helper\\.[cm]?[jt]s$|/testing/|/fixtures/)';
+/**
+ * Files that exist only for tests: the tests, their helpers, `testing/` folders and `fixtures/`,
+ * and a package's `testing` subpath (`@pmsbridge/core/testing`) before it is built.
+ */
+const TEST_FILE =
+  '(?:\\.test\\.[cm]?[jt]s$|\\.test-helper\\.[cm]?[jt]s$|/testing(?:/|$)|/fixtures/)';
 
 /** Every workspace package below one of these folders is a package; `core` is the other one. */
 const GROUPS = ['adapters', 'plugins', 'test', 'examples'];
@@ -107,8 +111,8 @@ export function boundaryRules(packages, testKits = TEST_KITS) {
     {
       name: 'runtime-imports-no-test-helper',
       comment:
-        'Runtime code never imports a test, a test helper (*.test-helper.ts), a testing/ kit ' +
-        'or a fixture.',
+        'Runtime code never imports a test, a test helper (*.test-helper.ts), a testing/ ' +
+        'folder (such as @pmsbridge/core/testing) or a fixture.',
       severity: 'error',
       from: { path: filesOf(runtime), pathNot: TEST_FILE },
       to: { path: TEST_FILE },

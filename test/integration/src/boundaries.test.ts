@@ -55,6 +55,7 @@ describe('package boundaries', () => {
         'no-relative-import-across-packages: adapters/alpha/src/index.js -> adapters/beta/src/index.js',
         'runtime-imports-no-test-kit: adapters/alpha/src/index.js -> @fixture/sandbox',
         'runtime-imports-no-test-helper: adapters/alpha/src/index.js -> adapters/alpha/src/clock.test-helper.js',
+        'runtime-imports-no-test-helper: adapters/alpha/src/index.js -> @fixture/core/testing',
         'test-imports-undeclared-test-kit: adapters/alpha/src/alpha.test.js -> @fixture/fhir-server',
         'no-circular: adapters/alpha/src/cycle-one.js -> adapters/alpha/src/cycle-two.js',
       ].sort(),

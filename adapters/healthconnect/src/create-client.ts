@@ -28,8 +28,8 @@ import { HttpClient } from './http-client.js';
 import { HealthConnectOptionsSchema, type HealthConnectOptionsInput } from './options.js';
 import {
   CircuitOpenError,
-  HealthConnectError,
   healthConnectTokenErrors,
+  isHealthConnectError,
   isSignOfTrouble,
   isTokenRejected,
   readHealthConnectFailure,
@@ -100,7 +100,7 @@ export function createHealthConnectClient(
         path,
         attempt,
         delayMs,
-        status: error instanceof HealthConnectError ? error.status : undefined,
+        status: isHealthConnectError(error) ? error.status : undefined,
       }),
   });
   const http = new HttpClient({

@@ -78,6 +78,9 @@ export function boundaryRules(packages, testKits = TEST_KITS) {
   const isKit = (p) => testKits.includes(p.name);
   const core = packages.filter((p) => p.dir === 'core');
   const kits = packages.filter(isKit);
+  // Wire contracts (`*-contract`): one external API's formats as schemas, shared by its adapter
+  // and its test kit. They import no workspace package.
+  const contracts = packages.filter((p) => p.name.endsWith('-contract'));
   // Adapters and plugins: the packages that ship runtime code besides core.
   const components = packages.filter((p) => /^(?:adapters|plugins)\//.test(p.dir) && !isKit(p));
   const runtime = [...core, ...components];
@@ -92,15 +95,24 @@ export function boundaryRules(packages, testKits = TEST_KITS) {
     {
       name: 'adapter-imports-no-other-adapter',
       comment:
-        'An adapter or plugin imports core and its own files, never another adapter, plugin, ' +
-        'example or test package (its tests may use test kits: see the kit rules).',
+        'An adapter or plugin imports core, wire contracts and its own files, never another ' +
+        'adapter, plugin, example or test package (its tests may use test kits: see the kit rules).',
       severity: 'error',
       from: { path: '^((?:adapters|plugins)/[^/]+)/', pathNot: filesOf(kits) },
       to: {
-        path: importOf(packages.filter((p) => p.dir !== 'core' && !isKit(p))),
+        path: importOf(
+          packages.filter((p) => p.dir !== 'core' && !isKit(p) && !contracts.includes(p)),
+        ),
         pathNot: '^$1/',
       },
     },
+    ...contracts.map((contract) => ({
+      name: 'contract-imports-no-package',
+      comment: 'A wire contract is schemas alone: it imports no other workspace package.',
+      severity: 'error',
+      from: { path: filesOf([contract]) },
+      to: { path: importOf(packages.filter((p) => p !== contract)) },
+    })),
     {
       name: 'runtime-imports-no-test-kit',
       comment: 'Runtime code of core, adapters and plugins never imports a test kit.',

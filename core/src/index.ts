@@ -2,8 +2,7 @@ import 'reflect-metadata';
 
 export * from './domain/provider.js';
 export * from './domain/slot.js';
-export * from './domain/change.js';
-export * from './domain/webhook-event.js';
+export type { ProviderChange } from './domain/change.js';
 export * from './domain/booking.js';
 export * from './domain/sync-record.js';
 export * from './domain/parse.js';
@@ -18,7 +17,7 @@ export * from './ports/state-store.js';
 export * from './ports/cache.js';
 export * from './ports/clock.js';
 export * from './ports/logger.js';
-export * from './plugins/plugin.js';
+export * from './plugins/define.js';
 export * from './plugins/provider-fields.js';
 export * from './cache/memory-cache.js';
 export * from './logging/redact.js';

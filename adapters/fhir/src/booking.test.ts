@@ -23,9 +23,7 @@ describe('booking from the publication', () => {
     const slots = mapped<Slot>('Slot', defaultMappingOptions);
     expect(slots.length).toBeGreaterThan(0);
     for (const slot of slots) {
-      const locationId = record.slots.find(
-        (s) => slot.identifier?.[0]?.value === s.slot_id,
-      )?.location_id;
+      const locationId = record.slots.find((s) => slot.identifier?.[0]?.value === s.id)?.locationId;
       expect(extension(slot, BOOKING_PHONE_URL)).toEqual({
         url: BOOKING_PHONE_URL,
         valueString: phones.get(locationId ?? ''),
@@ -58,14 +56,12 @@ describe('booking from the publication', () => {
       bookingLink:
         'https://book.example/s/{slotId}?provider={providerId}&location={locationId}&at={start}',
     };
-    const slot = mapped<Slot>('Slot', options).find(
-      (s) => s.identifier?.[0]?.value === first?.slot_id,
-    );
+    const slot = mapped<Slot>('Slot', options).find((s) => s.identifier?.[0]?.value === first?.id);
     const start = slot?.start ?? '';
     expect(start).toMatch(/^2026-12-01T\d\d:\d\d:00[-+]\d\d:\d\d$/);
     expect(extension(slot, BOOKING_DEEP_LINK_URL)).toEqual({
       url: BOOKING_DEEP_LINK_URL,
-      valueUrl: `https://book.example/s/${first?.slot_id}?provider=PRV0000000004&location=${first?.location_id}&at=${encodeURIComponent(start)}`,
+      valueUrl: `https://book.example/s/${first?.id}?provider=PRV0000000004&location=${first?.locationId}&at=${encodeURIComponent(start)}`,
     });
     const url = new URL(extension(slot, BOOKING_DEEP_LINK_URL)?.valueUrl ?? '');
     expect(url.searchParams.get('at')).toBe(start);

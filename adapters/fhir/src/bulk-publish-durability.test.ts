@@ -26,23 +26,23 @@ const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 /** The changes an incremental run publishes: an update, a deactivation, a new provider. */
 function applyChanges(source: PopulationSource): void {
   const updated = buildProvider(4);
-  updated.accepting_new_patients = !updated.accepting_new_patients;
+  updated.acceptingNewPatients = !updated.acceptingNewPatients;
   source.change('2026-12-01T09:00:00Z', {
     type: 'updated',
-    provider_id: updated.id,
-    changed_at: '2026-12-01T09:00:00Z',
+    providerId: updated.id,
+    changedAt: '2026-12-01T09:00:00Z',
     provider: updated,
   });
   source.change('2026-12-01T09:00:01Z', {
     type: 'deactivated',
-    provider_id: 'PRV0000000003',
-    changed_at: '2026-12-01T09:00:01Z',
+    providerId: 'PRV0000000003',
+    changedAt: '2026-12-01T09:00:01Z',
   });
   const created = buildProvider(PROVIDERS + 1);
   source.change('2026-12-01T09:00:02Z', {
     type: 'created',
-    provider_id: created.id,
-    changed_at: '2026-12-01T09:00:02Z',
+    providerId: created.id,
+    changedAt: '2026-12-01T09:00:02Z',
     provider: created,
   });
 }

@@ -163,6 +163,8 @@ function ownerOfKey(id: string | undefined): string | undefined {
  */
 export class BulkPublishSink implements Sink {
   readonly name: string;
+  /** Writes nothing during a dry run; counts what it would write. */
+  readonly supportsDryRun = true;
   private readonly splitBy: SplitBy;
   private readonly includeRoles: boolean;
   private state: BulkPublishResumeState | undefined;

@@ -113,7 +113,7 @@ describe('FhirServerSink against the test FHIR server', () => {
   it('updates only what changed and withdraws slots that left the window', async () => {
     await run([buildRecord(1, '2026-12-01', 7, 2)]);
     const moved = buildRecord(1, '2026-12-03', 7, 2); // two days dropped, two days added
-    moved.provider.accepting_new_patients = !moved.provider.accepting_new_patients;
+    moved.provider.acceptingNewPatients = !moved.provider.acceptingNewPatients;
     const [outcome] = await run([moved]);
     expect(outcome?.counts?.Slot).toEqual({ created: 4, updated: 0, unchanged: 10, deleted: 4 });
     expect(outcome?.counts?.PractitionerRole?.updated).toBe(1);
@@ -138,7 +138,7 @@ describe('FhirServerSink against the test FHIR server', () => {
     // A day later: the window starts on 12-02, and a future slot (12-05 09:30) was removed.
     const moved = buildRecord(1, '2026-12-02', 7, 2);
     const removed = 'SLT00000000012026120501';
-    moved.slots = moved.slots.filter((slot) => slot.slot_id !== removed);
+    moved.slots = moved.slots.filter((slot) => slot.id !== removed);
     server.resetStats();
     const [outcome] = await run([moved], {
       sink: sinkFor({}, undefined, at('2026-12-02T08:00:00Z')),
@@ -365,7 +365,7 @@ describe('FhirServerSink on a server that assigns ids (no updateCreate)', () => 
     // A later run (a new sink, nothing cached): slots move, so some are created and some
     // deleted; the new ones reference Schedules written by the first run.
     const moved = buildRecord(1, '2026-12-03', 7, 2);
-    moved.provider.accepting_new_patients = !moved.provider.accepting_new_patients;
+    moved.provider.acceptingNewPatients = !moved.provider.acceptingNewPatients;
     const [outcome] = await run([moved], sinkFor({ bundleSize: 4 }));
     expect(outcome?.ok).toBe(true);
     expect(outcome?.counts?.Slot).toEqual({ created: 4, updated: 0, unchanged: 10, deleted: 4 });

@@ -129,6 +129,8 @@ function counts(): ResourceCounts {
  */
 export class FhirServerSink implements Sink {
   readonly name: string;
+  /** Sends nothing during a dry run; compares content hashes to report what would change. */
+  readonly supportsDryRun = true;
   private readonly namespace: string;
   private readonly transport: FhirTransport;
   private readonly bundleSize: number;

@@ -28,10 +28,10 @@ export function mapLocation(
     address: {
       use: 'work',
       type: 'physical',
-      line: location.address.line,
+      line: location.address.lines,
       city: location.address.city,
       state: location.address.state,
-      postalCode: location.address.postal_code,
+      postalCode: location.address.postalCode,
       country: location.address.country,
     },
   };

@@ -125,7 +125,7 @@ describe('mapping', () => {
   it('rejects a slot at a location the provider does not list', () => {
     const record = buildRecord(5);
     const first = record.slots[0];
-    if (first) first.location_id = 'LOC9999999999';
+    if (first) first.locationId = 'LOC9999999999';
     expect(() => mapProviderRecord(record, defaultMappingOptions)).toThrow(/LOC9999999999/);
   });
 
@@ -133,13 +133,13 @@ describe('mapping', () => {
     const location = buildLocation(1);
     const slot = mapSlot(
       {
-        slot_id: 'SLT 1',
+        id: 'SLT 1',
         date: '2026-12-01',
         time: '09:00',
-        duration_minutes: 30,
+        durationMinutes: 30,
         available: true,
-        location_id: location.id,
-        visit_type: 'follow_up',
+        locationId: location.id,
+        visitType: 'follow_up',
       },
       'PRV0000000001',
       location,

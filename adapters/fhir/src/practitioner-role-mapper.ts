@@ -61,7 +61,7 @@ export function mapPractitionerRole(
     resourceType: 'PractitionerRole',
     id: key,
     ...(telecom.length > 0 ? { meta: profileMeta(US_CORE_PRACTITIONER_ROLE_PROFILE) } : {}),
-    extension: [newPatientsExtension(provider.accepting_new_patients)],
+    extension: [newPatientsExtension(provider.acceptingNewPatients)],
     identifier: [{ system: PRACTITIONER_ROLE_ID_SYSTEM, value: key }],
     active: !deactivated && provider.status === 'active',
     practitioner: { reference: `Practitioner/${practitionerId(provider.id)}` },

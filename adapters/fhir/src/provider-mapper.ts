@@ -99,15 +99,15 @@ export function mapProviderRecord(record: ProviderRecord, options: MappingOption
   }
   if (!inactive) {
     for (const slot of slots) {
-      const location = locations.get(slot.location_id);
+      const location = locations.get(slot.locationId);
       if (location === undefined) {
         throw new ValidationError(
-          `Slot ${slot.slot_id} of provider ${provider.id} is at location ${slot.location_id}, which the provider does not list`,
-          { providerId: provider.id, slotId: slot.slot_id, locationId: slot.location_id },
+          `Slot ${slot.id} of provider ${provider.id} is at location ${slot.locationId}, which the provider does not list`,
+          { providerId: provider.id, slotId: slot.id, locationId: slot.locationId },
           'PMS_RECORD_UNMAPPABLE',
         );
       }
-      add('Slot', slot.slot_id, mapSlot(slot, provider.id, location, options));
+      add('Slot', slot.id, mapSlot(slot, provider.id, location, options));
     }
   }
   return { providerId: provider.id, resources: out };

@@ -337,7 +337,7 @@ describe('servePublication', () => {
   it('lists only files that changed after _since', async () => {
     await publish('2026-12-01T08:00:00.000Z', [buildRecord(1), buildRecord(2)], undefined, true);
     const changed = buildRecord(2);
-    changed.provider.accepting_new_patients = !changed.provider.accepting_new_patients;
+    changed.provider.acceptingNewPatients = !changed.provider.acceptingNewPatients;
     const second: SyncRecord[] = [buildRecord(1), changed];
     await publish('2026-12-01T09:00:00.000Z', second, undefined, true);
     const directory = '/directory/$bulk-publish';

@@ -30,7 +30,7 @@ export function mapSchedule(
     options.scheduleActor === 'location'
       ? [locationRef]
       : [{ reference: `PractitionerRole/${key}` }, locationRef];
-  const end = zonedEpochMs(window.end_date, '00:00', location.timezone) + DAY_MS;
+  const end = zonedEpochMs(window.endDate, '00:00', location.timezone) + DAY_MS;
   const schedule: Schedule = {
     resourceType: 'Schedule',
     id: key,
@@ -45,7 +45,7 @@ export function mapSchedule(
     actor,
     planningHorizon: {
       start: formatInstant(
-        zonedEpochMs(window.start_date, '00:00', location.timezone),
+        zonedEpochMs(window.startDate, '00:00', location.timezone),
         location.timezone,
       ),
       // Midnight after the last day; DST changes never fall at midnight in US zones.

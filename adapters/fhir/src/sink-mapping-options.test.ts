@@ -2,18 +2,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Container } from 'inversify';
 import {
-  ClockToken,
-  LoggerToken,
   MemoryStateStore,
-  SinkToken,
-  StateStoreToken,
   type LogFields,
   type Logger,
   type Sink,
   type SyncRecord,
 } from '@pmsbridge/core';
+import { createPlugin } from '@pmsbridge/core/testing';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import type { Bundle, Location, Slot } from '@medplum/fhirtypes';
 import plugin from './index.js';
@@ -51,22 +47,17 @@ function recordingLogger(lines: Line[]): Logger {
   return logger;
 }
 
-function sinkFrom(raw: unknown, lines: Line[]): Sink {
-  const parent = new Container();
-  parent.bind(LoggerToken).toConstantValue(recordingLogger(lines));
-  parent.bind(ClockToken).toConstantValue({ now: () => new Date('2026-11-30T12:00:00Z') });
-  parent.bind(StateStoreToken).toConstantValue(new MemoryStateStore());
-  const child = new Container({ parent });
-  child.load(
-    plugin.register({
-      options: plugin.optionsSchema.parse(raw),
-      role: 'sink',
-      name: 'fhir',
-      entry: 'sinks[0]',
-      baseDir: '/srv/pmsbridge',
-    }),
-  );
-  return child.get<Sink>(SinkToken);
+function sinkFrom(raw: unknown, lines: Line[]): Promise<Sink> {
+  return createPlugin(plugin, {
+    options: raw,
+    services: {
+      logger: recordingLogger(lines),
+      clock: { now: () => new Date('2026-11-30T12:00:00Z') },
+      state: new MemoryStateStore(),
+    },
+    name: 'fhir',
+    baseDir: '/srv/pmsbridge',
+  });
 }
 
 /** Providers 1–3, the first with a specialty that has no NUCC code. */
@@ -137,7 +128,7 @@ describe('mapping options in the sinks', () => {
 
   it('a bulk publication carries booking links, booking phones and Location URLs', async () => {
     const lines: Line[] = [];
-    const sink = sinkFrom(
+    const sink = await sinkFrom(
       { target: 'bulk', outputDir: dir, baseUrl: 'https://pub.example', ...booking },
       lines,
     );
@@ -156,7 +147,7 @@ describe('mapping options in the sinks', () => {
 
   it('a FHIR server receives booking links, booking phones and Location URLs', async () => {
     const lines: Line[] = [];
-    const sink = sinkFrom({ target: 'server', baseUrl: server.baseUrl, ...booking }, lines);
+    const sink = await sinkFrom({ target: 'server', baseUrl: server.baseUrl, ...booking }, lines);
     await run(sink, records());
     const read = async (type: string) => {
       const response = await fetch(`${server.baseUrl}/${type}?_count=500`);

@@ -19,7 +19,7 @@ const MINUTE_MS = 60_000;
  * table 0276; `new_patient` also carries the accepting-patients `newpt` code the HL7 SMART
  * Scheduling Links draft uses to mark new-patient slots.
  */
-export function appointmentTypeFor(visitType: HcSlot['visit_type']): CodeableConcept {
+export function appointmentTypeFor(visitType: HcSlot['visitType']): CodeableConcept {
   switch (visitType) {
     case 'new_patient':
       return {
@@ -72,7 +72,7 @@ function bookingExtensions(
   const extensions: Extension[] = [];
   if (options.bookingLink !== undefined) {
     const valueUrl = fillUrlTemplate(options.bookingLink, {
-      slotId: slot.slot_id,
+      slotId: slot.id,
       providerId,
       locationId: location.id,
       start,
@@ -105,16 +105,16 @@ export function mapSlot(
   options: MappingOptions,
 ): Slot {
   const start = zonedEpochMs(slot.date, slot.time, location.timezone);
-  const end = start + slot.duration_minutes * MINUTE_MS;
+  const end = start + slot.durationMinutes * MINUTE_MS;
   const resource: Slot = {
     resourceType: 'Slot',
-    id: slotId(slot.slot_id),
-    identifier: [{ system: SLOT_ID_SYSTEM, value: slot.slot_id }],
+    id: slotId(slot.id),
+    identifier: [{ system: SLOT_ID_SYSTEM, value: slot.id }],
     schedule: { reference: `Schedule/${providerLocationKey(providerId, location.id)}` },
     status: slot.available ? 'free' : 'busy',
     start: formatInstant(start, location.timezone),
     end: formatInstant(end, location.timezone),
-    appointmentType: appointmentTypeFor(slot.visit_type),
+    appointmentType: appointmentTypeFor(slot.visitType),
   };
   const extensions = bookingExtensions(slot, providerId, location, resource.start, options);
   if (extensions.length > 0) resource.extension = extensions;

@@ -56,7 +56,7 @@ export async function measureClientThroughput(
     const end = new Date(Date.parse(`${start}T00:00:00Z`) + (options.days - 1) * 86_400_000)
       .toISOString()
       .slice(0, 10);
-    const window = { start_date: start, end_date: end };
+    const window = { startDate: start, endDate: end };
     const requestsPerProvider = Math.ceil(options.days / 31);
     let slots = 0;
     let next = 0;

@@ -299,7 +299,7 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
         { 'X-Request-Id': 'req-400' },
       );
     const error = await client
-      .getSchedule('PRV0000000001', { start_date: '2026-12-01', end_date: '2026-12-02' })
+      .getSchedule('PRV0000000001', { startDate: '2026-12-01', endDate: '2026-12-02' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HealthConnectError);
     expect(error).toMatchObject({ status: 400, requestId: 'req-400', remoteCode: 'bad_request' });
@@ -313,6 +313,98 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
       .reply(404, { error: { code: 'not_found', message: 'no such provider' } });
     expect(await client.getProvider('PRV0000000404')).toBeUndefined();
     expect(time.sleeps).toEqual([]);
+  });
+
+  it('refuses a key that is not a HealthConnect provider id without sending a request', async () => {
+    const error = await client.getProvider('page 2 #7').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toContain('Not a HealthConnect provider id: "page 2 #7"');
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('returns providers and slots in the domain model, not the wire format', async () => {
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .reply(200, {
+        ...provider('PRV0000000001'),
+        insurance_accepted: ['Aetna'],
+        locations: [
+          {
+            id: 'LOC0000000001',
+            name: 'Clinic',
+            address: {
+              line: ['1 Main St'],
+              city: 'Austin',
+              state: 'TX',
+              postal_code: '78701',
+              country: 'US',
+            },
+            timezone: 'America/Chicago',
+          },
+        ],
+      })
+      .get('/providers/PRV0000000001/schedule')
+      .query({ start_date: '2026-12-01', end_date: '2026-12-01' })
+      .reply(200, {
+        provider_id: 'PRV0000000001',
+        start_date: '2026-12-01',
+        end_date: '2026-12-01',
+        schedule: [slot('2026-12-01')],
+      });
+    expect(await client.getProvider('PRV0000000001')).toEqual({
+      id: 'PRV0000000001',
+      npi: '1234567893',
+      name: { first: 'Test', last: 'Smith', title: 'MD' },
+      specialties: ['cardiology'],
+      acceptingNewPatients: true,
+      insuranceAccepted: ['Aetna'],
+      locations: [
+        {
+          id: 'LOC0000000001',
+          name: 'Clinic',
+          address: {
+            lines: ['1 Main St'],
+            city: 'Austin',
+            state: 'TX',
+            postalCode: '78701',
+            country: 'US',
+          },
+          timezone: 'America/Chicago',
+        },
+      ],
+      status: 'active',
+      updatedAt: '2026-11-02T14:03:11Z',
+    });
+    expect(
+      await client.getSchedule('PRV0000000001', { startDate: '2026-12-01', endDate: '2026-12-01' }),
+    ).toEqual([
+      {
+        id: 'SLT-2026-12-01',
+        date: '2026-12-01',
+        time: '09:00',
+        durationMinutes: 30,
+        available: true,
+        locationId: 'LOC0000000001',
+        visitType: 'new_patient',
+      },
+    ]);
+  });
+
+  it('asks for fields by their HealthConnect names and returns only those, in domain names', async () => {
+    await client.close();
+    client = makeClient({ fields: ['npi', 'accepting_new_patients', 'status'] });
+    tokenReply('tok1');
+    nock(BASE)
+      .get('/providers/PRV0000000001')
+      .query({ fields: 'npi,accepting_new_patients,status' })
+      .reply(200, provider('PRV0000000001'));
+    expect(await client.getProvider('PRV0000000001')).toEqual({
+      id: 'PRV0000000001',
+      npi: '1234567893',
+      acceptingNewPatients: true,
+      status: 'active',
+    });
   });
 
   it('retries a 200 whose body is not JSON, and reports it once retries run out', async () => {
@@ -479,8 +571,8 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
       schedule: [slot('2027-01-01'), slot('2027-01-31')],
     });
     const slots = await client.getSchedule('PRV0000000001', {
-      start_date: '2026-12-01',
-      end_date: '2027-01-31',
+      startDate: '2026-12-01',
+      endDate: '2027-01-31',
     });
     expect(slots.map((s) => s.date)).toEqual([
       '2026-12-01',
@@ -488,7 +580,7 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
       '2027-01-01',
       '2027-01-31',
     ]);
-    await client.getSchedule('PRV0000000001', { start_date: '2026-12-01', end_date: '2027-01-31' });
+    await client.getSchedule('PRV0000000001', { startDate: '2026-12-01', endDate: '2027-01-31' });
     expect(first.isDone() && second.isDone()).toBe(true);
   });
 
@@ -541,9 +633,9 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     const reads = [];
     for await (const read of client.changes({ since: '2026-11-01T00:00:00Z' })) reads.push(read);
     expect(reads.map((r) => r.cursor)).toEqual([undefined, 'c2']);
-    expect(reads[0]?.page.changes.map((c) => c.type)).toEqual(['created']);
+    expect(reads[0]?.changes.map((c) => c.type)).toEqual(['created']);
     expect(reads[0]?.invalid.map((r) => r.key)).toEqual(['PRV0000000009']);
-    expect(reads[1]?.page.until).toBe('2026-11-04T00:00:00Z');
+    expect(reads[1]?.until).toBe('2026-11-04T00:00:00Z');
   });
 
   it('resumes the changes feed at a stored cursor', async () => {
@@ -555,7 +647,7 @@ describe('HealthConnectClient (edge cases against a mocked API)', () => {
     const reads = [];
     for await (const read of client.changes({ since: '2026-11-01T00:00:00Z', cursor: 'c7' }))
       reads.push(read);
-    expect(reads.map((r) => [r.cursor, r.page.until])).toEqual([['c7', '2026-11-05T00:00:00Z']]);
+    expect(reads.map((r) => [r.cursor, r.until])).toEqual([['c7', '2026-11-05T00:00:00Z']]);
   });
 
   it('stops waiting at the rate gate when the caller aborts', async () => {

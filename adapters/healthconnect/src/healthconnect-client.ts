@@ -1,12 +1,7 @@
 import {
-  ChangesPageSchema,
-  LocationSchema,
-  ProviderPageSchema,
-  ScheduleSchema,
-  ScheduleWindowSchema,
-  SlotSchema,
   ErrorCategory,
-  WebhookSubscriptionSchema,
+  ScheduleWindowSchema,
+  ValidationError,
   hasErrorCategory,
   parseWith,
   raceAbort,
@@ -22,13 +17,19 @@ import {
   type ProviderPageRead,
   type ScheduleWindow,
   type Slot,
-  type WebhookEventType,
-  type WebhookSubscription,
 } from '@pmsbridge/core';
+import * as wire from '@pmsbridge/healthconnect-contract';
 import { throwIfAborted } from '@pmsbridge/core/http';
 import { z } from 'zod';
 import type { HttpClient } from './http-client.js';
 import { changeSchemaFor, providerSchemaFor } from './provider-fields-schema.js';
+import {
+  changeFromWire,
+  locationFromWire,
+  providerFromWire,
+  slotFromWire,
+  wireProviderFields,
+} from './to-domain.js';
 import { isHealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
 
@@ -78,7 +79,7 @@ export interface ProviderSearchPage extends ProviderPageRead {
 /** A new webhook subscription. */
 export interface WebhookSubscriptionRequest {
   url: string;
-  events: WebhookEventType[];
+  events: wire.WebhookEventType[];
   /** Only this provider's events; all providers when absent. */
   providerId?: string;
 }
@@ -92,13 +93,13 @@ export interface ClientCacheOptions {
   searchTtlMs?: number;
 }
 
-const LocationsResponseSchema = z.object({ locations: z.array(LocationSchema) });
-const WebhookListSchema = z.object({ webhooks: z.array(WebhookSubscriptionSchema) });
+const LocationsResponseSchema = z.object({ locations: z.array(wire.LocationSchema) });
+const WebhookListSchema = z.object({ webhooks: z.array(wire.WebhookSubscriptionSchema) });
 
 /**
  * The HealthConnect Provider API v2, one method per operation. Every response is parsed
- * with the core schemas: records that fail come back as {@link InvalidRecord}s, never
- * unvalidated. Provider details are cached for an hour, searches for five minutes,
+ * with the wire contract's schemas and mapped to pmsbridge's domain: records that fail come
+ * back as {@link InvalidRecord}s, never unvalidated. Provider details are cached for an hour, searches for five minutes,
  * schedules never; concurrent identical lookups share one request.
  */
 export class HealthConnectClient {
@@ -178,6 +179,12 @@ export class HealthConnectClient {
   ): Promise<Provider | undefined> {
     const requested = options.fields ?? this.settings.fields;
     const fields = joinFields(requested);
+    const checkedId = wire.ProviderIdSchema.safeParse(id);
+    if (!checkedId.success) {
+      throw new ValidationError(`Not a HealthConnect provider id: "${id}"`, {
+        issues: [{ path: 'id', message: checkedId.error.issues[0]?.message ?? 'invalid' }],
+      });
+    }
     return this.#cached(
       providerKey(id, fields),
       this.#providerTtlMs,
@@ -190,7 +197,9 @@ export class HealthConnectClient {
             query: { fields },
             signal,
           });
-          return parseWith(providerSchemaFor(requested), response.body, `provider ${id}`);
+          return providerFromWire(
+            parseWith(providerSchemaFor(requested), response.body, `provider ${id}`),
+          );
         } catch (error) {
           if (isHealthConnectError(error) && error.status === 404) return undefined;
           throw error;
@@ -206,7 +215,9 @@ export class HealthConnectClient {
       path: `/providers/${encodeURIComponent(id)}/locations`,
       signal,
     });
-    return parseWith(LocationsResponseSchema, response.body, `locations of ${id}`).locations;
+    return parseWith(LocationsResponseSchema, response.body, `locations of ${id}`).locations.map(
+      locationFromWire,
+    );
   }
 
   /**
@@ -237,7 +248,7 @@ export class HealthConnectClient {
         query: { since: options.since, cursor },
         signal: options.signal,
       });
-      const raw = parseWith(ChangesPageSchema, response.body, 'changes page');
+      const raw = parseWith(wire.ChangesPageSchema, response.body, 'changes page');
       const changes: ProviderChange[] = [];
       const invalid: InvalidRecord[] = [];
       raw.changes.forEach((entry, index) => {
@@ -256,11 +267,11 @@ export class HealthConnectClient {
             ),
           );
         } else {
-          changes.push(result.data);
+          changes.push(changeFromWire(result.data));
           this.#forgetProvider(result.data.provider_id);
         }
       });
-      yield { page: { ...raw, changes }, invalid, cursor };
+      yield { changes, invalid, cursor, until: raw.until };
       if (!raw.has_more || raw.next_cursor === undefined || raw.next_cursor === null) return;
       cursor = raw.next_cursor;
     }
@@ -275,14 +286,14 @@ export class HealthConnectClient {
   async subscribeWebhook(
     request: WebhookSubscriptionRequest,
     signal?: AbortSignal,
-  ): Promise<WebhookSubscription> {
+  ): Promise<wire.WebhookSubscription> {
     const response = await this.http.send({
       method: 'POST',
       path: '/webhooks',
       body: { url: request.url, events: request.events, provider_id: request.providerId },
       signal,
     });
-    return parseWith(WebhookSubscriptionSchema, response.body, 'webhook subscription');
+    return parseWith(wire.WebhookSubscriptionSchema, response.body, 'webhook subscription');
   }
 
   /** Removes a subscription. */
@@ -291,7 +302,7 @@ export class HealthConnectClient {
   }
 
   /** The client's subscriptions (without secrets). */
-  async listWebhooks(signal?: AbortSignal): Promise<WebhookSubscription[]> {
+  async listWebhooks(signal?: AbortSignal): Promise<wire.WebhookSubscription[]> {
     const response = await this.http.send({ method: 'GET', path: '/webhooks', signal });
     return parseWith(WebhookListSchema, response.body, 'webhook list').webhooks;
   }
@@ -300,12 +311,18 @@ export class HealthConnectClient {
     const response = await this.http.send({
       method: 'GET',
       path: `/providers/${encodeURIComponent(id)}/schedule`,
-      query: { start_date: chunk.start_date, end_date: chunk.end_date },
+      query: { start_date: chunk.startDate, end_date: chunk.endDate },
       signal,
     });
-    const schedule = parseWith(ScheduleSchema, response.body, `schedule of ${id}`);
+    const schedule = parseWith(wire.ScheduleSchema, response.body, `schedule of ${id}`);
     return schedule.schedule.map((slot, index) =>
-      parseWith(SlotSchema, slot, `slot #${index} of ${id} ${chunk.start_date}..${chunk.end_date}`),
+      slotFromWire(
+        parseWith(
+          wire.SlotSchema,
+          slot,
+          `slot #${index} of ${id} ${chunk.startDate}..${chunk.endDate}`,
+        ),
+      ),
     );
   }
 
@@ -366,22 +383,24 @@ function providerKey(id: string, fields: string | undefined): string {
 }
 
 function joinFields(fields: readonly ProviderField[] | undefined): string | undefined {
-  return fields === undefined || fields.length === 0 ? undefined : fields.join(',');
+  return fields === undefined || fields.length === 0
+    ? undefined
+    : wireProviderFields(fields).join(',');
 }
 
 function readProviderPage(
   body: unknown,
   page: number,
-  schema: z.ZodType<Provider>,
+  schema: z.ZodType<wire.Provider>,
 ): ProviderSearchPage {
-  const raw = parseWith(ProviderPageSchema, body, `provider page ${page}`);
+  const raw = parseWith(wire.ProviderPageSchema, body, `provider page ${page}`);
   const providers: Provider[] = [];
   const invalid: InvalidRecord[] = [];
   raw.providers.forEach((entry, index) => {
     const result = tryParse(schema, entry, `provider #${index} of page ${page}`);
     if ('error' in result)
       invalid.push(invalidRecord(entry, `page ${page} #${index}`, 'id', result.error));
-    else providers.push(result.data);
+    else providers.push(providerFromWire(result.data));
   });
   return {
     providers,

@@ -10,6 +10,7 @@ import type {
   Slot,
   SlotSource,
 } from '@pmsbridge/core';
+import { ProviderIdSchema } from '@pmsbridge/healthconnect-contract';
 import type { HealthConnectClient, ProviderSearchPage } from './healthconnect-client.js';
 
 /**
@@ -39,6 +40,11 @@ export class HealthConnectSource implements ProviderSource, SlotSource, Lifecycl
   /** One provider, or `undefined` when there is none. */
   getProvider(id: string, signal?: AbortSignal): Promise<Provider | undefined> {
     return this.client.getProvider(id, { signal });
+  }
+
+  /** HealthConnect provider ids are `PRV` and 10 digits; other keys are positions. */
+  isProviderId(key: string): boolean {
+    return ProviderIdSchema.safeParse(key).success;
   }
 
   /** Changes after `since`, resumable at `cursor`. */

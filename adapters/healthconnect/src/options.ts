@@ -1,5 +1,6 @@
-import { httpUrl, ProviderFieldSchema } from '@pmsbridge/core';
+import { httpUrl } from '@pmsbridge/core';
 import { z } from 'zod';
+import { ProviderFieldOptionSchema } from './to-domain.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -30,11 +31,12 @@ export const HealthConnectOptionsSchema = z.object({
   /** Page size of provider listings (1–100). */
   perPage: z.number().int().min(1).max(100).default(100),
   /**
-   * Top-level provider fields to request (`id` always comes back); all when absent.
+   * Top-level provider fields to request (`id` always comes back); all when absent. Either
+   * pmsbridge's names (`acceptingNewPatients`) or HealthConnect's (`accepting_new_patients`).
    * Providers are validated for these fields only, and a pipeline whose stages or sinks
    * read a field left out here fails config validation.
    */
-  fields: z.array(ProviderFieldSchema).min(1).optional(),
+  fields: z.array(ProviderFieldOptionSchema).min(1).optional(),
   /** Requests in flight at once, across every caller of the client. */
   concurrency: positiveInt.default(8),
   /** Timeouts in milliseconds. */

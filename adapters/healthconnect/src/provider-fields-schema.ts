@@ -1,29 +1,24 @@
-import {
-  ProviderChangeSchema,
-  ProviderSchema,
-  type Provider,
-  type ProviderChange,
-  type ProviderField,
-} from '@pmsbridge/core';
+import type { ProviderField } from '@pmsbridge/core';
+import * as wire from '@pmsbridge/healthconnect-contract';
 import { z } from 'zod';
+import { WIRE_PROVIDER_FIELD } from './to-domain.js';
 
 /**
  * The schema a provider answered with `fields` must pass: the requested fields (and `id`)
  * checked as the full schema checks them; any other field is dropped (zod objects strip
  * unknown keys). Without `fields`, the full schema.
  *
- * The result is typed as a whole {@link Provider} although it holds only the requested
- * fields: the pipeline refuses a `fields` option that leaves out a field a stage or sink
- * reads (see `requiredProviderFields`), and callers of the client asked for the fields
- * they read.
+ * The result is typed as a whole provider although it holds only the requested fields: the
+ * pipeline refuses a `fields` option that leaves out a field a stage or sink reads (see
+ * `requiredProviderFields`), and callers of the client asked for the fields they read.
  */
 export function providerSchemaFor(
   fields: readonly ProviderField[] | undefined,
-): z.ZodType<Provider> {
-  if (fields === undefined || fields.length === 0) return ProviderSchema;
-  const mask: Partial<Record<ProviderField, true>> = { id: true };
-  for (const field of fields) mask[field] = true;
-  return ProviderSchema.pick(mask) as unknown as z.ZodType<Provider>;
+): z.ZodType<wire.Provider> {
+  if (fields === undefined || fields.length === 0) return wire.ProviderSchema;
+  const mask: Partial<Record<keyof wire.Provider, true>> = { id: true };
+  for (const field of fields) mask[WIRE_PROVIDER_FIELD[field]] = true;
+  return wire.ProviderSchema.pick(mask) as unknown as z.ZodType<wire.Provider>;
 }
 
 /**
@@ -34,13 +29,13 @@ export function providerSchemaFor(
  */
 export function changeSchemaFor(
   fields: readonly ProviderField[] | undefined,
-): z.ZodType<ProviderChange> {
-  if (fields === undefined || fields.length === 0) return ProviderChangeSchema;
+): z.ZodType<wire.ProviderChange> {
+  if (fields === undefined || fields.length === 0) return wire.ProviderChangeSchema;
   const provider = providerSchemaFor(fields);
-  const [created, updated, deactivated] = ProviderChangeSchema.options;
+  const [created, updated, deactivated] = wire.ProviderChangeSchema.options;
   return z.discriminatedUnion('type', [
     created.extend({ provider }),
     updated.extend({ provider }),
     deactivated,
-  ]) as unknown as z.ZodType<ProviderChange>;
+  ]) as unknown as z.ZodType<wire.ProviderChange>;
 }

@@ -139,7 +139,7 @@ sync: { horizonDays: 2 }
       expect(await runCli([command, '--config', config], io)).toBe(ExitCode.Usage);
       expect(out.stderr).toContain('[PMS_CONFIG_FIELDS_MISSING]');
       expect(out.stderr).toContain(
-        'sinks[0] (@pmsbridge/adapter-fhir) needs npi, gender, accepting_new_patients, languages, phone, status',
+        'sinks[0] (@pmsbridge/adapter-fhir) needs npi, gender, acceptingNewPatients, languages, phone, status',
       );
       expect(out.stderr).toContain(
         'the sync engine (schedules are fetched for active providers) needs status',

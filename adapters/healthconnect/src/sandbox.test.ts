@@ -4,21 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Container } from 'inversify';
 import { Agent } from 'undici';
 import { startSandbox, generateCertificates, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
-import {
-  LoggerToken,
-  PluginOptionsToken,
-  ProviderSourceToken,
-  SlotSourceToken,
-  ValidationError,
-  silentLogger,
-  type Logger,
-  type ProviderSource,
-  type SlotSource,
-  type WebhookEvent,
-} from '@pmsbridge/core';
+import { ValidationError, silentLogger, type Logger, type ProviderSource } from '@pmsbridge/core';
+import { createPlugin } from '@pmsbridge/core/testing';
+import type { WebhookEvent } from '@pmsbridge/healthconnect-contract';
 import { createHealthConnectClient } from './create-client.js';
 import type { HealthConnectClient } from './healthconnect-client.js';
 import { HealthConnectSource } from './healthconnect-source.js';
@@ -27,7 +17,7 @@ import { HealthConnectError } from './remote-errors.js';
 import { verifyWebhook } from './webhook-verifier.js';
 import { measureClientThroughput } from './client-throughput.js';
 
-const WEEK = { start_date: '2026-12-07', end_date: '2026-12-13' };
+const WEEK = { startDate: '2026-12-07', endDate: '2026-12-13' };
 
 function credentials(sandbox: Sandbox): {
   baseUrl: string;
@@ -86,7 +76,7 @@ describe('against the sandbox over HTTP', () => {
     expect(found.map((p) => p.id)).toContain('PRV0000000001');
     for (const provider of found) {
       expect(provider.specialties).toContain('cardiology');
-      expect(provider.accepting_new_patients).toBe(true);
+      expect(provider.acceptingNewPatients).toBe(true);
       expect(
         provider.locations?.some((l) => l.address.city === 'New York' && l.address.state === 'NY'),
       ).toBe(true);
@@ -99,15 +89,15 @@ describe('against the sandbox over HTTP', () => {
     expect(free.length).toBeGreaterThan(0);
     const target = free[0];
     if (target === undefined) throw new Error('expected a free slot');
-    sandbox.admin.bookSlot('PRV0000000001', target.slot_id);
+    sandbox.admin.bookSlot('PRV0000000001', target.id);
     const after = await client.getSchedule('PRV0000000001', WEEK);
-    expect(after.find((slot) => slot.slot_id === target.slot_id)?.available).toBe(false);
+    expect(after.find((slot) => slot.id === target.id)?.available).toBe(false);
   });
 
   it('fetches a 62-day schedule in two requests that cover the window', async () => {
     const slots = await client.getSchedule('PRV0000000002', {
-      start_date: '2026-12-01',
-      end_date: '2027-01-31',
+      startDate: '2026-12-01',
+      endDate: '2027-01-31',
     });
     const dates = slots.map((slot) => slot.date);
     expect(dates.some((d) => d.startsWith('2026-12'))).toBe(true);
@@ -135,14 +125,14 @@ describe('against the sandbox over HTTP', () => {
 
   it('reads incremental changes after admin mutations', async () => {
     let since = '2026-01-01T00:00:00Z';
-    for await (const read of client.changes({ since })) since = read.page.until;
+    for await (const read of client.changes({ since })) since = read.until;
     const created = sandbox.admin.createProvider({ specialties: ['dermatology'] });
     sandbox.admin.updateProvider('PRV0000000002', { accepting_new_patients: true });
     sandbox.admin.deactivateProvider(created.id);
     const seen: string[] = [];
     for await (const read of client.changes({ since })) {
       expect(read.invalid).toEqual([]);
-      seen.push(...read.page.changes.map((c) => `${c.type}:${c.provider_id}`));
+      seen.push(...read.changes.map((c) => `${c.type}:${c.providerId}`));
     }
     expect(seen).toEqual([
       `created:${created.id}`,
@@ -200,41 +190,27 @@ describe('against the sandbox over HTTP', () => {
     }
   });
 
-  it('registers through the plugin contract: one instance behind both ports', async () => {
-    // The application container holds the shared logger; the plugin's module loads into a child.
+  it('creates through the plugin contract: one source that serves providers and schedules', async () => {
+    // The application's logger is handed to the plugin, which builds its client with it.
     const lines: string[] = [];
     const appLogger: Logger = {
       ...silentLogger,
       debug: (message) => void lines.push(message),
       child: () => appLogger,
     };
-    const root = new Container();
-    root.bind(LoggerToken).toConstantValue(appLogger);
-    const container = new Container({ parent: root });
-    const options = healthConnectPlugin.optionsSchema.parse({
-      ...credentials(sandbox),
-      perPage: 50,
+    const source = await createPlugin(healthConnectPlugin, {
+      options: { ...credentials(sandbox), perPage: 50 },
+      services: { logger: appLogger },
+      name: 'hc',
     });
-    container.bind(PluginOptionsToken).toConstantValue(options);
-    await container.load(
-      healthConnectPlugin.register({
-        options,
-        role: 'source',
-        name: 'hc',
-        entry: 'source',
-        baseDir: process.cwd(),
-      }),
-    );
-    const source = container.get<ProviderSource>(ProviderSourceToken);
-    const slots = container.get<SlotSource>(SlotSourceToken);
     try {
-      expect(source).toBe(slots);
+      expect(source).toBeInstanceOf(HealthConnectSource);
       const first = await source.listProviders()[Symbol.asyncIterator]().next();
       expect(first.value?.providers).toHaveLength(50);
-      expect((await slots.getSchedule('PRV0000000001', WEEK)).length).toBeGreaterThan(0);
+      expect((await source.getSchedule?.('PRV0000000001', WEEK))?.length).toBeGreaterThan(0);
       expect(lines.filter((line) => line === 'request')).toHaveLength(2);
     } finally {
-      await (source as HealthConnectSource).stop();
+      await source.stop?.();
     }
   });
 

@@ -13,12 +13,12 @@ export function splitScheduleWindow(
   window: ScheduleWindow,
   maxDays = MAX_SCHEDULE_DAYS,
 ): ScheduleWindow[] {
-  const start = Date.parse(`${window.start_date}T00:00:00Z`);
-  const end = Date.parse(`${window.end_date}T00:00:00Z`);
+  const start = Date.parse(`${window.startDate}T00:00:00Z`);
+  const end = Date.parse(`${window.endDate}T00:00:00Z`);
   const chunks: ScheduleWindow[] = [];
   for (let from = start; from <= end; from += maxDays * DAY_MS) {
     const to = Math.min(end, from + (maxDays - 1) * DAY_MS);
-    chunks.push({ start_date: isoDate(from), end_date: isoDate(to) });
+    chunks.push({ startDate: isoDate(from), endDate: isoDate(to) });
   }
   return chunks;
 }

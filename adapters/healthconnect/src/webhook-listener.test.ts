@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
-import { MemoryStateStore, rollingWindow, type WebhookEvent } from '@pmsbridge/core';
+import { MemoryStateStore, rollingWindow } from '@pmsbridge/core';
+import type { WebhookEvent } from '@pmsbridge/healthconnect-contract';
 import { signWebhook, startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { createHealthConnectClient } from './create-client.js';
 import type { HealthConnectClient } from './healthconnect-client.js';
@@ -65,7 +66,7 @@ describe('webhook listener', () => {
       );
       if (slot === undefined) throw new Error('no free slot to book');
       const delivered = events.next();
-      sandbox.admin.bookSlot('PRV0000000001', slot.slot_id);
+      sandbox.admin.bookSlot('PRV0000000001', slot.id);
       await delivered;
       expect(events.batches.flat()).toEqual([
         expect.objectContaining({

@@ -6,8 +6,8 @@ import {
   silentLogger,
   type Logger,
   type StateStore,
-  type WebhookEvent,
 } from '@pmsbridge/core';
+import type { WebhookEvent } from '@pmsbridge/healthconnect-contract';
 import {
   ListenerLimitsSchema,
   answerClientErrors,

@@ -1,4 +1,5 @@
-import type { Clock, StateStore, WebhookEvent } from '@pmsbridge/core';
+import type { Clock, StateStore } from '@pmsbridge/core';
+import type { WebhookEvent } from '@pmsbridge/healthconnect-contract';
 import { readHeader, verifyWebhook, type WebhookHeaders } from './webhook-verifier.js';
 
 /** The `StateStore` namespace under which delivered `webhook-id`s are recorded. */

@@ -3,12 +3,11 @@ import {
   PmsbridgeError,
   ErrorCode,
   ValidationError,
-  WebhookEventSchema,
   parseWith,
   systemClock,
   type Clock,
-  type WebhookEvent,
 } from '@pmsbridge/core';
+import { WebhookEventSchema, type WebhookEvent } from '@pmsbridge/healthconnect-contract';
 
 /** Why a webhook delivery was rejected; stable, for branching and metrics. */
 export type WebhookRejection =

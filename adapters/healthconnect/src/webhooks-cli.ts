@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createLogger, describeError, loadConfig, openSyncApp, redactText } from '@pmsbridge/core';
 import { createHealthConnectClient } from './create-client.js';

@@ -5,6 +5,10 @@ import type { LoadedConfig } from '../config/config-loader.js';
 import { createLogger } from '../logging/logger.js';
 import { assemblePipeline, type AssembledPipeline } from '../plugins/pipeline-assembly.js';
 import { CacheToken } from '../ports/cache.js';
+import { ProviderSourceToken } from '../ports/provider-source.js';
+import { SinkToken } from '../ports/sink.js';
+import { SlotSourceToken } from '../ports/slot-source.js';
+import { StageToken } from '../ports/stage.js';
 import { ClockToken, systemClock, type Clock } from '../ports/clock.js';
 import { LoggerToken, type Logger } from '../ports/logger.js';
 import { StateStoreToken, type StateStore } from '../ports/state-store.js';
@@ -38,9 +42,10 @@ export interface SyncAppOptions {
 }
 
 /**
- * Composes the application from a loaded config: the root container with the shared
- * services, every plugin in its child container, the started components and the engine.
- * This is the one place that touches the container.
+ * The composition root: builds the one container of the application from a loaded config.
+ * The shared services (logger, clock, state store, cache) are bound first; each plugin is
+ * created with the services it asked for and bound to its port; the engine is resolved with
+ * everything injected. Nothing else in pmsbridge touches the container.
  */
 export async function openSyncApp(
   loaded: LoadedConfig,
@@ -55,15 +60,22 @@ export async function openSyncApp(
     SqliteStateStore.open(resolve(loaded.baseDir, config.state.path), {
       create: options.createState ?? true,
     });
-  const root = new Container();
-  root.bind(LoggerToken).toConstantValue(logger);
-  root.bind(ClockToken).toConstantValue(clock);
-  root.bind(StateStoreToken).toConstantValue(state);
-  root.bind(CacheToken).toConstantValue(new MemoryCache({ maxEntries: 1000 }));
+  const cache = new MemoryCache({ maxEntries: 1000 });
+  const container = new Container();
+  container.bind(LoggerToken).toConstantValue(logger);
+  container.bind(ClockToken).toConstantValue(clock);
+  container.bind(StateStoreToken).toConstantValue(state);
+  container.bind(CacheToken).toConstantValue(cache);
 
   let pipeline: AssembledPipeline | undefined;
   try {
-    pipeline = await assemblePipeline(root, config, loaded.baseDir);
+    pipeline = await assemblePipeline(config, loaded.baseDir, { logger, clock, state, cache });
+    container.bind(ProviderSourceToken).toConstantValue(pipeline.source);
+    if (pipeline.slots !== undefined)
+      container.bind(SlotSourceToken).toConstantValue(pipeline.slots);
+    for (const stage of pipeline.stages) container.bind(StageToken).toConstantValue(stage);
+    for (const sink of pipeline.sinks) container.bind(SinkToken).toConstantValue(sink);
+    container.bind(SyncEngine).toSelf().inSingletonScope();
     await pipeline.start(options.signal ?? new AbortController().signal);
   } catch (error) {
     await pipeline?.stop();
@@ -71,17 +83,8 @@ export async function openSyncApp(
     throw error;
   }
   const started = pipeline;
-  const engine = new SyncEngine({
-    source: started.source,
-    slots: started.slots,
-    stages: started.stages,
-    sinks: started.sinks,
-    state,
-    logger,
-    clock,
-  });
   return {
-    engine,
+    engine: container.get(SyncEngine),
     pipeline: started,
     state,
     logger,

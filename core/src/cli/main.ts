@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Container } from 'inversify';
 import { openSyncApp } from '../app/sync-app.js';
 import { MemoryCache } from '../cache/memory-cache.js';
 import { silentLogger } from '../logging/logger.js';
 import { assemblePipeline } from '../plugins/pipeline-assembly.js';
-import { CacheToken } from '../ports/cache.js';
-import { ClockToken, systemClock } from '../ports/clock.js';
-import { LoggerToken } from '../ports/logger.js';
-import { StateStoreToken } from '../ports/state-store.js';
+import { systemClock } from '../ports/clock.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import { loadConfig } from '../config/config-loader.js';
 import {
@@ -134,12 +130,12 @@ export async function runCli(
 
 /** Loads every plugin and validates its options without starting anything. */
 async function validatePlugins(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<void> {
-  const root = new Container();
-  root.bind(LoggerToken).toConstantValue(silentLogger);
-  root.bind(StateStoreToken).toConstantValue(new MemoryStateStore());
-  root.bind(ClockToken).toConstantValue(systemClock);
-  root.bind(CacheToken).toConstantValue(new MemoryCache());
-  await assemblePipeline(root, loaded.config, loaded.baseDir);
+  await assemblePipeline(loaded.config, loaded.baseDir, {
+    logger: silentLogger,
+    state: new MemoryStateStore(),
+    clock: systemClock,
+    cache: new MemoryCache(),
+  });
 }
 
 async function sync(

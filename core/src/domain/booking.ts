@@ -1,16 +1,16 @@
 import { z } from 'zod';
 
 /**
- * A request to book one slot through a partner booking system. HealthConnect itself
- * publishes slots; booking goes through the practice's own system (a `BookingPort`).
+ * A request to book one slot through a partner booking system (the practice's own system,
+ * behind a `BookingPort`).
  */
 export const BookingRequestSchema = z.object({
-  provider_id: z.string().min(1),
-  slot_id: z.string().min(1),
+  providerId: z.string().min(1),
+  slotId: z.string().min(1),
   patient: z.object({
-    first_name: z.string().min(1),
-    last_name: z.string().min(1),
-    birth_date: z.iso.date(),
+    firstName: z.string().min(1),
+    lastName: z.string().min(1),
+    birthDate: z.iso.date(),
     phone: z.string().optional(),
     email: z.email().optional(),
   }),
@@ -19,10 +19,10 @@ export const BookingRequestSchema = z.object({
 
 /** The partner system's answer to a booking request. */
 export const BookingResultSchema = z.object({
-  booking_id: z.string().min(1),
+  bookingId: z.string().min(1),
   status: z.enum(['confirmed', 'pending', 'rejected']),
-  provider_id: z.string(),
-  slot_id: z.string(),
+  providerId: z.string(),
+  slotId: z.string(),
   reason: z.string().optional(),
 });
 

@@ -1,38 +1,9 @@
-import { z } from 'zod';
-import { ProviderIdSchema, ProviderSchema } from './provider.js';
+import type { Provider } from './provider.js';
 
-const Instant = z.iso.datetime({ offset: true });
-
-/** One entry of the changes feed. */
-export const ProviderChangeSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('created'),
-    provider_id: ProviderIdSchema,
-    changed_at: Instant,
-    provider: ProviderSchema,
-  }),
-  z.object({
-    type: z.literal('updated'),
-    provider_id: ProviderIdSchema,
-    changed_at: Instant,
-    provider: ProviderSchema,
-  }),
-  z.object({
-    type: z.literal('deactivated'),
-    provider_id: ProviderIdSchema,
-    changed_at: Instant,
-  }),
-]);
-
-/** One page of the changes feed. Entries are validated one by one by the client. */
-export const ChangesPageSchema = z.object({
-  changes: z.array(z.unknown()),
-  has_more: z.boolean(),
-  next_cursor: z.string().nullable().optional(),
-  until: Instant,
-});
-
-export type ProviderChange = z.infer<typeof ProviderChangeSchema>;
-export type ChangesPage = Omit<z.infer<typeof ChangesPageSchema>, 'changes'> & {
-  changes: ProviderChange[];
-};
+/**
+ * One change of a source's provider directory. `created` and `updated` carry the provider as
+ * it is now; `deactivated` says the provider left (a later `created`/`updated` brings it back).
+ */
+export type ProviderChange =
+  | { type: 'created' | 'updated'; providerId: string; changedAt: string; provider: Provider }
+  | { type: 'deactivated'; providerId: string; changedAt: string };

@@ -1,19 +1,33 @@
 import { z } from 'zod';
 
-/** A postal address as HealthConnect sends it. */
-export const AddressSchema = z.object({
-  line: z.array(z.string()),
+/**
+ * A record id as a source gives it: opaque to pmsbridge, unique per kind (provider, location,
+ * slot) within one source. Any printable text; sinks derive their own ids from it.
+ */
+export const RecordIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\p{Cc}]+$/u, 'expected no control characters');
+
+/** A postal address. */
+export const PostalAddressSchema = z.object({
+  /** Street lines, first to last. */
+  lines: z.array(z.string()),
   city: z.string().min(1),
-  state: z.string().length(2),
-  postal_code: z.string().min(1),
+  /** State, province or region, as its postal abbreviation where there is one. */
+  state: z.string().min(1),
+  postalCode: z.string().min(1),
+  /** ISO 3166 country code. */
   country: z.string().min(2),
 });
 
-/** A practice location; slot dates and times are local to its `timezone`. */
+/** A practice location; slot dates and times are wall-clock time in its `timezone`. */
 export const LocationSchema = z.object({
-  id: z.string().regex(/^LOC\d{10}$/, 'expected "LOC" followed by 10 digits'),
+  id: RecordIdSchema,
   name: z.string().min(1),
-  address: AddressSchema,
+  address: PostalAddressSchema,
+  /** IANA time zone, e.g. `America/Chicago`. */
   timezone: z.string().min(1),
   phone: z.string().optional(),
   position: z
@@ -24,43 +38,40 @@ export const LocationSchema = z.object({
     .optional(),
 });
 
-/** Provider id: "PRV" followed by 10 digits. */
-export const ProviderIdSchema = z
-  .string()
-  .regex(/^PRV\d{10}$/, 'expected "PRV" followed by 10 digits');
+/** A provider id: see {@link RecordIdSchema}. */
+export const ProviderIdSchema = RecordIdSchema;
 
-/** A provider as HealthConnect sends it. `fields` may leave out anything but `id`. */
+/** The National Provider Identifier: 10 digits. */
+export const NpiSchema = z.string().regex(/^\d{10}$/, 'expected 10 digits');
+
+/**
+ * A healthcare provider (a practitioner) with the locations where they see patients. A source
+ * that delivers only some fields (see `ProviderField`) leaves the others out.
+ */
 export const ProviderSchema = z.object({
   id: ProviderIdSchema,
-  npi: z.string().regex(/^\d{10}$/, 'expected 10 digits'),
+  npi: NpiSchema,
   name: z.object({
     first: z.string().min(1),
     last: z.string().min(1),
+    /** Credential or honorific shown with the name, e.g. `MD`. */
     title: z.string().optional(),
   }),
   gender: z.enum(['male', 'female', 'other', 'unknown']).optional(),
+  /** Specialty names, e.g. `cardiology`; sinks map them to their code systems. */
   specialties: z.array(z.string().min(1)),
-  accepting_new_patients: z.boolean(),
+  acceptingNewPatients: z.boolean(),
+  /** Languages spoken, as BCP 47 tags or names. */
   languages: z.array(z.string()).optional(),
-  insurance_accepted: z.array(z.string()).optional(),
+  /** Insurance plans accepted, by name. */
+  insuranceAccepted: z.array(z.string()).optional(),
   locations: z.array(LocationSchema).optional(),
   phone: z.string().optional(),
   status: z.enum(['active', 'inactive']),
-  updated_at: z.iso.datetime({ offset: true }),
+  /** When the source last changed it (RFC 3339). */
+  updatedAt: z.iso.datetime({ offset: true }),
 });
 
-/** A page of provider search results. */
-export const ProviderPageSchema = z.object({
-  providers: z.array(z.unknown()),
-  page: z.number().int().min(1),
-  per_page: z.number().int().min(1).max(100),
-  total: z.number().int().min(0),
-  has_next_page: z.boolean(),
-});
-
-export type Address = z.infer<typeof AddressSchema>;
+export type PostalAddress = z.infer<typeof PostalAddressSchema>;
 export type Location = z.infer<typeof LocationSchema>;
 export type Provider = z.infer<typeof ProviderSchema>;
-export type ProviderPage = Omit<z.infer<typeof ProviderPageSchema>, 'providers'> & {
-  providers: Provider[];
-};

@@ -1,18 +1,18 @@
-import { Container } from 'inversify';
 import type { PipelineConfig, PluginEntry } from '../config/config-schema.js';
 import { ConfigError, PluginError } from '../errors/errors.js';
 import type { ProviderSource } from '../ports/provider-source.js';
-import { ProviderSourceToken } from '../ports/provider-source.js';
 import type { Sink } from '../ports/sink.js';
-import { SinkToken } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
-import { SlotSourceToken } from '../ports/slot-source.js';
 import type { Stage } from '../ports/stage.js';
-import { StageToken } from '../ports/stage.js';
+import type {
+  Lifecycle,
+  PluginDefinition,
+  PluginKind,
+  PluginServices,
+  SourceComponent,
+} from './define.js';
 import { loadPlugin } from './plugin-loader.js';
-import { PluginOptionsToken, type Lifecycle, type Plugin, type PluginRole } from './plugin.js';
 import { checkProviderFields } from './provider-fields.js';
-
 /** The components a config describes, resolved from the container, with their lifecycle. */
 export interface AssembledPipeline {
   source: ProviderSource;
@@ -34,97 +34,118 @@ function defaultName(use: string): string {
     .replace(/[^a-z0-9-]/g, '-');
 }
 
-/** A config entry's plugin, its validated options and the child container it registered in. */
-interface LoadedEntry {
-  container: Container;
-  plugin: Plugin;
+/** A config entry's plugin definition, its validated options and where it sits. */
+export interface LoadedEntry {
+  definition: PluginDefinition;
   options: unknown;
-  path: string;
+  entry: string;
+  name: string;
 }
 
 async function loadEntry(
-  root: Container,
   entry: PluginEntry,
-  role: PluginRole,
+  kind: PluginKind,
   path: string,
   baseDir: string,
 ): Promise<LoadedEntry> {
-  const { plugin, options } = await loadPlugin(entry.use, entry.options, path, baseDir);
-  const child = new Container({ parent: root });
-  child.bind(PluginOptionsToken).toConstantValue(options);
+  const { definition, options } = await loadPlugin(entry.use, entry.options, path, kind, baseDir);
+  return { definition, options, entry: path, name: entry.name ?? defaultName(entry.use) };
+}
+
+/** The services `definition` asks for, under its own names; the logger names the entry. */
+function servicesFor(loaded: LoadedEntry, services: PluginServices): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(loaded.definition.needs ?? {}).map(([name, service]) => [
+      name,
+      service === 'logger' ? services.logger.child({ plugin: loaded.name }) : services[service],
+    ]),
+  );
+}
+
+const REQUIRED_METHODS: Record<PluginKind, readonly string[]> = {
+  source: ['listProviders', 'getProvider', 'changes'],
+  stage: ['process'],
+  sink: ['write'],
+};
+
+/**
+ * Calls the definition's `create` with the services it asked for and checks that it made
+ * what its kind promises (a source, a named stage, a named sink).
+ */
+export async function createComponent(
+  loaded: LoadedEntry,
+  services: PluginServices,
+  baseDir: string,
+): Promise<object> {
+  const { definition, entry } = loaded;
+  let made: unknown;
   try {
-    await child.loadAsync(
-      plugin.register({
-        options,
-        role,
-        name: entry.name ?? defaultName(entry.use),
-        entry: path,
-        baseDir,
-      }),
-    );
+    made = await (definition.create as (context: unknown) => unknown)({
+      options: loaded.options,
+      services: servicesFor(loaded, services),
+      name: loaded.name,
+      entry,
+      baseDir,
+    });
   } catch (error) {
+    if (error instanceof ConfigError || error instanceof PluginError) throw error;
     throw new PluginError(
-      `${path} (${plugin.name}): registration failed: ${(error as Error).message}`,
+      `${entry} (${definition.id}): create failed: ${(error as Error).message}`,
       { cause: error, code: 'PMS_PLUGIN_INVALID' },
     );
   }
-  return { container: child, plugin, options, path };
-}
-
-function getAll<T>(container: Container, token: symbol, path: string, what: string): T[] {
-  const found = container.isBound(token) ? container.getAll<T>(token) : [];
-  if (found.length === 0) {
-    throw new PluginError(`${path}: the plugin binds no ${what}`, { code: 'PMS_PLUGIN_INVALID' });
+  const missing = REQUIRED_METHODS[definition.kind].filter(
+    (method) => typeof (made as Record<string, unknown> | null)?.[method] !== 'function',
+  );
+  if (definition.kind !== 'source' && typeof (made as { name?: unknown } | null)?.name !== 'string')
+    missing.push('name');
+  if (missing.length > 0) {
+    throw new PluginError(
+      `${entry} (${definition.id}): create returned no ${definition.kind} (missing ${missing.join(', ')})`,
+      { code: 'PMS_PLUGIN_INVALID' },
+    );
   }
-  return found;
+  return made as object;
 }
 
 /**
- * Loads every plugin the config names into child containers of `root` (which holds the
- * shared services: logger, clock, state store, cache) and resolves the source, stages and
- * sinks. Core imports no adapter: everything arrives through this contract. A source that
- * delivers fewer provider fields than the stages and sinks declare they read is refused
- * with a `ConfigError` before anything is resolved.
+ * Loads every plugin the config names, checks that the source delivers the provider fields
+ * the stages and sinks read, and creates each component with the services it asked for.
+ * Core imports no adapter: everything arrives through the plugin definitions.
  */
 export async function assemblePipeline(
-  root: Container,
   config: PipelineConfig,
   baseDir: string,
+  services: PluginServices,
 ): Promise<AssembledPipeline> {
-  const sourceEntry = await loadEntry(root, config.source, 'source', 'source', baseDir);
-  const sourceContainer = sourceEntry.container;
+  const sourceEntry = await loadEntry(config.source, 'source', 'source', baseDir);
   const stageEntries: LoadedEntry[] = [];
   for (const [index, entry] of config.stages.entries())
-    stageEntries.push(await loadEntry(root, entry, 'stage', `stages[${index}]`, baseDir));
+    stageEntries.push(await loadEntry(entry, 'stage', `stages[${index}]`, baseDir));
   const sinkEntries: LoadedEntry[] = [];
   for (const [index, entry] of config.sinks.entries())
-    sinkEntries.push(await loadEntry(root, entry, 'sink', `sinks[${index}]`, baseDir));
+    sinkEntries.push(await loadEntry(entry, 'sink', `sinks[${index}]`, baseDir));
+
+  const source = (await createComponent(sourceEntry, services, baseDir)) as SourceComponent;
+  const slots = typeof source.getSchedule === 'function' ? (source as SlotSource) : undefined;
   checkProviderFields({
-    source: `source (${sourceEntry.plugin.name})`,
-    delivered: sourceEntry.plugin.deliveredProviderFields?.(sourceEntry.options),
-    hasSchedules: sourceContainer.isBound(SlotSourceToken),
-    readers: [...stageEntries, ...sinkEntries].map(({ plugin, path }) => ({
-      label: `${path} (${plugin.name})`,
-      fields: plugin.requiredProviderFields,
+    source: `source (${sourceEntry.definition.id})`,
+    delivered:
+      sourceEntry.definition.kind === 'source'
+        ? sourceEntry.definition.deliveredProviderFields?.(sourceEntry.options)
+        : undefined,
+    hasSchedules: slots !== undefined,
+    readers: [...stageEntries, ...sinkEntries].map(({ definition, entry }) => ({
+      label: `${entry} (${definition.id})`,
+      fields: definition.kind === 'source' ? undefined : definition.requiredProviderFields,
     })),
   });
-
-  const source = getAll<ProviderSource>(
-    sourceContainer,
-    ProviderSourceToken,
-    'source',
-    'ProviderSource',
-  )[0] as ProviderSource;
-  const slots = sourceContainer.isBound(SlotSourceToken)
-    ? sourceContainer.get<SlotSource>(SlotSourceToken)
-    : undefined;
-
-  const stages = stageEntries.flatMap(({ container, path }) =>
-    getAll<Stage>(container, StageToken, path, 'Stage'),
-  );
-  const sinks = sinkEntries.flatMap(({ container, path }) =>
-    getAll<Sink>(container, SinkToken, path, 'Sink'),
-  );
+  const stages: Stage[] = [];
+  for (const entry of stageEntries)
+    stages.push((await createComponent(entry, services, baseDir)) as Stage);
+  const sinks: Sink[] = [];
+  for (const entry of sinkEntries)
+    sinks.push((await createComponent(entry, services, baseDir)) as Sink);
   const names = sinks.map((sink) => sink.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
   if (duplicate !== undefined) {
@@ -134,16 +155,11 @@ export async function assemblePipeline(
     );
   }
 
-  const unique = new Set<object>([
-    source,
-    ...(slots === undefined ? [] : [slots]),
-    ...stages,
-    ...sinks,
-  ]);
+  const unique = new Set<object>([source, ...stages, ...sinks]);
   const components = [...unique] as Lifecycle[];
   const started: Lifecycle[] = [];
   return {
-    source,
+    source: source as ProviderSource,
     slots,
     stages,
     sinks,

@@ -44,7 +44,7 @@ describe('checkProviderFields', () => {
 
   it('takes a reader that declares nothing to read every field', () => {
     expect(() => check({ readers: [{ label: 'sinks[0] (old)', fields: undefined }] })).toThrow(
-      /sinks\[0\] \(old\) needs npi, gender, .*updated_at \(it declares no requiredProviderFields/,
+      /sinks\[0\] \(old\) needs npi, gender, .*updatedAt \(it declares no requiredProviderFields/,
     );
   });
 

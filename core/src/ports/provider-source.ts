@@ -1,4 +1,4 @@
-import type { ChangesPage } from '../domain/change.js';
+import type { ProviderChange } from '../domain/change.js';
 import type { Provider } from '../domain/provider.js';
 import type { PmsbridgeError } from '../errors/errors.js';
 import { createToken } from './token.js';
@@ -29,23 +29,34 @@ export interface ListProvidersOptions {
   startAfterId?: string;
 }
 
+/**
+ * Where a source is in its changes: an opaque string only the source reads (a feed cursor, a
+ * file offset, a database sequence). pmsbridge stores it in checkpoints and hands it back.
+ */
+export type SourceCursor = string;
+
 /** Where a changes read starts. */
 export interface ChangesOptions {
   /** RFC 3339 instant: changes after it. */
   since: string;
-  /** Opaque cursor of the page to start from (resume inside a read). */
-  cursor?: string;
+  /** Resume inside a read, at the page this cursor fetched. */
+  cursor?: SourceCursor;
   signal?: AbortSignal;
 }
 
-/** A changes page together with the cursor that fetched it, so a reader can resume there. */
+/** One page of changes, with the cursor that fetched it so a reader can resume there. */
 export interface ChangesPageRead {
-  /** The page; `page.changes` holds only the entries that validated. */
-  page: ChangesPage;
+  /** The changes that validated, oldest first. */
+  changes: ProviderChange[];
   /** Entries of this page that failed validation. */
   invalid: InvalidRecord[];
   /** The cursor this page was fetched with (undefined for the first page of a read). */
-  cursor?: string;
+  cursor?: SourceCursor;
+  /**
+   * The instant the source has read up to once this page is handled (RFC 3339): the next
+   * run's `since` after the last page.
+   */
+  until: string;
 }
 
 /** A source of provider-directory data. */
@@ -56,6 +67,13 @@ export interface ProviderSource {
   getProvider(id: string, signal?: AbortSignal): Promise<Provider | undefined>;
   /** Changes after `since`, oldest first, page by page. */
   changes(options: ChangesOptions): AsyncIterable<ChangesPageRead>;
+  /**
+   * Whether `key` (a dead letter's key) can name one of this source's providers. An
+   * {@link InvalidRecord} without a readable id is keyed by its position instead; replay
+   * skips those keys rather than look them up. Sources whose ids have no recognisable form
+   * leave it out, and replay looks every key up.
+   */
+  isProviderId?(key: string): boolean;
 }
 
 /** Service identifier of {@link ProviderSource}. */

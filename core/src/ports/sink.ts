@@ -37,6 +37,12 @@ export interface SinkOpenContext {
 export interface Sink {
   /** A name for logs, summaries and dead letters. */
   readonly name: string;
+  /**
+   * Whether the sink honours {@link SinkOpenContext.dryRun}: changes nothing and reports what
+   * it would change. A sink that does not say so is not opened, written or closed during a
+   * dry run, so a dry run cannot write through a sink that forgot the flag.
+   */
+  readonly supportsDryRun?: boolean;
   open?(context: SinkOpenContext): Promise<void>;
   /** Writes a batch; returns one outcome per record, in order. Throws only when the whole sink is unusable. */
   write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]>;

@@ -12,7 +12,7 @@ describe('pipeline lease', () => {
 
   it('refuses a second run of the same pipeline while the first holds the lease, and releases it after', async () => {
     const state = new MemoryStateStore();
-    const engine = new SyncEngine({
+    const engine = SyncEngine.of({
       source: new MemorySource([makeProvider(1)]),
       stages: [],
       sinks: [new AppendSink()],

@@ -214,6 +214,7 @@ export class RecordProcessor {
     const changed = new Set<string>();
     if (records.length > 0) {
       for (const sink of this.deps.sinks) {
+        if (context.dryRun && sink.supportsDryRun !== true) continue;
         const outcomes = await sink.write(records, context.signal);
         context.tally.addOutcomes(sink.name, outcomes);
         records.forEach((record, index) => {

@@ -12,7 +12,7 @@ export function rollingWindow(now: Date, horizonDays: number): ScheduleWindow {
   }
   const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const end = new Date(start.getTime() + (horizonDays - 1) * DAY_MS);
-  return { start_date: toDate(start), end_date: toDate(end) };
+  return { startDate: toDate(start), endDate: toDate(end) };
 }
 
 function toDate(date: Date): string {

@@ -76,18 +76,18 @@ export async function* readChanges(
     for (const invalid of read.invalid) {
       yield { kind: 'invalid', invalid, position: position(skip - 1) };
     }
-    for (const [index, change] of read.page.changes.entries()) {
+    for (const [index, change] of read.changes.entries()) {
       if (index < skip) continue;
       yield change.type === 'deactivated'
         ? {
             kind: 'deactivation',
-            providerId: change.provider_id,
-            changedAt: change.changed_at,
+            providerId: change.providerId,
+            changedAt: change.changedAt,
             position: position(index),
           }
         : { kind: 'provider', provider: change.provider, position: position(index) };
     }
-    until = read.page.until;
+    until = read.until;
   }
   onComplete({ mode: 'incremental', since: until });
 }

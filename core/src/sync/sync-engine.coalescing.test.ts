@@ -9,7 +9,7 @@ import { AppendSink, MemorySource, makeProvider, twoSlots } from '../testing/ind
 const clock = { now: () => new Date('2026-11-25T10:00:00Z') };
 
 function engine(deps: Pick<SyncEngineDeps, 'source' | 'sinks' | 'state'>) {
-  return new SyncEngine({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
+  return SyncEngine.of({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
 }
 
 /** Records every batch a sink receives, with each record's state. */
@@ -33,21 +33,21 @@ function feed(...changes: ProviderChange[]): Array<{ change: ProviderChange; at:
   return changes.map((change) => {
     minute += 1;
     const at = new Date(Date.parse('2026-11-25T11:00:00Z') + minute * 60_000).toISOString();
-    return { change: { ...change, changed_at: at }, at };
+    return { change: { ...change, changedAt: at }, at };
   });
 }
 
 const updated = (n: number, version: string): ProviderChange => ({
   type: 'updated',
-  provider_id: makeProvider(n).id,
-  changed_at: '',
+  providerId: makeProvider(n).id,
+  changedAt: '',
   provider: makeProvider(n, { name: { first: 'Ada', last: version } }),
 });
 
 const deactivated = (n: number): ProviderChange => ({
   type: 'deactivated',
-  provider_id: makeProvider(n).id,
-  changed_at: '',
+  providerId: makeProvider(n).id,
+  changedAt: '',
 });
 
 /** A pipeline after its first full run, ready for incremental runs. */

@@ -14,7 +14,7 @@ const ids = (lines: string[]) => lines.map((line) => line.split(':')[1]);
 function engine(
   deps: Partial<SyncEngineDeps> & Pick<SyncEngineDeps, 'source' | 'sinks' | 'state'>,
 ) {
-  return new SyncEngine({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
+  return SyncEngine.of({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
 }
 
 /** A stage that throws for the given ids, with a switch to heal it. */
@@ -136,7 +136,7 @@ describe('incremental resume', () => {
       const provider = makeProvider(10 + i);
       return {
         at,
-        change: { type: 'created' as const, provider_id: provider.id, changed_at: at, provider },
+        change: { type: 'created' as const, providerId: provider.id, changedAt: at, provider },
       };
     });
     const sink = new AppendSink();
@@ -161,7 +161,7 @@ describe('incremental resume', () => {
       concurrency: 1,
     });
     expect(summary.resumed).toBe(true);
-    expect(ids(sink.lines)).toEqual(source.changeLog.map((entry) => entry.change.provider_id));
+    expect(ids(sink.lines)).toEqual(source.changeLog.map((entry) => entry.change.providerId));
     expect((await state.getCheckpoint('p', 'incremental'))?.position).toEqual({
       mode: 'incremental',
       since: '2026-11-25T11:06:00Z',

@@ -13,7 +13,7 @@ const providers = (count: number) => Array.from({ length: count }, (_, i) => mak
 function engine(
   deps: Partial<SyncEngineDeps> & Pick<SyncEngineDeps, 'source' | 'sinks' | 'state'>,
 ) {
-  return new SyncEngine({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
+  return SyncEngine.of({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
 }
 
 /** A stage that throws on the providers with the given numbers. */

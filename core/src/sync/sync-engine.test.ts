@@ -12,7 +12,7 @@ const providers = (count: number) => Array.from({ length: count }, (_, i) => mak
 function engine(
   deps: Partial<SyncEngineDeps> & Pick<SyncEngineDeps, 'source' | 'sinks' | 'state'>,
 ) {
-  return new SyncEngine({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
+  return SyncEngine.of({ stages: [], slots: twoSlots, logger: silentLogger, clock, ...deps });
 }
 
 const ids = (lines: string[]) => lines.map((line) => line.split(':')[1]);
@@ -223,18 +223,37 @@ describe('SyncEngine full sync', () => {
 
   it('writes nothing and moves no checkpoint in a dry run', async () => {
     const source = new MemorySource(providers(5));
-    const sink = new AppendSink();
+    const careful = Object.assign(new AppendSink('careful'), { supportsDryRun: true });
     const opened: boolean[] = [];
-    sink.open = async (context) => {
+    careful.open = async (context) => {
       opened.push(context.dryRun);
     };
-    await engine({ source, sinks: [sink], state }).run({
+    await engine({ source, sinks: [careful], state }).run({
       pipeline: 'p',
       mode: 'full',
       dryRun: true,
     });
     expect(opened).toEqual([true]);
+    expect(careful.writes).toBeGreaterThan(0);
     expect(await state.getCheckpoint('p', 'incremental')).toBeUndefined();
+  });
+
+  it('sends nothing during a dry run to a sink that does not declare dry-run support', async () => {
+    const source = new MemorySource(providers(5));
+    const unaware = new AppendSink('unaware');
+    const opened: boolean[] = [];
+    unaware.open = async (context) => {
+      opened.push(context.dryRun);
+    };
+    const summary = await engine({ source, sinks: [unaware], state }).run({
+      pipeline: 'p',
+      mode: 'full',
+      dryRun: true,
+    });
+    expect(summary).toMatchObject({ read: 5, deadLettered: 0 });
+    expect(opened).toEqual([]);
+    expect(unaware.writes).toBe(0);
+    expect(unaware.lines).toEqual([]);
   });
 });
 
@@ -249,25 +268,25 @@ describe('SyncEngine incremental sync', () => {
         at: '2026-11-25T11:00:00Z',
         change: {
           type: 'updated',
-          provider_id: 'PRV0000000002',
-          changed_at: '2026-11-25T11:00:00Z',
-          provider: makeProvider(2, { accepting_new_patients: false }),
+          providerId: 'PRV0000000002',
+          changedAt: '2026-11-25T11:00:00Z',
+          provider: makeProvider(2, { acceptingNewPatients: false }),
         },
       },
       {
         at: '2026-11-25T11:01:00Z',
         change: {
           type: 'deactivated',
-          provider_id: 'PRV0000000003',
-          changed_at: '2026-11-25T11:01:00Z',
+          providerId: 'PRV0000000003',
+          changedAt: '2026-11-25T11:01:00Z',
         },
       },
       {
         at: '2026-11-25T11:02:00Z',
         change: {
           type: 'created',
-          provider_id: 'PRV0000000006',
-          changed_at: '2026-11-25T11:02:00Z',
+          providerId: 'PRV0000000006',
+          changedAt: '2026-11-25T11:02:00Z',
           provider: makeProvider(6),
         },
       },

@@ -1,17 +1,22 @@
-import { ProviderIdSchema } from '../domain/provider.js';
+import { inject, injectable, multiInject, optional } from 'inversify';
 import {
   CancelledError,
   PmsbridgeError,
   describeError,
   isPmsbridgeError,
 } from '../errors/errors.js';
-import type { Clock } from '../ports/clock.js';
-import type { Logger } from '../ports/logger.js';
-import type { ProviderSource } from '../ports/provider-source.js';
-import type { Sink } from '../ports/sink.js';
-import type { SlotSource } from '../ports/slot-source.js';
-import type { Stage } from '../ports/stage.js';
-import type { Checkpoint, DeadLetter, StateStore } from '../ports/state-store.js';
+import { ClockToken, type Clock } from '../ports/clock.js';
+import { LoggerToken, type Logger } from '../ports/logger.js';
+import { ProviderSourceToken, type ProviderSource } from '../ports/provider-source.js';
+import { SinkToken, type Sink } from '../ports/sink.js';
+import { SlotSourceToken, type SlotSource } from '../ports/slot-source.js';
+import { StageToken, type Stage } from '../ports/stage.js';
+import {
+  StateStoreToken,
+  type Checkpoint,
+  type DeadLetter,
+  type StateStore,
+} from '../ports/state-store.js';
 import {
   RecordProcessor,
   isRecordLevel,
@@ -35,7 +40,7 @@ import {
   type SourcePosition,
 } from './source-reader.js';
 
-/** What a sync run is assembled from; the CLI gets these from the plugin container. */
+/** What a sync run is assembled from. */
 export interface SyncEngineDeps {
   source: ProviderSource;
   /** Without a slot source, records carry no slots. */
@@ -103,11 +108,29 @@ class ProviderGoneError extends PmsbridgeError {
  * checkpoint only after the sinks acknowledged a batch. A run that dies at any point and
  * is started again ends with the same output as one that never died.
  */
+@injectable()
 export class SyncEngine {
   readonly #processor: RecordProcessor;
+  private readonly deps: SyncEngineDeps;
 
-  constructor(private readonly deps: SyncEngineDeps) {
-    this.#processor = new RecordProcessor(deps);
+  /** Injected by the application's container; code that wires an engine by hand uses {@link SyncEngine.of}. */
+  constructor(
+    @inject(ProviderSourceToken) source: ProviderSource,
+    @multiInject(StageToken) @optional() stages: readonly Stage[] | undefined,
+    @multiInject(SinkToken) sinks: readonly Sink[],
+    @inject(StateStoreToken) state: StateStore,
+    @inject(LoggerToken) logger: Logger,
+    @inject(ClockToken) clock: Clock,
+    @inject(SlotSourceToken) @optional() slots?: SlotSource,
+  ) {
+    this.deps = { source, slots, stages: stages ?? [], sinks, state, logger, clock };
+    this.#processor = new RecordProcessor(this.deps);
+  }
+
+  /** An engine over the given parts, without a container. */
+  static of(deps: SyncEngineDeps): SyncEngine {
+    const { source, stages, sinks, state, logger, clock, slots } = deps;
+    return new SyncEngine(source, stages, sinks, state, logger, clock, slots);
   }
 
   /**
@@ -206,7 +229,7 @@ export class SyncEngine {
     const now = this.deps.clock.now();
     const lettersByKey = new Map<string, DeadLetter[]>();
     for (const letter of await this.deps.state.listDeadLetters(options.pipeline)) {
-      if (!ProviderIdSchema.safeParse(letter.key).success) {
+      if (this.deps.source.isProviderId?.(letter.key) === false) {
         logger.warn('dead letter cannot be replayed: its key is not a provider id', {
           id: letter.id,
           key: letter.key,
@@ -334,6 +357,12 @@ export class SyncEngine {
     let failure: unknown;
     try {
       for (const sink of this.deps.sinks) {
+        if (options.dryRun === true && sink.supportsDryRun !== true) {
+          logger.warn('sink does not support dry runs: nothing is sent to it', {
+            sink: sink.name,
+          });
+          continue;
+        }
         await sink.open?.({
           resumeState: checkpoint?.sinkStates[sink.name],
           dryRun: options.dryRun === true,

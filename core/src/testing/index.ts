@@ -9,3 +9,4 @@ export { MemorySource, makeProvider, twoSlots } from './memory-source.js';
 export { AppendSink } from './append-sink.js';
 export { describeStateStoreContract, type StateStoreFactory } from './state-store-contract.js';
 export { runPipeline, type PipelineRun, type PipelineRunInput } from './run-pipeline.js';
+export { createPlugin, type CreatePluginInput } from './create-plugin.js';

@@ -16,9 +16,9 @@ export function makeProvider(n: number, patch: Partial<Provider> = {}): Provider
     npi: '1234567893',
     name: { first: 'Ada', last: `Doe${n}`, title: 'MD' },
     specialties: [n % 2 === 0 ? 'cardiology' : 'pediatrics'],
-    accepting_new_patients: true,
+    acceptingNewPatients: true,
     status: 'active',
-    updated_at: '2026-11-01T00:00:00Z',
+    updatedAt: '2026-11-01T00:00:00Z',
     ...patch,
   };
 }
@@ -54,6 +54,11 @@ export class MemorySource implements ProviderSource {
     }
   }
 
+  /** Keys in {@link makeProvider}'s id form (`PRV` and 10 digits) name providers. */
+  isProviderId(key: string): boolean {
+    return /^PRV\d{10}$/.test(key);
+  }
+
   async getProvider(id: string): Promise<Provider | undefined> {
     if (this.gone.has(id)) return undefined;
     return this.providers.find((p) => p.id === id);
@@ -66,16 +71,11 @@ export class MemorySource implements ProviderSource {
       const slice = pending.slice(offset, offset + this.pageSize);
       const cursor = offset === 0 ? undefined : String(offset);
       offset += this.pageSize;
-      const hasMore = offset < pending.length;
       yield {
         cursor,
         invalid: [],
-        page: {
-          changes: slice.map((entry) => entry.change),
-          has_more: hasMore,
-          next_cursor: hasMore ? String(offset) : null,
-          until: pending.at(-1)?.at ?? options.since,
-        },
+        changes: slice.map((entry) => entry.change),
+        until: pending.at(-1)?.at ?? options.since,
       };
     } while (offset < pending.length);
   }
@@ -85,13 +85,13 @@ export class MemorySource implements ProviderSource {
 export const twoSlots: SlotSource = {
   async getSchedule(providerId, window): Promise<Slot[]> {
     return [0, 1].map((i) => ({
-      slot_id: `SLT-${providerId}-${i}`,
-      date: window.start_date,
+      id: `SLT-${providerId}-${i}`,
+      date: window.startDate,
       time: `0${9 + i}:00`,
-      duration_minutes: 30,
+      durationMinutes: 30,
       available: i === 0,
-      location_id: 'LOC0000000001',
-      visit_type: 'follow_up',
+      locationId: 'LOC0000000001',
+      visitType: 'follow_up',
     }));
   },
 };

@@ -50,7 +50,7 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRun>
   const { clock = new ManualClock(), logger = new RecordingLogger(), ...options } = rest;
   const received: Record<string, SyncRecord[]> = {};
   const watched = sinks.map((sink) => watchWrites(sink, (received[sink.name] = [])));
-  const engine = new SyncEngine({ source, slots, stages, sinks: watched, state, logger, clock });
+  const engine = SyncEngine.of({ source, slots, stages, sinks: watched, state, logger, clock });
   const summary = await engine.run({ pipeline: 'test', mode: 'full', ...options });
   return { summary, received, state, logger };
 }
@@ -59,6 +59,7 @@ export async function runPipeline(input: PipelineRunInput): Promise<PipelineRun>
 function watchWrites(sink: Sink, into: SyncRecord[]): Sink {
   return {
     name: sink.name,
+    ...(sink.supportsDryRun !== undefined && { supportsDryRun: sink.supportsDryRun }),
     ...(sink.open && { open: sink.open.bind(sink) }),
     ...(sink.checkpointState && { checkpointState: sink.checkpointState.bind(sink) }),
     ...(sink.close && { close: sink.close.bind(sink) }),

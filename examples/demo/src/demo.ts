@@ -83,13 +83,13 @@ async function mutate(sandbox: Sandbox): Promise<DemoResult['mutations']> {
     const today = new Date().toISOString().slice(0, 10);
     const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
     const slots = await client.getSchedule('PRV0000000001', {
-      start_date: today,
-      end_date: inAWeek,
+      startDate: today,
+      endDate: inAWeek,
     });
     const booked = slots
       .filter((slot) => slot.available)
       .slice(0, 2)
-      .map((slot) => slot.slot_id);
+      .map((slot) => slot.id);
     for (const slotId of booked) sandbox.admin.bookSlot('PRV0000000001', slotId);
     return { updated, deactivated, created, booked };
   } finally {

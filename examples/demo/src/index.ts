@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { runDemo, whereToLook, type DemoResult } from './demo.js';
 
 export { runDemo, whereToLook, type DemoOptions, type DemoResult } from './demo.js';

@@ -23,11 +23,11 @@ describe('NpiValidationStage', () => {
     npi: '1234567893',
     name: { first: 'Test', last: 'Smith' },
     specialties: ['cardiology'],
-    accepting_new_patients: true,
+    acceptingNewPatients: true,
     status: 'active' as const,
-    updated_at: '2026-11-01T00:00:00Z',
+    updatedAt: '2026-11-01T00:00:00Z',
   };
-  const window = { start_date: '2026-12-01', end_date: '2026-12-14' };
+  const window = { startDate: '2026-12-01', endDate: '2026-12-14' };
 
   it('passes valid providers and throws a validation error naming the NPI otherwise', () => {
     const stage = new NpiValidationStage('npi');
@@ -47,6 +47,6 @@ describe('NpiValidationStage', () => {
   });
 
   it('rejects options it does not know', () => {
-    expect(plugin.optionsSchema.safeParse({ strict: true }).success).toBe(false);
+    expect(plugin.options.safeParse({ strict: true }).success).toBe(false);
   });
 });

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // One sync in its own process: its wall time and peak RSS are its own.
-import 'reflect-metadata';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, openSyncApp, silentLogger, type SyncSummary } from '@pmsbridge/core';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { WebhookEventTypeSchema, isPmsbridgeError, type Provider } from '@pmsbridge/core';
+import { isPmsbridgeError } from '@pmsbridge/core';
+import { WebhookEventTypeSchema, type Provider } from '@pmsbridge/healthconnect-contract';
 import type { FaultDecision, FaultPlan, FaultRoute } from './fault-plan.js';
 import { formatInstant, providerNumberOf } from './provider-generator.js';
 import {

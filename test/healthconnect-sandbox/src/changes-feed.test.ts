@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ChangesPageSchema, ProviderChangeSchema, type ProviderChange } from '@pmsbridge/core';
+import {
+  ChangesPageSchema,
+  ProviderChangeSchema,
+  type ProviderChange,
+} from '@pmsbridge/healthconnect-contract';
 import { getWith, tokenFor } from './api-test-client.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 

@@ -1,4 +1,5 @@
-import { ProviderSchema, parseWith, type Provider } from '@pmsbridge/core';
+import { parseWith } from '@pmsbridge/core';
+import { ProviderSchema, type Provider } from '@pmsbridge/healthconnect-contract';
 import {
   ProviderGenerator,
   formatInstant,

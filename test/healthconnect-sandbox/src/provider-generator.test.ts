@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProviderSchema, SlotSchema } from '@pmsbridge/core';
+import { ProviderSchema, SlotSchema } from '@pmsbridge/healthconnect-contract';
 import { isValidNpi, npiCheckDigit } from './npi.js';
 import { ProviderGenerator } from './provider-generator.js';
 import { SANDBOX_SPECIALTIES } from './reference-data.js';

@@ -1,4 +1,4 @@
-import type { Location, Provider } from '@pmsbridge/core';
+import type { Location, Provider } from '@pmsbridge/healthconnect-contract';
 import { npiCheckDigit } from './npi.js';
 import {
   CITIES,

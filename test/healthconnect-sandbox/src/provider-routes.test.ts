@@ -5,7 +5,7 @@ import {
   ScheduleSchema,
   SlotSchema,
   type Provider,
-} from '@pmsbridge/core';
+} from '@pmsbridge/healthconnect-contract';
 import { call, getWith, tokenFor } from './api-test-client.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 

@@ -1,4 +1,4 @@
-import type { Provider } from '@pmsbridge/core';
+import type { Provider } from '@pmsbridge/healthconnect-contract';
 import type { FaultPlan } from './fault-plan.js';
 import { UnknownProviderError, type ProviderDirectory } from './provider-directory.js';
 import { providerNumberOf } from './provider-generator.js';

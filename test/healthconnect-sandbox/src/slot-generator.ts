@@ -1,4 +1,4 @@
-import type { Provider, Slot } from '@pmsbridge/core';
+import type { Provider, Slot } from '@pmsbridge/healthconnect-contract';
 import { hash32, unit, unit5 } from './seeded-random.js';
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { WebhookEventSchema, WebhookSubscriptionSchema } from '@pmsbridge/core';
+import { WebhookEventSchema, WebhookSubscriptionSchema } from '@pmsbridge/healthconnect-contract';
 import { call, tokenFor } from './api-test-client.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 

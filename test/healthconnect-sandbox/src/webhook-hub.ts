@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import type { WebhookEventType } from '@pmsbridge/core';
+import type { WebhookEventType } from '@pmsbridge/healthconnect-contract';
 
 /** A subscription as stored (the secret is returned only on creation). */
 export interface StoredWebhook {

@@ -89,8 +89,8 @@ sync: { horizonDays: 7, batchSize: 50, concurrency: 4 }
     try {
       const today = new Date().toISOString().slice(0, 10);
       const inAWeek = new Date(Date.now() + 6 * 86_400_000).toISOString().slice(0, 10);
-      const slots = await client.getSchedule(providerId, { start_date: today, end_date: inAWeek });
-      const free = slots.filter((slot) => slot.available).map((slot) => slot.slot_id);
+      const slots = await client.getSchedule(providerId, { startDate: today, endDate: inAWeek });
+      const free = slots.filter((slot) => slot.available).map((slot) => slot.id);
       if (free.length < count) throw new Error(`${providerId} has only ${free.length} free slots`);
       return free.slice(0, count);
     } finally {

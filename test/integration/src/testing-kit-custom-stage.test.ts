@@ -20,7 +20,7 @@ function acceptingPatientsOnly(): Stage {
       if (record.kind !== 'provider') return record;
       const { provider } = record;
       if (provider.npi === '') throw new ValidationError('provider has no NPI');
-      if (!provider.accepting_new_patients) return null;
+      if (!provider.acceptingNewPatients) return null;
       return { ...record, slots: record.slots.filter((slot) => slot.available) };
     },
   };
@@ -29,7 +29,7 @@ function acceptingPatientsOnly(): Stage {
 describe('@pmsbridge/core/testing: a custom stage end to end', () => {
   const providers = [
     makeProvider(1),
-    makeProvider(2, { accepting_new_patients: false }),
+    makeProvider(2, { acceptingNewPatients: false }),
     makeProvider(3),
     makeProvider(4, { npi: '' }),
   ];

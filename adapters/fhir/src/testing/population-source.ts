@@ -33,8 +33,8 @@ export class PopulationSource implements ProviderSource, SlotSource {
   /** Records a change at `at` and applies it to the directory. */
   change(at: string, change: ProviderChange): void {
     this.changeLog.push({ at, change });
-    if (change.type === 'deactivated') this.providers.delete(change.provider_id);
-    else this.providers.set(change.provider_id, change.provider);
+    if (change.type === 'deactivated') this.providers.delete(change.providerId);
+    else this.providers.set(change.providerId, change.provider);
   }
 
   async *listProviders(options: ListProvidersOptions = {}): AsyncGenerator<ProviderPageRead> {
@@ -58,12 +58,8 @@ export class PopulationSource implements ProviderSource, SlotSource {
     const pending = this.changeLog.filter((entry) => entry.at > options.since);
     yield {
       invalid: [],
-      page: {
-        changes: pending.map((entry) => entry.change),
-        has_more: false,
-        next_cursor: null,
-        until: pending.at(-1)?.at ?? options.since,
-      },
+      changes: pending.map((entry) => entry.change),
+      until: pending.at(-1)?.at ?? options.since,
     };
   }
 
@@ -71,9 +67,9 @@ export class PopulationSource implements ProviderSource, SlotSource {
     const provider = this.providers.get(providerId);
     if (provider === undefined) return [];
     const days =
-      (Date.parse(`${window.end_date}T00:00:00Z`) - Date.parse(`${window.start_date}T00:00:00Z`)) /
+      (Date.parse(`${window.endDate}T00:00:00Z`) - Date.parse(`${window.startDate}T00:00:00Z`)) /
         86_400_000 +
       1;
-    return buildSlots(provider, window.start_date, days, this.slotsPerDay);
+    return buildSlots(provider, window.startDate, days, this.slotsPerDay);
   }
 }

@@ -27,7 +27,7 @@ const SPECIALTIES = [
 ];
 const FIRST = ['Ana', 'Ben', 'Chloé', 'Dev', 'Eun-ji', 'Farid', 'Grace', 'Hiro'];
 const LAST = ['Smith', 'Jones', "O'Neil", 'García', 'Nguyen', 'Kowalski', 'Okafor'];
-const VISITS: Slot['visit_type'][] = ['new_patient', 'follow_up', 'telehealth'];
+const VISITS: Slot['visitType'][] = ['new_patient', 'follow_up', 'telehealth'];
 
 /** A valid NPI (Luhn over `80840` + digits) from a 9-digit base. */
 export function npiFor(base: number): string {
@@ -56,10 +56,10 @@ export function buildLocation(n: number): Location {
     id: `LOC${pad(n)}`,
     name: `HealthConnect Clinic ${n} - ${z.city}`,
     address: {
-      line: [`${100 + n} Main St`],
+      lines: [`${100 + n} Main St`],
       city: z.city,
       state: z.state,
-      postal_code: z.zip,
+      postalCode: z.zip,
       country: 'US',
     },
     timezone: z.zone,
@@ -86,12 +86,12 @@ export function buildProvider(n: number): Provider {
     ...(n % 6 === 0 ? {} : { gender: pick(['male', 'female', 'other', 'unknown'] as const, n) }),
     specialties:
       n % 9 === 0 ? [pick(SPECIALTIES, n), pick(SPECIALTIES, n + 1)] : [pick(SPECIALTIES, n)],
-    accepting_new_patients: n % 2 === 0,
+    acceptingNewPatients: n % 2 === 0,
     ...(n % 4 === 1 ? {} : { languages: n % 3 === 0 ? ['en', 'es'] : ['en'] }),
     locations,
     ...(n % 7 === 0 ? {} : { phone: `+1-555-020-${String(n % 10000).padStart(4, '0')}` }),
     status: 'active',
-    updated_at: '2026-11-02T14:03:11Z',
+    updatedAt: '2026-11-02T14:03:11Z',
   };
 }
 
@@ -112,13 +112,13 @@ export function buildSlots(
       const location = locations[(day + i) % locations.length];
       if (location === undefined) continue;
       slots.push({
-        slot_id: `SLT${provider.id.slice(3)}${date.replaceAll('-', '')}${String(i).padStart(2, '0')}`,
+        id: `SLT${provider.id.slice(3)}${date.replaceAll('-', '')}${String(i).padStart(2, '0')}`,
         date,
         time: `${String(9 + i).padStart(2, '0')}:${i % 2 === 0 ? '00' : '30'}`,
-        duration_minutes: 30,
+        durationMinutes: 30,
         available: (day + i) % 3 !== 0,
-        location_id: location.id,
-        visit_type: VISITS[(day + i) % VISITS.length] ?? 'follow_up',
+        locationId: location.id,
+        visitType: VISITS[(day + i) % VISITS.length] ?? 'follow_up',
       });
     }
   }
@@ -137,7 +137,7 @@ export function buildRecord(
   return {
     kind: 'provider',
     provider,
-    window: { start_date: startDate, end_date: end.toISOString().slice(0, 10) },
+    window: { startDate: startDate, endDate: end.toISOString().slice(0, 10) },
     slots: buildSlots(provider, startDate, days, perDay),
   };
 }

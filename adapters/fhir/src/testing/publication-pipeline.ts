@@ -43,7 +43,7 @@ export class PublicationPipeline {
       silentLogger,
       writer,
     );
-    const engine = new SyncEngine({
+    const engine = SyncEngine.of({
       source: this.source,
       slots: this.source,
       stages: [],

@@ -26,6 +26,11 @@ export * from './pipeline/map-concurrent.js';
 export * from './pipeline/batch.js';
 export * from './pipeline/race-abort.js';
 export * from './sync/run-summary.js';
+export {
+  ContentDiff,
+  type OwnerDiff,
+  type TrackedItem,
+} from './diff/content-diff.js';
 export * from './sync/schedule-window.js';
 export type { SourcePosition, FullPosition, IncrementalPosition } from './sync/source-reader.js';
 export * from './sync/sync-engine.js';

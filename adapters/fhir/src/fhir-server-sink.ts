@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigError,
+  ContentDiff,
   ErrorCategory,
   describeError,
   hasErrorCategory,
@@ -13,6 +14,7 @@ import {
   type SinkOpenContext,
   type StateStore,
   type SyncRecord,
+  type TrackedItem,
 } from '@pmsbridge/core';
 import type { BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
 import { identityOfKey, type BusinessIdentity } from './business-identity.js';
@@ -24,7 +26,10 @@ import type { MappingOptions } from './mapping-options.js';
 import {
   RESOURCE_TYPES,
   mapProviderRecord,
+  ownerKey,
   parseResourceKey,
+  resourceKey,
+  type MappedResource,
   type MappedResourceType,
 } from './provider-mapper.js';
 import { fhirIdFor, practitionerId, providerLocationKey } from './resource-ids.js';
@@ -66,8 +71,8 @@ interface PlannedEntry {
   entry: BundleEntry;
   /** The entry already addresses the server's id (a resource read back from the server). */
   isServerAddressed?: boolean;
-  /** Value to store after success ({@link storedValue}); undefined for deletes. */
-  hash?: string;
+  /** What to record after success; undefined for deletes (the key is then forgotten). */
+  tracked?: TrackedItem;
   /** What the hash store predicts (used for dry runs). */
   predicted: keyof ResourceCounts;
 }
@@ -90,26 +95,14 @@ export function contentHash(resource: Resource): string {
 }
 
 /**
- * What the state store keeps per resource key: the content hash, and for a Slot the hash
- * and the Slot's start (`<hash> <start instant>`). Slot ids are opaque source ids, so the
- * start is stored to decide, without reading the server, whether a slot that left the
- * window is still in the future (withdrawn) or already past (only forgotten).
+ * The tracked form of a mapped resource: its key, content hash and, for a Slot, its start —
+ * a Slot that leaves the window after it started is history, only forgotten.
  */
-function storedValue(resource: Resource, hash: string): string {
-  return resource.resourceType === 'Slot' ? `${hash} ${(resource as Slot).start}` : hash;
-}
-
-/** The content hash of a stored value. */
-function hashOfStored(value: string | undefined): string | undefined {
-  return value?.split(' ', 1)[0];
-}
-
-/** The start (epoch ms) of a stored Slot value; undefined when not recorded. */
-function slotStartOfStored(value: string | undefined): number | undefined {
-  const at = value?.indexOf(' ') ?? -1;
-  if (value === undefined || at < 0) return undefined;
-  const start = Date.parse(value.slice(at + 1));
-  return Number.isNaN(start) ? undefined : start;
+function trackedOf(key: string, resource: Resource): TrackedItem {
+  const hash = contentHash(resource);
+  return resource.resourceType === 'Slot'
+    ? { key, hash, endsAt: (resource as Slot).start }
+    : { key, hash };
 }
 
 /** A failure of one record (its data, or the server refusing its content), not of the sink. */
@@ -131,7 +124,7 @@ export class FhirServerSink implements Sink {
   readonly name: string;
   /** Sends nothing during a dry run; compares content hashes to report what would change. */
   readonly supportsDryRun = true;
-  private readonly namespace: string;
+  private readonly diff: ContentDiff;
   private readonly transport: FhirTransport;
   private readonly bundleSize: number;
   private dryRun = false;
@@ -143,7 +136,7 @@ export class FhirServerSink implements Sink {
     private readonly deps: FhirServerSinkDeps,
   ) {
     this.name = options.name ?? 'fhir-server';
-    this.namespace = `fhir-server:${this.name}`;
+    this.diff = new ContentDiff(deps.stateStore, `fhir-server:${this.name}`, deps.clock);
     this.bundleSize = options.bundleSize ?? 50;
     if (!Number.isInteger(this.bundleSize) || this.bundleSize < 1) {
       throw new ConfigError(
@@ -264,62 +257,45 @@ export class FhirServerSink implements Sink {
     record: Extract<SyncRecord, { kind: 'provider' }>,
   ): Promise<RecordPlan> {
     const mapped = mapProviderRecord(record, this.options.mapping);
-    const keys = mapped.resources.map((r) => r.key);
-    const stored = await this.deps.stateStore.getHashes(this.namespace, keys);
     const plan = this.emptyPlan(mapped.providerId);
+    const byKey = new Map(mapped.resources.map((r) => [r.key, r]));
     for (const { key, type, resource } of mapped.resources) {
       plan.references.set(`${type}/${resource.id ?? ''}`, identityOfKey(key));
     }
-    for (const { key, type, resource } of mapped.resources) {
-      const hash = contentHash(resource);
-      const before = stored.get(key);
-      if (hashOfStored(before) === hash) {
-        plan.unchanged[type] = (plan.unchanged[type] ?? 0) + 1;
-        continue;
-      }
+    const diff = await this.diff.compare(
+      ownerKey(mapped.providerId),
+      mapped.resources.map((r) => trackedOf(r.key, r.resource)),
+    );
+    for (const { key } of diff.unchanged) {
+      const { type } = byKey.get(key) as MappedResource;
+      plan.unchanged[type] = (plan.unchanged[type] ?? 0) + 1;
+    }
+    for (const [tracked, predicted] of [
+      ...diff.created.map((t) => [t, 'created'] as const),
+      ...diff.updated.map((t) => [t, 'updated'] as const),
+    ]) {
+      const { type, resource } = byKey.get(tracked.key) as MappedResource;
       plan.entries.push({
-        key,
+        key: tracked.key,
         type,
-        identity: identityOfKey(key),
-        hash: storedValue(resource, hash),
-        predicted: before === undefined ? 'created' : 'updated',
+        identity: identityOfKey(tracked.key),
+        tracked,
+        predicted,
         entry: { resource, request: { method: 'PUT', url: `${type}/${resource.id ?? ''}` } },
       });
     }
-    const current = new Set(keys);
-    const gone = (
-      await this.deps.stateStore.listHashKeys(this.namespace, `${mapped.providerId}/`)
-    ).filter((key) => !current.has(key));
-    const pastSlots = await this.pastSlotKeys(gone);
-    for (const key of gone) {
+    // A past Slot is history (an Appointment may reference it): only forget it.
+    plan.forget.push(...diff.expired);
+    for (const key of diff.withdrawn) {
       const { type, sourceKey } = parseResourceKey(key);
       // A Location may still be used by other providers: only forget that this one wrote it.
-      // A past Slot is history (an Appointment may reference it): only forget it too.
-      if (type === 'Location' || pastSlots.has(key)) plan.forget.push(key);
+      if (type === 'Location') plan.forget.push(key);
       else
         plan.entries.push(
           this.deleteEntry(key, type, this.idFor(mapped.providerId, type, sourceKey)),
         );
     }
     return plan;
-  }
-
-  /**
-   * The Slot keys among `keys` whose stored start is not in the future at the sink's
-   * clock. A Slot stored without a start (written before starts were stored) counts as
-   * future, so it is withdrawn as before.
-   */
-  private async pastSlotKeys(keys: readonly string[]): Promise<Set<string>> {
-    const slotKeys = keys.filter((key) => parseResourceKey(key).type === 'Slot');
-    if (slotKeys.length === 0) return new Set();
-    const stored = await this.deps.stateStore.getHashes(this.namespace, slotKeys);
-    const now = this.deps.clock.now().getTime();
-    return new Set(
-      slotKeys.filter((key) => {
-        const start = slotStartOfStored(stored.get(key));
-        return start !== undefined && start <= now;
-      }),
-    );
   }
 
   private idFor(providerId: string, type: MappedResourceType, sourceKey: string): string {
@@ -350,9 +326,10 @@ export class FhirServerSink implements Sink {
    */
   private async planDeactivation(providerId: string, signal: AbortSignal): Promise<RecordPlan> {
     const plan = this.emptyPlan(providerId);
-    const keys = await this.deps.stateStore.listHashKeys(this.namespace, `${providerId}/`);
-    const pastSlots = await this.pastSlotKeys(keys);
-    const practitionerKey = `${providerId}/Practitioner/${encodeURIComponent(providerId)}`;
+    const { withdrawn, expired } = await this.diff.leave(ownerKey(providerId));
+    const keys = [...withdrawn, ...expired];
+    const pastSlots = new Set(expired);
+    const practitionerKey = resourceKey(providerId, 'Practitioner', providerId);
     for (const key of keys.includes(practitionerKey) ? keys : [practitionerKey, ...keys]) {
       const { type, sourceKey } = parseResourceKey(key);
       const id = this.idFor(providerId, type, sourceKey);
@@ -379,7 +356,7 @@ export class FhirServerSink implements Sink {
         type,
         identity,
         isServerAddressed: true,
-        hash: storedValue(body, contentHash(body)),
+        tracked: trackedOf(key, body),
         predicted: 'updated',
         entry: { resource: body, request: { method: 'PUT', url: `${type}/${resource.id ?? id}` } },
       });
@@ -399,7 +376,7 @@ export class FhirServerSink implements Sink {
     };
     for (const plan of plans) {
       if (plan.entries.length === 0) {
-        await this.deps.stateStore.deleteHashes(this.namespace, plan.forget);
+        await this.diff.record([], plan.forget);
         outcomes.push({ key: plan.key, ok: true, counts: this.baseCounts(plan) });
         continue;
       }
@@ -476,17 +453,17 @@ export class FhirServerSink implements Sink {
     return built.positions.map((at) => (at === undefined ? undefined : response.entry?.[at]));
   }
 
+  /** Records what the server acknowledged for the group: hashes of writes, no trace of deletes. */
   private async remember(group: readonly RecordPlan[]): Promise<void> {
-    const set: Array<[string, string]> = [];
-    const forget: string[] = [];
+    const written: TrackedItem[] = [];
+    const gone: string[] = [];
     for (const plan of group) {
-      forget.push(...plan.forget);
+      gone.push(...plan.forget);
       for (const entry of plan.entries) {
-        if (entry.hash === undefined) forget.push(entry.key);
-        else set.push([entry.key, entry.hash]);
+        if (entry.tracked === undefined) gone.push(entry.key);
+        else written.push(entry.tracked);
       }
     }
-    if (set.length > 0) await this.deps.stateStore.setHashes(this.namespace, set);
-    if (forget.length > 0) await this.deps.stateStore.deleteHashes(this.namespace, forget);
+    await this.diff.record(written, gone);
   }
 }

@@ -42,13 +42,21 @@ export interface MappedProvider {
   resources: MappedResource[];
 }
 
-/** The key of a resource owned by `providerId`, e.g. `PRV0000000001/Slot/SLT123`. */
+/**
+ * The key of a resource owned by `providerId`, e.g. `PRV0000000001/Slot/SLT123`: both ids
+ * URI-encoded, so opaque ids holding `/` keep keys apart and the owner is the first segment.
+ */
 export function resourceKey(
   providerId: string,
   type: MappedResourceType,
   sourceKey: string,
 ): string {
-  return `${providerId}/${type}/${encodeURIComponent(sourceKey)}`;
+  return `${ownerKey(providerId)}/${type}/${encodeURIComponent(sourceKey)}`;
+}
+
+/** The first segment of every key {@link resourceKey} makes for `providerId`. */
+export function ownerKey(providerId: string): string {
+  return encodeURIComponent(providerId);
 }
 
 /** Splits a key made by {@link resourceKey}. */
@@ -61,7 +69,11 @@ export function parseResourceKey(key: string): {
   if (!(RESOURCE_TYPES as readonly string[]).includes(type)) {
     throw new ValidationError(`Not a resource key: "${key}"`);
   }
-  return { providerId, type: type as MappedResourceType, sourceKey: decodeURIComponent(sourceKey) };
+  return {
+    providerId: decodeURIComponent(providerId),
+    type: type as MappedResourceType,
+    sourceKey: decodeURIComponent(sourceKey),
+  };
 }
 
 function reportUnmappedSpecialties(specialties: readonly string[], options: MappingOptions): void {

@@ -1,15 +1,135 @@
+import { z } from 'zod';
+import {
+  AddressSchema,
+  ChangesPageSchema,
+  ErrorResponseSchema,
+  LocationListSchema,
+  LocationSchema,
+  ProviderChangeSchema,
+  ProviderIdSchema,
+  ProviderPageSchema,
+  ProviderSchema,
+  ScheduleSchema,
+  ScheduleWindowSchema,
+  SlotSchema,
+  TokenErrorResponseSchema,
+  TokenRequestSchema,
+  TokenResponseSchema,
+  WebhookEventSchema,
+  WebhookEventTypeSchema,
+  WebhookListSchema,
+  WebhookSubscriptionRequestSchema,
+  WebhookSubscriptionSchema,
+} from '@pmsbridge/healthconnect-contract';
+
 /** A JSON Schema / OpenAPI node, loosely typed. */
 export type OpenApiNode = { [key: string]: unknown };
 
-const ref = (name: string): OpenApiNode => ({ $ref: `#/components/schemas/${name}` });
+/** The dialect of the component schemas: zod's default target, and OpenAPI 3.1's. */
+const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+
+/**
+ * The contract's envelope with typed entries. The contract holds `unknown` entries on purpose
+ * (the client checks them one by one and sets bad ones aside); the document names their type.
+ */
+function withTypedEntries(envelope: z.ZodObject, entries: z.ZodRawShape): z.ZodObject {
+  const typed = envelope.extend(entries);
+  const meta = envelope.meta();
+  return meta ? typed.meta(meta) : typed;
+}
+
+/**
+ * The document's component schemas by name: the contract's schemas, and its envelopes with
+ * typed entries. Every request and response body of the document refers to one of them.
+ */
+const COMPONENT_SCHEMAS = {
+  Error: ErrorResponseSchema,
+  TokenRequest: TokenRequestSchema,
+  TokenResponse: TokenResponseSchema,
+  TokenError: TokenErrorResponseSchema,
+  Address: AddressSchema,
+  Location: LocationSchema,
+  Provider: ProviderSchema,
+  ProviderPage: withTypedEntries(ProviderPageSchema, { providers: z.array(ProviderSchema) }),
+  Locations: LocationListSchema,
+  Slot: SlotSchema,
+  Schedule: withTypedEntries(ScheduleSchema, { schedule: z.array(SlotSchema) }),
+  Change: ProviderChangeSchema,
+  ChangesPage: withTypedEntries(ChangesPageSchema, { changes: z.array(ProviderChangeSchema) }),
+  WebhookEventType: WebhookEventTypeSchema,
+  WebhookInput: WebhookSubscriptionRequestSchema,
+  Webhook: WebhookSubscriptionSchema,
+  WebhookCreated: WebhookSubscriptionSchema.required({ secret: true }).describe(
+    'A new webhook subscription, with the secret that signs its deliveries.',
+  ),
+  WebhookList: WebhookListSchema,
+  WebhookEvent: WebhookEventSchema,
+} satisfies Record<string, z.ZodType>;
+
+type ComponentName = keyof typeof COMPONENT_SCHEMAS;
+
+/** `format` values JSON Schema 2020-12 and OpenAPI 3.1 define. */
+const STANDARD_FORMATS = new Set(
+  [
+    'date-time date time duration email idn-email hostname idn-hostname ipv4 ipv6 uuid regex',
+    'uri uri-reference iri iri-reference uri-template json-pointer relative-json-pointer',
+    'int32 int64 float double password',
+  ].flatMap((line) => line.split(' ')),
+);
+
+/**
+ * zod names some string checks with formats of its own (`startsWith` becomes
+ * `format: "starts_with"`) and states them as a `pattern` as well. Validators either reject
+ * unknown formats or ignore them, so only the `pattern` is kept.
+ */
+function dropNonStandardFormat({ jsonSchema }: { jsonSchema: z.core.JSONSchema.BaseSchema }) {
+  if (typeof jsonSchema.format === 'string' && !STANDARD_FORMATS.has(jsonSchema.format))
+    delete jsonSchema.format;
+}
+
+/**
+ * The contract's schemas parse what arrives on the wire, so the wire format is their input
+ * side. It also keeps objects open to fields the contract does not know, as the client reads them.
+ */
+const CONVERSION = { io: 'input', override: dropNonStandardFormat } as const;
+
+/**
+ * Without `$schema` (the document states the dialect once) and `$id` (zod sets it to the
+ * component's `$ref`, a fragment, which JSON Schema does not allow in an `$id`).
+ */
+function withoutSchemaKeywords(schema: z.core.JSONSchema.BaseSchema): OpenApiNode {
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
+  return rest;
+}
+
+/** The JSON Schema of a contract schema, converted the way the document converts it. */
+export function contractJsonSchema(schema: z.ZodType): OpenApiNode {
+  return withoutSchemaKeywords(z.toJSONSchema(schema, CONVERSION));
+}
+
+const componentUri = (name: string): string => `#/components/schemas/${name}`;
+
+/** Every component schema, generated; a component used inside another is a `$ref` to it. */
+function componentSchemas(): Record<string, OpenApiNode> {
+  const registry = z.registry<{ id: string }>();
+  for (const [name, schema] of Object.entries(COMPONENT_SCHEMAS))
+    registry.add(schema, { id: name });
+  const { schemas } = z.toJSONSchema(registry, { ...CONVERSION, uri: componentUri });
+  // A cycle through a schema with no component name would land in zod's `__shared` defs, which
+  // no `$ref` of the document can reach.
+  if ('__shared' in schemas) throw new Error('a shared schema without a component name');
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => [name, withoutSchemaKeywords(schema)]),
+  );
+}
+
+const ref = (name: ComponentName): OpenApiNode => ({ $ref: componentUri(name) });
 const json = (schema: OpenApiNode, description = 'OK'): OpenApiNode => ({
   description,
   content: { 'application/json': { schema } },
 });
 const error = (description: string): OpenApiNode => json(ref('Error'), description);
 const str = { type: 'string' };
-const bool = { type: 'boolean' };
-const int = { type: 'integer' };
 const query = (
   name: string,
   schema: OpenApiNode,
@@ -26,8 +146,11 @@ const idParam = {
   name: 'id',
   in: 'path',
   required: true,
-  schema: { type: 'string', pattern: '^PRV\\d{10}$' },
+  schema: contractJsonSchema(ProviderIdSchema),
 };
+// The contract's `end_date >= start_date` refinement has no JSON Schema form: the description says it.
+const dateParam = (name: 'start_date' | 'end_date', description: string): OpenApiNode =>
+  query(name, contractJsonSchema(ScheduleWindowSchema.shape[name]), description, true);
 const fields = query('fields', str, 'Comma list of top-level fields; id is always returned');
 const common = {
   '401': error(
@@ -37,10 +160,15 @@ const common = {
   '429': error('Rate limited; see Retry-After'),
 };
 
-/** The OpenAPI 3.1 description of everything the sandbox serves (also at `/openapi.json`). */
+/**
+ * The OpenAPI 3.1 description of everything the sandbox serves (also at `/openapi.json`).
+ * Routes, parameters and responses are written here; every body schema is generated from
+ * `@pmsbridge/healthconnect-contract`.
+ */
 export function buildOpenApiDocument(): OpenApiNode {
   return {
     openapi: '3.1.0',
+    jsonSchemaDialect: JSON_SCHEMA_DIALECT,
     info: {
       title: 'HealthConnect Provider API v2 (pmsbridge sandbox)',
       version: '2.0.0',
@@ -66,206 +194,7 @@ export function buildOpenApiDocument(): OpenApiNode {
         },
         mutualTLS: { type: 'mutualTLS' },
       },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message', 'request_id'],
-              properties: { code: str, message: str, request_id: str },
-            },
-          },
-        },
-        TokenResponse: {
-          type: 'object',
-          required: ['access_token', 'token_type', 'expires_in', 'scope'],
-          properties: {
-            access_token: str,
-            token_type: { const: 'Bearer' },
-            expires_in: int,
-            scope: str,
-          },
-        },
-        TokenError: {
-          type: 'object',
-          required: ['error', 'error_description'],
-          properties: {
-            error: {
-              enum: [
-                'invalid_request',
-                'invalid_client',
-                'unsupported_grant_type',
-                'invalid_scope',
-              ],
-            },
-            error_description: str,
-          },
-        },
-        Location: {
-          type: 'object',
-          required: ['id', 'name', 'address', 'timezone'],
-          properties: {
-            id: { type: 'string', pattern: '^LOC\\d{10}$' },
-            name: str,
-            address: {
-              type: 'object',
-              required: ['line', 'city', 'state', 'postal_code', 'country'],
-              properties: {
-                line: { type: 'array', items: str },
-                city: str,
-                state: str,
-                postal_code: str,
-                country: str,
-              },
-            },
-            timezone: str,
-            phone: str,
-            position: {
-              type: 'object',
-              required: ['latitude', 'longitude'],
-              properties: { latitude: { type: 'number' }, longitude: { type: 'number' } },
-            },
-          },
-        },
-        Provider: {
-          type: 'object',
-          required: [
-            'id',
-            'npi',
-            'name',
-            'specialties',
-            'accepting_new_patients',
-            'status',
-            'updated_at',
-          ],
-          properties: {
-            id: { type: 'string', pattern: '^PRV\\d{10}$' },
-            npi: { type: 'string', pattern: '^\\d{10}$' },
-            name: {
-              type: 'object',
-              required: ['first', 'last'],
-              properties: { first: str, last: str, title: str },
-            },
-            gender: { enum: ['male', 'female', 'other', 'unknown'] },
-            specialties: { type: 'array', items: str },
-            accepting_new_patients: bool,
-            languages: { type: 'array', items: str },
-            insurance_accepted: { type: 'array', items: str },
-            locations: { type: 'array', items: ref('Location') },
-            phone: str,
-            status: { enum: ['active', 'inactive'] },
-            updated_at: { type: 'string', format: 'date-time' },
-          },
-        },
-        ProviderPage: {
-          type: 'object',
-          required: ['providers', 'page', 'per_page', 'total', 'has_next_page'],
-          properties: {
-            providers: { type: 'array', items: ref('Provider') },
-            page: int,
-            per_page: int,
-            total: int,
-            has_next_page: bool,
-          },
-        },
-        Locations: {
-          type: 'object',
-          required: ['locations'],
-          properties: { locations: { type: 'array', items: ref('Location') } },
-        },
-        Slot: {
-          type: 'object',
-          required: [
-            'slot_id',
-            'date',
-            'time',
-            'duration_minutes',
-            'available',
-            'location_id',
-            'visit_type',
-          ],
-          properties: {
-            slot_id: str,
-            date: { type: 'string', format: 'date' },
-            time: { type: 'string', pattern: '^\\d{2}:\\d{2}$' },
-            duration_minutes: int,
-            available: bool,
-            location_id: str,
-            visit_type: { enum: ['new_patient', 'follow_up', 'telehealth'] },
-          },
-        },
-        Schedule: {
-          type: 'object',
-          required: ['provider_id', 'start_date', 'end_date', 'schedule'],
-          properties: {
-            provider_id: str,
-            start_date: { type: 'string', format: 'date' },
-            end_date: { type: 'string', format: 'date' },
-            schedule: { type: 'array', items: ref('Slot') },
-          },
-        },
-        Change: {
-          type: 'object',
-          required: ['type', 'provider_id', 'changed_at'],
-          properties: {
-            type: { enum: ['created', 'updated', 'deactivated'] },
-            provider_id: str,
-            changed_at: { type: 'string', format: 'date-time' },
-            provider: ref('Provider'),
-          },
-        },
-        ChangesPage: {
-          type: 'object',
-          required: ['changes', 'has_more', 'next_cursor', 'until'],
-          properties: {
-            changes: { type: 'array', items: ref('Change') },
-            has_more: bool,
-            next_cursor: str,
-            until: { type: 'string', format: 'date-time' },
-          },
-        },
-        WebhookInput: {
-          type: 'object',
-          required: ['url', 'events'],
-          properties: {
-            url: { type: 'string', format: 'uri' },
-            events: {
-              type: 'array',
-              items: {
-                enum: [
-                  'schedule.updated',
-                  'provider.created',
-                  'provider.updated',
-                  'provider.deactivated',
-                ],
-              },
-            },
-            provider_id: str,
-          },
-        },
-        Webhook: {
-          type: 'object',
-          required: ['id', 'url', 'events', 'created_at'],
-          properties: {
-            id: { type: 'string', pattern: '^WHK' },
-            url: str,
-            events: { type: 'array', items: str },
-            provider_id: str,
-            secret: { type: 'string', pattern: '^whsec_' },
-            created_at: { type: 'string', format: 'date-time' },
-          },
-        },
-        WebhookCreated: {
-          allOf: [ref('Webhook'), { type: 'object', required: ['secret'] }],
-        },
-        WebhookList: {
-          type: 'object',
-          required: ['webhooks'],
-          properties: { webhooks: { type: 'array', items: ref('Webhook') } },
-        },
-      },
+      schemas: componentSchemas(),
     },
     security: [{ oauth2: [] }, { mutualTLS: [] }],
     paths: {
@@ -275,20 +204,7 @@ export function buildOpenApiDocument(): OpenApiNode {
           security: [],
           requestBody: {
             required: true,
-            content: {
-              'application/x-www-form-urlencoded': {
-                schema: {
-                  type: 'object',
-                  required: ['grant_type'],
-                  properties: {
-                    grant_type: { const: 'client_credentials' },
-                    client_id: str,
-                    client_secret: str,
-                    scope: str,
-                  },
-                },
-              },
-            },
+            content: { 'application/x-www-form-urlencoded': { schema: ref('TokenRequest') } },
           },
           responses: {
             '200': json(ref('TokenResponse')),
@@ -372,8 +288,8 @@ export function buildOpenApiDocument(): OpenApiNode {
           security: [{ oauth2: ['schedule:read'] }, { mutualTLS: [] }],
           parameters: [
             idParam,
-            query('start_date', { type: 'string', format: 'date' }, 'First day', true),
-            query('end_date', { type: 'string', format: 'date' }, 'Last day', true),
+            dateParam('start_date', 'First day'),
+            dateParam('end_date', 'Last day, not before start_date'),
           ],
           responses: {
             '200': json(ref('Schedule')),
@@ -413,6 +329,20 @@ export function buildOpenApiDocument(): OpenApiNode {
             '404': error('No such webhook'),
             ...common,
           },
+        },
+      },
+    },
+    webhooks: {
+      event: {
+        post: {
+          summary:
+            'An event, POSTed to each matching subscription URL and signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature)',
+          security: [],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('WebhookEvent') } },
+          },
+          responses: { '2XX': { description: 'Received; any other answer is retried later' } },
         },
       },
     },

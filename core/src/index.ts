@@ -1,48 +1,155 @@
 import 'reflect-metadata';
 
-export * from './domain/provider.js';
-export * from './domain/slot.js';
-export type { ProviderChange } from './domain/change.js';
-export * from './domain/booking.js';
-export * from './domain/sync-record.js';
-export * from './domain/parse.js';
-export * from './errors/errors.js';
-export * from './ports/token.js';
-export * from './ports/provider-source.js';
-export * from './ports/slot-source.js';
-export * from './ports/booking-port.js';
-export * from './ports/sink.js';
-export * from './ports/stage.js';
-export * from './ports/state-store.js';
-export * from './ports/cache.js';
-export * from './ports/clock.js';
-export * from './ports/logger.js';
-export * from './plugins/define.js';
-export * from './plugins/provider-fields.js';
-export * from './cache/memory-cache.js';
-export * from './logging/redact.js';
-export * from './logging/logger.js';
-export * from './pipeline/map-concurrent.js';
-export * from './pipeline/batch.js';
-export * from './pipeline/race-abort.js';
-export * from './sync/run-summary.js';
 export {
-  ContentDiff,
-  type OwnerDiff,
-  type TrackedItem,
-} from './diff/content-diff.js';
-export * from './sync/schedule-window.js';
+  RecordIdSchema,
+  PostalAddressSchema,
+  LocationSchema,
+  ProviderIdSchema,
+  NpiSchema,
+  ProviderSchema,
+  type PostalAddress,
+  type Location,
+  type Provider,
+} from './domain/provider.js';
+export {
+  VisitTypeSchema,
+  SlotSchema,
+  ScheduleWindowSchema,
+  type VisitType,
+  type Slot,
+  type ScheduleWindow,
+} from './domain/slot.js';
+export type { ProviderChange } from './domain/change.js';
+export {
+  BookingRequestSchema,
+  BookingResultSchema,
+  type BookingRequest,
+  type BookingResult,
+} from './domain/booking.js';
+export {
+  recordKey,
+  type ProviderRecord,
+  type DeactivationRecord,
+  type SyncRecord,
+} from './domain/sync-record.js';
+export { formatIssues, formatPath, parseWith } from './domain/parse.js';
+export {
+  isPmsbridgeError,
+  hasErrorCategory,
+  describeError,
+  ErrorCategory,
+  ErrorCode,
+  errorCategoryOf,
+  errorCodes,
+  exitCodeOf,
+  isErrorCode,
+  pmsbridgeErrorBrand,
+  PmsbridgeError,
+  ConfigError,
+  ValidationError,
+  PluginError,
+  RemoteError,
+  CancelledError,
+  StateError,
+  type ErrorCodeIn,
+  type RemoteErrorInfo,
+} from './errors/errors.js';
+export { createToken, type Token } from './ports/token.js';
+export {
+  ProviderSourceToken,
+  type InvalidRecord,
+  type ProviderPageRead,
+  type ListProvidersOptions,
+  type SourceCursor,
+  type ChangesOptions,
+  type ChangesPageRead,
+  type ProviderSource,
+} from './ports/provider-source.js';
+export { SlotSourceToken, type SlotSource } from './ports/slot-source.js';
+export { BookingPortToken, type BookingPort } from './ports/booking-port.js';
+export {
+  SinkToken,
+  type ResourceCounts,
+  type RecordOutcome,
+  type SinkOpenContext,
+  type Sink,
+} from './ports/sink.js';
+export { StageToken, type StageContext, type Stage } from './ports/stage.js';
+export {
+  StateStoreToken,
+  type Checkpoint,
+  type DeadLetter,
+  type DeadLetterInput,
+  type Lease,
+  type StateStore,
+} from './ports/state-store.js';
+export { CacheToken, type Cache } from './ports/cache.js';
+export { systemClock, ClockToken, type Clock } from './ports/clock.js';
+export { LoggerToken, type LogFields, type Logger } from './ports/logger.js';
+export {
+  defineSource,
+  defineStage,
+  defineSink,
+  isPluginDefinition,
+  SERVICE_NAMES,
+  PLUGIN_DEFINITION,
+  type PluginServices,
+  type ServiceName,
+  type Needs,
+  type Provided,
+  type PluginKind,
+  type CreateContext,
+  type Lifecycle,
+  type SourceComponent,
+  type SourceDefinition,
+  type StageDefinition,
+  type SinkDefinition,
+  type PluginDefinition,
+} from './plugins/define.js';
+export {
+  checkProviderFields,
+  ProviderFieldSchema,
+  ALL_PROVIDER_FIELDS,
+  type ProviderField,
+  type ProviderFieldReader,
+  type ProviderFieldCheck,
+} from './plugins/provider-fields.js';
+export { MemoryCache } from './cache/memory-cache.js';
+export { redactText, redact, REDACTED } from './logging/redact.js';
+export { createLogger, silentLogger, type LogLevel, type LoggerOptions } from './logging/logger.js';
+export { mapConcurrent } from './pipeline/map-concurrent.js';
+export { batch, type BatchOptions } from './pipeline/batch.js';
+export { raceAbort } from './pipeline/race-abort.js';
+export { isChange, RunTally, type SyncProgress, type SyncSummary } from './sync/run-summary.js';
+export { ContentDiff, type OwnerDiff, type TrackedItem } from './diff/content-diff.js';
+export { rollingWindow } from './sync/schedule-window.js';
 export type { SourcePosition, FullPosition, IncrementalPosition } from './sync/source-reader.js';
-export * from './sync/sync-engine.js';
+export { SyncEngine, type SyncEngineDeps, type SyncOptions } from './sync/sync-engine.js';
 export { DEFAULT_DEAD_LETTER_THRESHOLD, type RunFailure } from './sync/dead-letter-threshold.js';
-export * from './config/config-schema.js';
-export * from './config/config-loader.js';
-export * from './config/interpolate.js';
+export {
+  PluginEntrySchema,
+  PipelineConfigSchema,
+  type PluginEntry,
+  type PipelineConfig,
+} from './config/config-schema.js';
+export { loadConfig, parseConfig, type LoadedConfig } from './config/config-loader.js';
+export { interpolateEnv } from './config/interpolate.js';
 export { httpUrl } from './config/http-url.js';
-export * from './plugins/plugin-loader.js';
-export * from './plugins/pipeline-assembly.js';
-export * from './app/sync-app.js';
+export { loadPlugin, checkPlugin, type LoadedPlugin } from './plugins/plugin-loader.js';
+export {
+  createComponent,
+  assemblePipeline,
+  type AssembledPipeline,
+  type LoadedEntry,
+} from './plugins/pipeline-assembly.js';
+export { openSyncApp, type SyncApp, type SyncAppOptions } from './app/sync-app.js';
 export { runCli, ExitCode } from './cli/main.js';
+export {
+  defineCommand,
+  isCommandDefinition,
+  type CommandContext,
+  type CommandDefinition,
+} from './cli/command.js';
 export { ProgressReporter } from './cli/progress-reporter.js';
 export { formatSummary } from './cli/format-summary.js';
 export { SqliteStateStore, type SqliteStateStoreOptions } from './state/sqlite-state-store.js';

@@ -13,9 +13,11 @@ import {
   errorCategoryOf,
   exitCodeOf,
   isPmsbridgeError,
+  PluginError,
 } from '../errors/errors.js';
 import { redact, redactText } from '../logging/redact.js';
 import type { SyncSummary } from '../sync/run-summary.js';
+import { ADAPTER_COMMANDS, isCommandDefinition, type CommandDefinition } from './command.js';
 import { formatSummary } from './format-summary.js';
 import { ProgressReporter } from './progress-reporter.js';
 
@@ -33,7 +35,16 @@ Usage:
   pmsbridge dlq list --config FILE [--json]
   pmsbridge dlq replay --config FILE [--json]
   pmsbridge dlq purge --config FILE
+  pmsbridge webhooks --config FILE [--port 8090] [--subscribe] …   (see pmsbridge webhooks --help)
+  pmsbridge publish serve DIR [--port 8080] [--base-url URL] …      (see pmsbridge publish --help)
   pmsbridge --help | --version
+
+Commands:
+  sync       run a full or incremental sync of the config's pipeline
+  validate   check the config and every plugin it names, start nothing
+  dlq        list, replay or purge the pipeline's dead letters
+  webhooks   run an incremental sync whenever HealthConnect sends a webhook
+  publish    serve a SMART Scheduling Links bulk publication over HTTP
 
 Options:
   -c, --config FILE   pipeline config (JSON or YAML; \${ENV_VAR} references are substituted)
@@ -94,6 +105,16 @@ export async function runCli(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const adapterCommand = argv[0] === undefined ? undefined : ADAPTER_COMMANDS[argv[0]];
+    if (adapterCommand !== undefined) {
+      const definition = await loadAdapterCommand(argv[0] as string, adapterCommand);
+      return await definition.run({
+        argv: argv.slice(1),
+        stdout: io.stdout,
+        stderr: io.stderr,
+        signal: controller.signal,
+      });
+    }
     const { values, positionals } = parse(argv);
     if (values.version === true) {
       io.stdout.write(`${version()}\n`);
@@ -126,6 +147,28 @@ export async function runCli(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Imports the command an adapter defines, or says which package to install. */
+async function loadAdapterCommand(
+  name: string,
+  command: (typeof ADAPTER_COMMANDS)[string],
+): Promise<CommandDefinition> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(command.module)) as Record<string, unknown>;
+  } catch (error) {
+    throw new PluginError(
+      `pmsbridge ${name} comes with ${command.install}, which cannot be loaded (${(error as Error).message}); install it: npm install ${command.install}`,
+      { code: 'PMS_PLUGIN_NOT_FOUND', cause: error },
+    );
+  }
+  if (!isCommandDefinition(module.default)) {
+    throw new PluginError(`${command.module} does not define the ${name} command`, {
+      code: 'PMS_PLUGIN_INVALID',
+    });
+  }
+  return module.default;
 }
 
 /** Loads every plugin and validates its options without starting anything. */

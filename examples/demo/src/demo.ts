@@ -174,7 +174,7 @@ export function whereToLook(result: DemoResult): string {
     `  ${dir}/state.sqlite           checkpoints, dead letters, content hashes`,
     `  ${dir}/pipeline.yaml          the config both syncs ran with`,
     'Look at it:',
-    `  npx pmsbridge-publish serve ${dir}/bulk --port 8080 --base-url http://localhost:8080 &`,
+    `  npx pmsbridge publish serve ${dir}/bulk --port 8080 --base-url http://localhost:8080 &`,
     '  curl -s http://localhost:8080/\\$bulk-publish',
     `  npx pmsbridge dlq list --config ${dir}/pipeline.yaml   # needs HEALTHCONNECT_CLIENT_ID/SECRET set`,
     '  npm run demo -- --keep                 # the same, then query the FHIR server before it stops',

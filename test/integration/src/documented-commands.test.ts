@@ -23,7 +23,7 @@ import {
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const SERVER_COMMAND =
-  /^([A-Z_][A-Z0-9_]*=\S*\s+)*(npx )?pmsbridge-(sandbox|fhir-server|webhooks|publish serve)\b/;
+  /^([A-Z_][A-Z0-9_]*=\S*\s+)*(npx )?pmsbridge(-sandbox|-fhir-server| webhooks| publish serve)\b/;
 const NOT_RESOLVED =
   /could not determine executable|E404|404 Not Found|: not found|command not found/i;
 
@@ -225,7 +225,7 @@ describe('every documented pmsbridge command', () => {
     });
     const commands = commandsInShellLines(whereToLook(result).split('\n'), 'demo output');
     expect(commands.map((entry) => entry.command.split(' ').slice(0, 3).join(' '))).toEqual(
-      expect.arrayContaining(['npx pmsbridge-publish serve', 'npx pmsbridge dlq']),
+      expect.arrayContaining(['npx pmsbridge publish', 'npx pmsbridge dlq']),
     );
     // The demo prints paths relative to where it ran: the repository root.
     await runAll(commands, process.cwd());

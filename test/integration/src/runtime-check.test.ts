@@ -9,8 +9,6 @@ import { delimiter, resolve } from 'node:path';
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const launchers = [
   'core/bin/pmsbridge.js',
-  'adapters/fhir/bin/pmsbridge-publish.js',
-  'adapters/healthconnect/bin/pmsbridge-webhooks.js',
   'test/healthconnect-sandbox/bin/pmsbridge-sandbox.js',
   'test/fhir-server/bin/pmsbridge-fhir-server.js',
 ];

@@ -3,17 +3,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { createWorkspace, runSync, sandboxSource, type Workspace } from './pipeline-harness.js';
 
-const cli = createRequire(import.meta.url)
-  .resolve('@pmsbridge/adapter-healthconnect')
-  .replace(/index\.(js|ts)$/, 'webhooks-cli.js')
-  .replace(/\/src\//, '/dist/');
+/** The built `pmsbridge` CLI (`npx tsc -b` first), which loads the adapter's command. */
+const cli = join(
+  dirname(createRequire(import.meta.url).resolve('@pmsbridge/core/package.json')),
+  'dist',
+  'cli',
+  'bin.js',
+);
 
 /** Resolves with the first line of `stream` that matches, as it arrives. */
 function lineMatching(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
@@ -53,7 +56,7 @@ async function newPatientsOf(fhir: FhirServer, providerId: string): Promise<stri
     ?.code;
 }
 
-describe('pmsbridge-webhooks', () => {
+describe('pmsbridge webhooks', () => {
   let sandbox: Sandbox;
   let fhir: FhirServer;
   let workspace: Workspace;
@@ -91,10 +94,14 @@ sync: { horizonDays: 2 }
     const path = join(workspace.dir, 'pipeline.yaml');
     await writeFile(path, config);
 
-    child = spawn(process.execPath, [cli, '--config', path, '--port', '0', '--subscribe'], {
-      env: { ...process.env, HC_TEST_SECRET: sandbox.clientSecret },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [cli, 'webhooks', '--config', path, '--port', '0', '--subscribe'],
+      {
+        env: { ...process.env, HC_TEST_SECRET: sandbox.clientSecret },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const stdout = child.stdout;
     const stderr = child.stderr;
     if (stdout === null || stderr === null) throw new Error('no pipes');

@@ -3,14 +3,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { silentLogger } from '@pmsbridge/core';
 import { BulkPublishSink, type BulkPublishManifest } from './bulk-publish-sink.js';
 import { buildRecord } from './testing/population.js';
 
-/** The built command (`npx tsc -b` first), run the way its bin launcher runs it. */
-const cli = fileURLToPath(new URL('../dist/publish-cli.js', import.meta.url));
+/** The built `pmsbridge` CLI (`npx tsc -b` first), which loads this package's command. */
+const cli = join(
+  dirname(createRequire(import.meta.url).resolve('@pmsbridge/core/package.json')),
+  'dist',
+  'cli',
+  'bin.js',
+);
 const signal = new AbortController().signal;
 
 /** Resolves with the first stdout line that matches, as it arrives. */
@@ -26,7 +31,7 @@ function lineMatching(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
-describe('pmsbridge-publish serve', () => {
+describe('pmsbridge publish serve', () => {
   let dir: string;
   let child: ChildProcess | undefined;
   beforeEach(async () => {
@@ -58,7 +63,7 @@ describe('pmsbridge-publish serve', () => {
 
     child = spawn(
       process.execPath,
-      [cli, 'serve', dir, '--port', '0', '--base-url', 'https://pub.example/ssl'],
+      [cli, 'publish', 'serve', dir, '--port', '0', '--base-url', 'https://pub.example/ssl'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const line = await lineMatching(child, /listening on/);
@@ -74,5 +79,17 @@ describe('pmsbridge-publish serve', () => {
       const path = output.url.slice('https://pub.example/ssl'.length);
       expect((await fetch(`${listenUrl}${path}`)).status).toBe(200);
     }
+  });
+
+  it('refuses a bad --port with a usage error naming the option (exit 2)', async () => {
+    child = spawn(process.execPath, [cli, 'publish', 'serve', dir, '--port', 'eighty'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(2);
+    expect(stderr).toContain('--port must be a non-negative integer, got "eighty"');
+    expect(stderr).toContain('[PMS_CLI_USAGE]');
   });
 });

@@ -78,9 +78,14 @@ export function boundaryRules(packages, testKits = TEST_KITS) {
   const isKit = (p) => testKits.includes(p.name);
   const core = packages.filter((p) => p.dir === 'core');
   const kits = packages.filter(isKit);
-  // Wire contracts (`*-contract`): one external API's formats as schemas, shared by its adapter
-  // and its test kit. They import no workspace package.
-  const contracts = packages.filter((p) => p.name.endsWith('-contract'));
+  // Shared libraries under adapters/ that are not adapters (not `@pmsbridge/adapter-*`): wire
+  // contracts (`*-contract`: one external API's formats, shared by its adapter and its test
+  // kit; they import no workspace package) and mappings such as `@pmsbridge/fhir-mapping`
+  // (pure; shared by the adapters that deliver what they map).
+  const libraries = packages.filter(
+    (p) => p.dir.startsWith('adapters/') && !/(?:^|\/)adapter-/.test(p.name) && !isKit(p),
+  );
+  const contracts = libraries.filter((p) => p.name.endsWith('-contract'));
   // Adapters and plugins: the packages that ship runtime code besides core.
   const components = packages.filter((p) => /^(?:adapters|plugins)\//.test(p.dir) && !isKit(p));
   const runtime = [...core, ...components];
@@ -95,13 +100,14 @@ export function boundaryRules(packages, testKits = TEST_KITS) {
     {
       name: 'adapter-imports-no-other-adapter',
       comment:
-        'An adapter or plugin imports core, wire contracts and its own files, never another ' +
-        'adapter, plugin, example or test package (its tests may use test kits: see the kit rules).',
+        'An adapter or plugin imports core, shared libraries (wire contracts, mappings) and its ' +
+        'own files, never another adapter, plugin, example or test package (its tests may use ' +
+        'test kits: see the kit rules).',
       severity: 'error',
       from: { path: '^((?:adapters|plugins)/[^/]+)/', pathNot: filesOf(kits) },
       to: {
         path: importOf(
-          packages.filter((p) => p.dir !== 'core' && !isKit(p) && !contracts.includes(p)),
+          packages.filter((p) => p.dir !== 'core' && !isKit(p) && !libraries.includes(p)),
         ),
         pathNot: '^$1/',
       },

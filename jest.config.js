@@ -20,6 +20,16 @@ const packageMapper = Object.fromEntries(
   }),
 );
 
+// `@pmsbridge/<package>/testing` → that package's `src/testing/index.ts`.
+const testingMapper = Object.fromEntries(
+  workspaceDirs
+    .filter((dir) => existsSync(join(dir, 'src', 'testing', 'index.ts')))
+    .map((dir) => {
+      const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      return [`^${name.replace('/', '\\/')}\\/testing$`, `<rootDir>/${dir}/src/testing/index.ts`];
+    }),
+);
+
 export default {
   testEnvironment: 'node',
   roots: workspaceDirs.map((dir) => `<rootDir>/${dir}/src`),
@@ -27,7 +37,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@pmsbridge/core/http$': '<rootDir>/core/src/http/index.ts',
-    '^@pmsbridge/core/testing$': '<rootDir>/core/src/testing/index.ts',
+    ...testingMapper,
     ...packageMapper,
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

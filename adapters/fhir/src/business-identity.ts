@@ -1,12 +1,12 @@
-import { parseResourceKey, type MappedResourceType } from './provider-mapper.js';
-import { providerLocationKey } from './resource-ids.js';
+import { parseResourceKey, type MappedResourceType } from '@pmsbridge/fhir-mapping';
+import { providerLocationKey } from '@pmsbridge/fhir-mapping';
 import {
   LOCATION_ID_SYSTEM,
   PRACTITIONER_ROLE_ID_SYSTEM,
   PROVIDER_ID_SYSTEM,
   SCHEDULE_ID_SYSTEM,
   SLOT_ID_SYSTEM,
-} from './terminology.js';
+} from '@pmsbridge/fhir-mapping';
 
 /** The identifier that names a resource we write on any server, whatever its id there. */
 export interface BusinessIdentity {

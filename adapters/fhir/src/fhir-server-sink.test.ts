@@ -18,8 +18,8 @@ import type { Bundle, Identifier, Practitioner, Resource } from '@medplum/fhirty
 import type { FhirAuth } from './fhir-auth.js';
 import { FhirServerSink, type FhirServerSinkOptions } from './fhir-server-sink.js';
 import { FhirServerError, parseOperationOutcome } from './operation-outcome.js';
-import { NPI_SYSTEM } from './terminology.js';
-import { buildRecord } from './testing/population.js';
+import { NPI_SYSTEM } from '@pmsbridge/fhir-mapping';
+import { buildRecord } from '@pmsbridge/fhir-mapping/testing';
 
 const signal = new AbortController().signal;
 

@@ -22,7 +22,7 @@ import type { CircuitBreakerOptions, Sleep } from '@pmsbridge/core/http';
 import { createFhirCircuitBreaker } from './circuit-breaker.js';
 import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
 import { FhirTransport, isRecordRejection, type FhirRetryOptions } from './fhir-transport.js';
-import type { MappingOptions } from './mapping-options.js';
+import type { MappingOptions } from '@pmsbridge/fhir-mapping';
 import {
   RESOURCE_TYPES,
   mapProviderRecord,
@@ -31,8 +31,8 @@ import {
   resourceKey,
   type MappedResource,
   type MappedResourceType,
-} from './provider-mapper.js';
-import { fhirIdFor, practitionerId, providerLocationKey } from './resource-ids.js';
+} from '@pmsbridge/fhir-mapping';
+import { fhirIdFor, practitionerId, providerLocationKey } from '@pmsbridge/fhir-mapping';
 import { ServerIdDirectory } from './server-assigned-ids.js';
 
 /** Options of {@link FhirServerSink}. */

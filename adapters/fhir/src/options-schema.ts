@@ -1,7 +1,6 @@
 import { httpUrl } from '@pmsbridge/core';
 import { z } from 'zod';
-import { BOOKING_LINK_PLACEHOLDERS, LOCATION_URL_PLACEHOLDERS } from './mapping-options.js';
-import { urlTemplateProblem } from './url-template.js';
+import { mappingOptionFields } from '@pmsbridge/fhir-mapping';
 
 const authSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
@@ -17,34 +16,17 @@ const authSchema = z.discriminatedUnion('type', [
 ]);
 
 /**
- * Mapping options shared by both targets. `scheduleActor` defaults per target:
- * PractitionerRole + Location on a FHIR server, Location only in a bulk publication
- * (the SMART Scheduling Links 2021 Schedule profile Inferno tests allows exactly one
- * actor, a Location).
+ * Options of the FHIR server sink. `target: server` is still accepted; the bulk publication
+ * is a package of its own now, and `target: bulk` says where it went.
  */
-const mappingFields = (defaultActor: 'practitioner-role' | 'location') => ({
-  /** Schedule.actor: PractitionerRole + Location, or Location only (SMART Scheduling Links). */
-  scheduleActor: z.enum(['practitioner-role', 'location']).default(defaultActor),
-  /** Booking deep-link template (`{slotId}`, `{providerId}`, `{locationId}`, `{start}`). */
-  bookingLink: urlTemplate(BOOKING_LINK_PLACEHOLDERS).optional(),
-  /** Booking phone: a number, `location` for the location's phone, or `none`. */
-  bookingPhone: z.string().min(1).default('location'),
-  /** Location web page template (`{locationId}`), published as Location.telecom `url`. */
-  locationUrl: urlTemplate(LOCATION_URL_PLACEHOLDERS).optional(),
-});
-
-/** A URL template whose placeholders are among `allowed` and that fills to an http(s) URL. */
-function urlTemplate(allowed: readonly string[]) {
-  return z.string().superRefine((template, context) => {
-    const problem = urlTemplateProblem(template, allowed);
-    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
-  });
-}
-
-/** Options of the FHIR server target. */
 export const serverOptionsSchema = z
   .object({
-    target: z.literal('server'),
+    target: z
+      .literal('server', {
+        error:
+          'the SMART Scheduling Links publication moved to its own package: use @pmsbridge/adapter-smart-scheduling-links (without target)',
+      })
+      .optional(),
     baseUrl: httpUrl(),
     auth: authSchema.default({ type: 'none' }),
     bundleSize: z.number().int().min(1).max(5000).default(50),
@@ -59,48 +41,12 @@ export const serverOptionsSchema = z
       })
       .strict()
       .prefault({}),
-    ...mappingFields('practitioner-role'),
+    ...mappingOptionFields('practitioner-role'),
   })
   .strict();
 
-/**
- * Options of the SMART Scheduling Links bulk-publication target. `baseUrl` is required:
- * the manifest's `request` and `output[].url` must be absolute http(s) URLs. Schedules
- * cannot point to PractitionerRoles that are not published
- * (`scheduleActor: 'practitioner-role'` needs `includePractitionerRoles: true`).
- */
-export const bulkOptionsSchema = z
-  .object({
-    target: z.literal('bulk'),
-    outputDir: z.string().min(1),
-    splitBy: z.enum(['none', 'state', 'week', 'state-week']).default('state-week'),
-    /**
-     * Also publish Practitioner and PractitionerRole files, listed (with every other file)
-     * in a second manifest, `directory/$bulk-publish`. `$bulk-publish` keeps the 2021
-     * specification's types only: clients that check them reject a manifest with others.
-     */
-    includePractitionerRoles: z.boolean().default(false),
-    /** Public base URL of the publication; manifest URLs are made absolute with it. */
-    baseUrl: httpUrl(),
-    ...mappingFields('location'),
-  })
-  .strict()
-  .superRefine((options, context) => {
-    if (options.scheduleActor === 'practitioner-role' && !options.includePractitionerRoles) {
-      context.addIssue({
-        code: 'custom',
-        path: ['scheduleActor'],
-        message:
-          "scheduleActor 'practitioner-role' needs includePractitionerRoles: true (every Schedule would point to an unpublished PractitionerRole); use scheduleActor 'location'",
-      });
-    }
-  });
-
-/** `@pmsbridge/adapter-fhir` options: `target: 'server'` or `target: 'bulk'`. */
-export const optionsSchema = z.discriminatedUnion('target', [
-  serverOptionsSchema,
-  bulkOptionsSchema,
-]);
+/** `@pmsbridge/adapter-fhir` options. */
+export const optionsSchema = serverOptionsSchema;
 
 /** Validated options (defaults applied). */
 export type FhirAdapterOptions = z.output<typeof optionsSchema>;

@@ -1,15 +1,11 @@
-import { isAbsolute, resolve } from 'node:path';
 import { defineSink, type Sink } from '@pmsbridge/core';
-import { BulkPublishSink } from './bulk-publish-sink.js';
+import { UnmappedSpecialtyLog, mappingOptionsOf } from '@pmsbridge/fhir-mapping';
 import { FhirServerSink } from './fhir-server-sink.js';
-import { mappingOptionsOf } from './mapping-options.js';
 import { optionsSchema } from './options-schema.js';
-import { UnmappedSpecialtyLog } from './unmapped-specialties.js';
 
 /**
- * The `@pmsbridge/adapter-fhir` plugin: a {@link FhirServerSink} (`target: 'server'`) or a
- * {@link BulkPublishSink} (`target: 'bulk'`), with the application's state store, logger and
- * clock.
+ * The `@pmsbridge/adapter-fhir` plugin: a {@link FhirServerSink}, with the application's state
+ * store, logger and clock.
  */
 export const fhirPlugin = defineSink({
   id: '@pmsbridge/adapter-fhir',
@@ -29,33 +25,8 @@ export const fhirPlugin = defineSink({
     'phone',
     'status',
   ],
-  create: ({
-    options,
-    name,
-    baseDir,
-    entry,
-    services: { logger: pluginLogger, clock, stateStore },
-  }): Sink => {
+  create: ({ options, name, services: { logger: pluginLogger, clock, stateStore } }): Sink => {
     const logger = pluginLogger.child({ sink: name });
-    const unmappedSpecialties = new UnmappedSpecialtyLog(logger);
-    if (options.target === 'bulk') {
-      const outputDir = isAbsolute(options.outputDir)
-        ? options.outputDir
-        : resolve(baseDir, options.outputDir);
-      return new BulkPublishSink(
-        {
-          name,
-          outputDir,
-          outputDirOption: `${entry}.options.outputDir`,
-          splitBy: options.splitBy,
-          includePractitionerRoles: options.includePractitionerRoles,
-          baseUrl: options.baseUrl,
-          mapping: mappingOptionsOf(options, unmappedSpecialties),
-        },
-        clock,
-        logger,
-      );
-    }
     return new FhirServerSink(
       {
         name,
@@ -64,7 +35,7 @@ export const fhirPlugin = defineSink({
         bundleSize: options.bundleSize,
         retry: { maxRetries: options.maxRetries, baseDelayMs: options.retryBaseDelayMs },
         circuitBreaker: options.circuitBreaker.enabled ? options.circuitBreaker : false,
-        mapping: mappingOptionsOf(options, unmappedSpecialties),
+        mapping: mappingOptionsOf(options, new UnmappedSpecialtyLog(logger)),
       },
       { stateStore, logger, clock },
     );

@@ -60,8 +60,8 @@ export const ADAPTER_COMMANDS: Readonly<
     summary: 'run an incremental sync whenever HealthConnect sends a webhook',
   },
   publish: {
-    module: '@pmsbridge/adapter-fhir/command',
-    install: '@pmsbridge/adapter-fhir',
+    module: '@pmsbridge/adapter-smart-scheduling-links/command',
+    install: '@pmsbridge/adapter-smart-scheduling-links',
     summary: 'serve a SMART Scheduling Links bulk publication over HTTP',
   },
 };

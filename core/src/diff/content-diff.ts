@@ -60,7 +60,7 @@ function endOf(stored: string): number | undefined {
  */
 export class ContentDiff {
   /**
-   * @param namespace keeps this sink's hashes apart from other sinks' (e.g. `fhir-server:fhir`).
+   * @param namespace - keeps this sink's hashes apart from other sinks' (e.g. `fhir-server:fhir`).
    */
   constructor(
     private readonly store: StateStore,

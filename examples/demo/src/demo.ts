@@ -54,10 +54,9 @@ sinks:
   - use: '@pmsbridge/adapter-fhir'
     name: fhir-server
     options: { target: server, baseUrl: '${fhir.baseUrl}' }
-  - use: '@pmsbridge/adapter-fhir'
+  - use: '@pmsbridge/adapter-smart-scheduling-links'
     name: bulk
     options:
-      target: bulk
       outputDir: bulk
       baseUrl: 'http://localhost:8080'
       # Where a patient books a slot; the booking phone defaults to the location's.

@@ -25,8 +25,8 @@ const input = JSON.parse(process.argv[2] ?? '{}') as SyncStepInput;
 await mkdir(input.workDir, { recursive: true });
 const sink =
   input.sink.target === 'bulk'
-    ? `{ target: bulk, outputDir: bulk, splitBy: state, baseUrl: 'http://localhost:8080' }`
-    : `{ target: server, baseUrl: '${input.sink.baseUrl}' }`;
+    ? `{ use: '@pmsbridge/adapter-smart-scheduling-links', name: out, options: { outputDir: bulk, splitBy: state, baseUrl: 'http://localhost:8080' } }`
+    : `{ use: '@pmsbridge/adapter-fhir', name: out, options: { baseUrl: '${input.sink.baseUrl}' } }`;
 const configPath = join(input.workDir, 'pipeline.yaml');
 await writeFile(
   configPath,
@@ -41,7 +41,7 @@ source:
     clientSecret: '${input.source.clientSecret}'
     concurrency: ${input.concurrency}
 sinks:
-  - { use: '@pmsbridge/adapter-fhir', name: out, options: ${sink} }
+  - ${sink}
 sync: { horizonDays: ${input.horizonDays}, concurrency: ${input.concurrency}, batchSize: 50 }
 `,
 );

@@ -58,6 +58,7 @@ describe('package boundaries', () => {
         'runtime-imports-no-test-helper: adapters/alpha/src/index.js -> @fixture/core/testing',
         'test-imports-undeclared-test-kit: adapters/alpha/src/alpha.test.js -> @fixture/fhir-server',
         'no-circular: adapters/alpha/src/cycle-one.js -> adapters/alpha/src/cycle-two.js',
+        'contract-imports-no-package: adapters/gamma-contract/src/index.js -> @fixture/core',
       ].sort(),
     );
   });

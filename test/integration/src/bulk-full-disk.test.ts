@@ -105,9 +105,9 @@ state: { path: state.sqlite }
 log: { level: silent }
 ${sandboxSource(sandbox)}
 sinks:
-  - use: '@pmsbridge/adapter-fhir'
+  - use: '@pmsbridge/adapter-smart-scheduling-links'
     name: ssl
-    options: { target: bulk, outputDir: '${outputDir}', splitBy: state, baseUrl: 'https://pub.example' }
+    options: { outputDir: '${outputDir}', splitBy: state, baseUrl: 'https://pub.example' }
 sync: { horizonDays: 3, batchSize: 10, concurrency: 4 }
 `,
     );

@@ -51,9 +51,9 @@ sinks:
   - use: '@pmsbridge/adapter-fhir'
     name: fhir
     options: { target: server, baseUrl: '${recorder.baseUrl}' }
-  - use: '@pmsbridge/adapter-fhir'
+  - use: '@pmsbridge/adapter-smart-scheduling-links'
     name: bulk
-    options: { target: bulk, outputDir: bulk, baseUrl: '${PUBLIC_BASE}' }
+    options: { outputDir: bulk, baseUrl: '${PUBLIC_BASE}' }
 sync: { horizonDays: 7, batchSize: 50, concurrency: 4 }
 `;
     await runSync(workspace, sandbox, config, 'full');

@@ -44,9 +44,9 @@ source:
   use: '@pmsbridge/adapter-healthconnect'
   options: { clientId: id, clientSecret: secret, ${parts.source ?? "baseUrl: 'http://127.0.0.1:9/provider/v2', tokenUrl: 'http://127.0.0.1:9/token'"} }
 sinks:
-  - use: '@pmsbridge/adapter-fhir'
+  - use: '@pmsbridge/adapter-smart-scheduling-links'
     name: bulk
-    options: { target: bulk, ${parts.sink ?? "outputDir: out, baseUrl: 'http://localhost:8080'"} }
+    options: { ${parts.sink ?? "outputDir: out, baseUrl: 'http://localhost:8080'"} }
 `;
 }
 
@@ -105,10 +105,9 @@ describe('pmsbridge with the real adapters refuses bad options', () => {
   it('a FHIR server base URL that is not http(s) is a config error', async () => {
     await writeFile(
       join(dir, 'pipeline.yaml'),
-      config({}).replace(
-        /options: \{ target: bulk.*\}/,
-        "options: { target: server, baseUrl: 'file:///srv/fhir' }",
-      ),
+      config({})
+        .replace("'@pmsbridge/adapter-smart-scheduling-links'", "'@pmsbridge/adapter-fhir'")
+        .replace(/options: \{ outputDir.*\}/, "options: { baseUrl: 'file:///srv/fhir' }"),
     );
     const { code, stderr } = await runCli(['validate', '--config', 'pipeline.yaml'], dir);
     expect(code).toBe(2);

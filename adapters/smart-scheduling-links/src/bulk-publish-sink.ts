@@ -18,10 +18,10 @@ import {
   type SyncRecord,
 } from '@pmsbridge/core';
 import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
-import type { MappingOptions } from './mapping-options.js';
-import { mapProviderRecord, type MappedResource } from './provider-mapper.js';
-import { practitionerId } from './resource-ids.js';
-import { isoWeek } from './zoned-time.js';
+import type { MappingOptions } from '@pmsbridge/fhir-mapping';
+import { mapProviderRecord, type MappedResource } from '@pmsbridge/fhir-mapping';
+import { practitionerId } from '@pmsbridge/fhir-mapping';
+import { isoWeek } from '@pmsbridge/fhir-mapping';
 import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
 import { appendAll, diskFileWriter, replaceFileDurably, type FileWriter } from './durable-file.js';
 import { restoreRunFiles } from './run-files.js';

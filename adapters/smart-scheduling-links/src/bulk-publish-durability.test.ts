@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultyDisk } from './testing/faulty-disk.js';
-import { buildProvider } from './testing/population.js';
+import { buildProvider } from '@pmsbridge/fhir-mapping/testing';
 import { PopulationSource } from './testing/population-source.js';
 import { PublicationPipeline as Pipeline } from './testing/publication-pipeline.js';
 import {

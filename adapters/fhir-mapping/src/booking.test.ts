@@ -1,11 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Location, Slot } from '@medplum/fhirtypes';
+import { z } from 'zod';
 import { defaultMappingOptions, type MappingOptions } from './mapping-options.js';
-import { optionsSchema } from './options-schema.js';
+import { mappingOptionFields } from './mapping-options-schema.js';
 import { mapProviderRecord } from './provider-mapper.js';
 import { BOOKING_DEEP_LINK_URL, BOOKING_PHONE_URL } from './terminology.js';
 import { r4Errors } from './testing/fhir-validation.js';
 import { buildRecord } from './testing/population.js';
+
+/** The mapping options as a sink's options schema holds them. */
+const sinkOptions = (actor: 'practitioner-role' | 'location') =>
+  z.object(mappingOptionFields(actor)).strict();
 
 function mapped<T>(type: string, options: MappingOptions, n = 4): T[] {
   return mapProviderRecord(buildRecord(n), options)
@@ -31,15 +36,12 @@ describe('booking from the publication', () => {
     }
   });
 
-  it('defaults bookingPhone to the location phone in both sink option schemas', () => {
-    const server = optionsSchema.parse({ target: 'server', baseUrl: 'https://fhir.example' });
-    const bulk = optionsSchema.parse({
-      target: 'bulk',
-      outputDir: 'out',
-      baseUrl: 'https://pub.example',
-    });
-    expect(server.bookingPhone).toBe('location');
-    expect(bulk.bookingPhone).toBe('location');
+  it('defaults bookingPhone to the location phone whatever the schedule actor', () => {
+    for (const actor of ['practitioner-role', 'location'] as const) {
+      const options = sinkOptions(actor).parse({});
+      expect(options.bookingPhone).toBe('location');
+      expect(options.scheduleActor).toBe(actor);
+    }
   });
 
   it('adds no booking phone when asked for none', () => {
@@ -85,21 +87,14 @@ describe('booking from the publication', () => {
     ['a relative URL', '/book/{slotId}', /absolute http\(s\) URL/],
     ['a non-http URL', 'mailto:book@example.org?subject={slotId}', /http\(s\) URL/],
   ])('rejects a booking link template with %s', (_, bookingLink, message) => {
-    const result = optionsSchema.safeParse({
-      target: 'server',
-      baseUrl: 'https://fhir.example',
-      bookingLink,
-    });
+    const result = sinkOptions('practitioner-role').safeParse({ bookingLink });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['bookingLink']);
     expect(result.error?.issues[0]?.message).toMatch(message);
   });
 
   it('rejects a Location URL template with a slot placeholder', () => {
-    const result = optionsSchema.safeParse({
-      target: 'bulk',
-      outputDir: 'out',
-      baseUrl: 'https://pub.example',
+    const result = sinkOptions('location').safeParse({
       locationUrl: 'https://clinics.example/{slotId}',
     });
     expect(result.error?.issues[0]?.path).toEqual(['locationUrl']);

@@ -9,7 +9,7 @@ import type {
   Slot,
   SlotSource,
 } from '@pmsbridge/core';
-import { buildProvider, buildSlots } from './population.js';
+import { buildProvider, buildSlots } from '@pmsbridge/fhir-mapping/testing';
 
 /**
  * Test fixture: providers `1..count` of the deterministic population as a provider and

@@ -12,10 +12,11 @@ import {
 import { createPlugin } from '@pmsbridge/core/testing';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import type { Bundle, Location, Slot } from '@medplum/fhirtypes';
-import plugin from './index.js';
-import { BOOKING_DEEP_LINK_URL, BOOKING_PHONE_URL } from './terminology.js';
-import { buildRecord } from './testing/population.js';
-import { readPublication, resourcesOf } from './testing/publication.js';
+import fhirPlugin from '@pmsbridge/adapter-fhir';
+import publicationPlugin from '@pmsbridge/adapter-smart-scheduling-links';
+import { readPublication, resourcesOf } from '@pmsbridge/adapter-smart-scheduling-links/testing';
+import { BOOKING_DEEP_LINK_URL, BOOKING_PHONE_URL } from '@pmsbridge/fhir-mapping';
+import { buildRecord } from '@pmsbridge/fhir-mapping/testing';
 
 /** Booking options flow from sink config through the plugin into what both sinks write. */
 
@@ -47,7 +48,11 @@ function recordingLogger(lines: Line[]): Logger {
   return logger;
 }
 
-function sinkFrom(raw: unknown, lines: Line[]): Promise<Sink> {
+function sinkFrom(
+  plugin: typeof fhirPlugin | typeof publicationPlugin,
+  raw: unknown,
+  lines: Line[],
+): Promise<Sink> {
   return createPlugin(plugin, {
     options: raw,
     services: {
@@ -129,7 +134,8 @@ describe('mapping options in the sinks', () => {
   it('a bulk publication carries booking links, booking phones and Location URLs', async () => {
     const lines: Line[] = [];
     const sink = await sinkFrom(
-      { target: 'bulk', outputDir: dir, baseUrl: 'https://pub.example', ...booking },
+      publicationPlugin,
+      { outputDir: dir, baseUrl: 'https://pub.example', ...booking },
       lines,
     );
     await run(sink, records());
@@ -147,7 +153,7 @@ describe('mapping options in the sinks', () => {
 
   it('a FHIR server receives booking links, booking phones and Location URLs', async () => {
     const lines: Line[] = [];
-    const sink = await sinkFrom({ target: 'server', baseUrl: server.baseUrl, ...booking }, lines);
+    const sink = await sinkFrom(fhirPlugin, { baseUrl: server.baseUrl, ...booking }, lines);
     await run(sink, records());
     const read = async (type: string) => {
       const response = await fetch(`${server.baseUrl}/${type}?_count=500`);

@@ -7,7 +7,7 @@ import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { BulkPublishSink, type BulkPublishManifest } from './bulk-publish-sink.js';
 import { servePublication, type PublicationServer } from './publication-server.js';
-import { buildRecord } from './testing/population.js';
+import { buildRecord } from '@pmsbridge/fhir-mapping/testing';
 
 const signal = new AbortController().signal;
 

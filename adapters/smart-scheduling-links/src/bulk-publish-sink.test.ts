@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
 import type { PractitionerRole, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import { BulkPublishSink, type BulkPublishSinkOptions } from './bulk-publish-sink.js';
-import { bulkOptionsSchema } from './options-schema.js';
-import { r4Errors } from './testing/fhir-validation.js';
-import { buildRecord } from './testing/population.js';
+import { optionsSchema } from './options-schema.js';
+import { r4Errors } from '@pmsbridge/fhir-mapping/testing';
+import { buildRecord } from '@pmsbridge/fhir-mapping/testing';
 import {
   readPublication,
   referencesOf,
@@ -228,8 +228,7 @@ describe('BulkPublishSink', () => {
       new Set(manifest.output.map((o) => o.type));
 
     it('does not publish directory resources unless asked (the schema default too)', () => {
-      const options = bulkOptionsSchema.parse({
-        target: 'bulk',
+      const options = optionsSchema.parse({
         outputDir: 'out',
         baseUrl: 'https://pub.example',
       });

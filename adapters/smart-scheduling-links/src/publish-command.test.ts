@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { silentLogger } from '@pmsbridge/core';
 import { BulkPublishSink, type BulkPublishManifest } from './bulk-publish-sink.js';
-import { buildRecord } from './testing/population.js';
+import { buildRecord } from '@pmsbridge/fhir-mapping/testing';
 
 /** The built `pmsbridge` CLI (`npx tsc -b` first), which loads this package's command. */
 const cli = join(

@@ -1,0 +1,45 @@
+import { isAbsolute, resolve } from 'node:path';
+import { defineSink } from '@pmsbridge/core';
+import { UnmappedSpecialtyLog, mappingOptionsOf } from '@pmsbridge/fhir-mapping';
+import { BulkPublishSink } from './bulk-publish-sink.js';
+import { optionsSchema } from './options-schema.js';
+
+/** The `@pmsbridge/adapter-smart-scheduling-links` sink: a {@link BulkPublishSink}. */
+export const publicationPlugin = defineSink({
+  id: '@pmsbridge/adapter-smart-scheduling-links',
+  options: optionsSchema,
+  needs: { logger: 'logger', clock: 'clock' },
+  // What the Location, Schedule and Slot mappers read (and Practitioner and PractitionerRole,
+  // when published); a source that leaves one out would publish resources with it missing.
+  requiredProviderFields: [
+    'id',
+    'npi',
+    'name',
+    'gender',
+    'specialties',
+    'acceptingNewPatients',
+    'languages',
+    'locations',
+    'phone',
+    'status',
+  ],
+  create: ({ options, name, baseDir, entry, services: { logger: pluginLogger, clock } }) => {
+    const logger = pluginLogger.child({ sink: name });
+    const outputDir = isAbsolute(options.outputDir)
+      ? options.outputDir
+      : resolve(baseDir, options.outputDir);
+    return new BulkPublishSink(
+      {
+        name,
+        outputDir,
+        outputDirOption: `${entry}.options.outputDir`,
+        splitBy: options.splitBy,
+        includePractitionerRoles: options.includePractitionerRoles,
+        baseUrl: options.baseUrl,
+        mapping: mappingOptionsOf(options, new UnmappedSpecialtyLog(logger)),
+      },
+      clock,
+      logger,
+    );
+  },
+});

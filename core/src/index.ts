@@ -90,6 +90,7 @@ export {
   defineSource,
   defineStage,
   defineSink,
+  defineStateStore,
   isPluginDefinition,
   SERVICE_NAMES,
   PLUGIN_DEFINITION,
@@ -104,6 +105,7 @@ export {
   type SourceDefinition,
   type StageDefinition,
   type SinkDefinition,
+  type StateStoreDefinition,
   type PluginDefinition,
 } from './plugins/define.js';
 export {
@@ -155,4 +157,10 @@ export { formatSummary } from './cli/format-summary.js';
 export { SqliteStateStore, type SqliteStateStoreOptions } from './state/sqlite-state-store.js';
 export { createDirectory, ensureWritableDirectory } from './files/writable-directory.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
+export {
+  openStateStore,
+  sqliteStateStorePlugin,
+  memoryStateStorePlugin,
+  DEFAULT_STATE_PATH,
+} from './state/open-state-store.js';
 export { withPipelineLease, PIPELINE_LEASE_TTL_MS } from './sync/pipeline-lease.js';

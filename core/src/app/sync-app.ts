@@ -1,5 +1,4 @@
 import { Container } from 'inversify';
-import { resolve } from 'node:path';
 import { MemoryCache } from '../cache/memory-cache.js';
 import type { LoadedConfig } from '../config/config-loader.js';
 import { createLogger } from '../logging/logger.js';
@@ -12,7 +11,7 @@ import { StageToken } from '../ports/stage.js';
 import { ClockToken, systemClock, type Clock } from '../ports/clock.js';
 import { LoggerToken, type Logger } from '../ports/logger.js';
 import { StateStoreToken, type StateStore } from '../ports/state-store.js';
-import { SqliteStateStore } from '../state/sqlite-state-store.js';
+import { openStateStore } from '../state/open-state-store.js';
 import { SyncEngine, type SyncOptions } from '../sync/sync-engine.js';
 
 /** A pipeline assembled from a config, ready to run. */
@@ -55,12 +54,15 @@ export async function openSyncApp(
   const logger =
     options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const clock = options.clock ?? systemClock;
+  const cache = new MemoryCache({ maxEntries: 1000 });
   const state =
     options.state ??
-    SqliteStateStore.open(resolve(loaded.baseDir, config.state.path), {
-      create: options.createState ?? true,
-    });
-  const cache = new MemoryCache({ maxEntries: 1000 });
+    (await openStateStore(
+      config.state,
+      loaded.baseDir,
+      { logger, clock, cache },
+      options.createState === false,
+    ));
   const container = new Container();
   container.bind(LoggerToken).toConstantValue(logger);
   container.bind(ClockToken).toConstantValue(clock);

@@ -34,7 +34,7 @@ describe('config loading', () => {
       changesOverlapSeconds: 300,
       deadLetterThreshold: 0.1,
     });
-    expect(config.state.path).toBe('.pmsbridge/state.sqlite');
+    expect(config.state).toEqual({ use: 'sqlite', options: {} });
   });
 
   it('names a missing environment variable and where it is used', () => {

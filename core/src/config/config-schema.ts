@@ -19,9 +19,18 @@ export const PipelineConfigSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
     .default('default'),
+  /**
+   * Where checkpoints, dead letters and hashes live: `use` a built-in store (`sqlite`, the
+   * default, or `memory`) or a state-store plugin (package or path) with its `options`.
+   * `path` is the SQLite file (relative to the config file).
+   */
   state: z
-    .strictObject({ path: z.string().min(1).default('.pmsbridge/state.sqlite') })
-    .default({ path: '.pmsbridge/state.sqlite' }),
+    .strictObject({
+      use: z.string().min(1).default('sqlite'),
+      path: z.string().min(1).optional(),
+      options: z.record(z.string(), z.unknown()).default({}),
+    })
+    .default({ use: 'sqlite', options: {} }),
   log: z
     .strictObject({
       level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),

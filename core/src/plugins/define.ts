@@ -37,7 +37,7 @@ export type Needs = Readonly<Record<string, ServiceName>>;
 export type Provided<N extends Needs> = { [K in keyof N]: PluginServices[N[K]] };
 
 /** Where a plugin entry sits in the config. */
-export type PluginKind = 'source' | 'stage' | 'sink';
+export type PluginKind = 'source' | 'stage' | 'sink' | 'state';
 
 /** What `create` receives for one config entry. */
 export interface CreateContext<Options, N extends Needs> {
@@ -125,8 +125,25 @@ export interface SinkDefinition<
   readonly requiredProviderFields?: readonly ProviderField[];
 }
 
+/** A state-store plugin: see {@link defineStateStore}. */
+export interface StateStoreDefinition<
+  Schema extends z.ZodType = z.ZodType,
+  N extends Needs = Needs,
+> extends DefinitionBase<'state', Schema, N> {
+  create(
+    context: CreateContext<z.output<Schema>, N> & {
+      /**
+       * True when the command only reads or tidies existing state (`pmsbridge dlq`): a store
+       * with no state yet should refuse rather than answer from an empty one.
+       */
+      mustExist: boolean;
+    },
+  ): StateStore | Promise<StateStore>;
+}
+
 /** Any plugin definition. */
-export type PluginDefinition = SourceDefinition | StageDefinition | SinkDefinition;
+export type PluginDefinition =
+  SourceDefinition | StageDefinition | SinkDefinition | StateStoreDefinition;
 
 type Authored<D> = Omit<D, typeof PLUGIN_DEFINITION | 'kind'>;
 
@@ -179,6 +196,18 @@ export function defineSink<Schema extends z.ZodType, const N extends Needs = Rec
   definition: Authored<SinkDefinition<Schema, N>>,
 ): SinkDefinition<Schema, N> {
   return { ...definition, kind: 'sink', [PLUGIN_DEFINITION]: true };
+}
+
+/**
+ * Defines a state-store plugin: where a pipeline keeps checkpoints, dead letters, seen ids,
+ * content hashes and leases (config `state: { use, options }`). It cannot need `state`
+ * itself. Check it with `describeStateStoreContract` from `@pmsbridge/core/testing`.
+ */
+export function defineStateStore<
+  Schema extends z.ZodType,
+  const N extends Needs = Record<never, never>,
+>(definition: Authored<StateStoreDefinition<Schema, N>>): StateStoreDefinition<Schema, N> {
+  return { ...definition, kind: 'state', [PLUGIN_DEFINITION]: true };
 }
 
 /** Whether `value` is a plugin definition made by {@link defineSource}, {@link defineStage} or {@link defineSink}. */

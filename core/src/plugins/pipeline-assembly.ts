@@ -1,5 +1,5 @@
 import type { PipelineConfig, PluginEntry } from '../config/config-schema.js';
-import { ConfigError, PluginError } from '../errors/errors.js';
+import { ConfigError, PluginError, isPmsbridgeError } from '../errors/errors.js';
 import type { ProviderSource } from '../ports/provider-source.js';
 import type { Sink } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
@@ -66,6 +66,24 @@ const REQUIRED_METHODS: Record<PluginKind, readonly string[]> = {
   source: ['listProviders', 'getProvider', 'changes'],
   stage: ['process'],
   sink: ['write'],
+  state: [
+    'getCheckpoint',
+    'saveCheckpoint',
+    'clearCheckpoint',
+    'addDeadLetter',
+    'listDeadLetters',
+    'purgeDeadLetters',
+    'markSeen',
+    'getHashes',
+    'setHashes',
+    'deleteHashes',
+    'listHashKeys',
+    'acquireLease',
+    'renewLease',
+    'releaseLease',
+    'readLease',
+    'close',
+  ],
 };
 
 /**
@@ -76,6 +94,8 @@ export async function createComponent(
   loaded: LoadedEntry,
   services: PluginServices,
   baseDir: string,
+  /** What a kind's context adds (a state store's `mustExist`). */
+  extra: Record<string, unknown> = {},
 ): Promise<object> {
   const { definition, entry } = loaded;
   let made: unknown;
@@ -86,9 +106,11 @@ export async function createComponent(
       name: loaded.name,
       entry,
       baseDir,
+      ...extra,
     });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof PluginError) throw error;
+    // pmsbridge's own errors (a config problem, a missing state file) say what is wrong already.
+    if (isPmsbridgeError(error)) throw error;
     throw new PluginError(
       `${entry} (${definition.id}): create failed: ${(error as Error).message}`,
       { cause: error, code: 'PMS_PLUGIN_INVALID' },
@@ -97,7 +119,8 @@ export async function createComponent(
   const missing = REQUIRED_METHODS[definition.kind].filter(
     (method) => typeof (made as Record<string, unknown> | null)?.[method] !== 'function',
   );
-  if (definition.kind !== 'source' && typeof (made as { name?: unknown } | null)?.name !== 'string')
+  const isNamed = definition.kind === 'stage' || definition.kind === 'sink';
+  if (isNamed && typeof (made as { name?: unknown } | null)?.name !== 'string')
     missing.push('name');
   if (missing.length > 0) {
     throw new PluginError(
@@ -137,7 +160,10 @@ export async function assemblePipeline(
     hasSchedules: slots !== undefined,
     readers: [...stageEntries, ...sinkEntries].map(({ definition, entry }) => ({
       label: `${entry} (${definition.id})`,
-      fields: definition.kind === 'source' ? undefined : definition.requiredProviderFields,
+      fields:
+        definition.kind === 'stage' || definition.kind === 'sink'
+          ? definition.requiredProviderFields
+          : undefined,
     })),
   });
   const stages: Stage[] = [];

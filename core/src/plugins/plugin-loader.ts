@@ -21,7 +21,12 @@ export interface LoadedPlugin {
 const PLUGIN_ID =
   /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(?:\/[a-z0-9][a-z0-9._~-]*)*$/;
 
-const PLURAL: Record<PluginKind, string> = { source: 'source', stage: 'stages', sink: 'sinks' };
+const PLACE: Record<PluginKind, string> = {
+  source: 'source',
+  stage: 'stages',
+  sink: 'sinks',
+  state: 'state',
+};
 
 function invalid(message: string, details?: Record<string, unknown>): PluginError {
   return new PluginError(message, { code: 'PMS_PLUGIN_INVALID', details });
@@ -63,7 +68,7 @@ function checkDefinition(
   }
   if (definition.kind !== kind) {
     throw invalid(
-      `${entry}: "${definition.id}" is a ${definition.kind} plugin, listed as a ${kind}; move it under \`${PLURAL[definition.kind]}\``,
+      `${entry}: "${definition.id}" is a ${definition.kind} plugin, listed as a ${kind}; move it under \`${PLACE[definition.kind]}\``,
     );
   }
   if (
@@ -72,6 +77,12 @@ function checkDefinition(
     throw invalid(`${entry}: "${definition.id}" has no zod \`options\` schema`);
   }
   for (const [name, service] of Object.entries(definition.needs ?? {})) {
+    if (definition.kind === 'state' && service === 'state') {
+      throw invalid(
+        `${entry}: "${definition.id}" is a state store and needs.${name} asks for the state store itself; drop it`,
+        { plugin: definition.id, entry, need: name },
+      );
+    }
     if (!(SERVICE_NAMES as readonly string[]).includes(service)) {
       throw invalid(
         `${entry}: "${definition.id}" needs.${name} asks for ${JSON.stringify(service)}, which is not a service; the services are ${SERVICE_NAMES.join(', ')}`,

@@ -18,9 +18,11 @@ export interface CreatePluginInput {
   entry?: string;
   /** Default: the working directory. */
   baseDir?: string;
+  /** State stores: whether the command only reads existing state. Default false. */
+  mustExist?: boolean;
 }
 
-const ENTRY = { source: 'source', stage: 'stages[0]', sink: 'sinks[0]' } as const;
+const ENTRY = { source: 'source', stage: 'stages[0]', sink: 'sinks[0]', state: 'state' } as const;
 
 /**
  * Creates what a plugin definition makes for one config entry, exactly as the runtime does:
@@ -44,6 +46,7 @@ export async function createPlugin<D extends PluginDefinition>(
     { definition, options, entry, name: input.name ?? definition.kind },
     services,
     input.baseDir ?? process.cwd(),
+    definition.kind === 'state' ? { mustExist: input.mustExist ?? false } : {},
   );
   return made as Awaited<ReturnType<D['create']>>;
 }

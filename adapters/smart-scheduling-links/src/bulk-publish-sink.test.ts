@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type Clock, type SyncRecord } from '@pmsbridge/core';
+import {
+  ContentDiff,
+  MemoryStateStore,
+  silentLogger,
+  type Clock,
+  type RecordOutcome,
+  type SyncRecord,
+} from '@pmsbridge/core';
 import type { PractitionerRole, Resource, Schedule, Slot } from '@medplum/fhirtypes';
 import { BulkPublishSink, type BulkPublishSinkOptions } from './bulk-publish-sink.js';
 import { optionsSchema } from './options-schema.js';
@@ -315,6 +322,70 @@ describe('BulkPublishSink', () => {
       const current = runs.sort().at(-1) ?? '';
       const names = await readdir(join(dir, 'runs', current));
       expect(names.filter((n) => n.startsWith('Practitioner'))).toEqual([]);
+    });
+  });
+
+  describe('counts with a content diff', () => {
+    const totals = (outcomes: readonly RecordOutcome[]) => {
+      const sum = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+      for (const outcome of outcomes)
+        for (const counts of Object.values(outcome.counts ?? {}))
+          for (const [bucket, n] of Object.entries(counts)) sum[bucket as keyof typeof sum] += n;
+      return sum;
+    };
+
+    it('counts a repeated full run as unchanged, a changed provider as updated, a deactivation as deleted', async () => {
+      const state = new MemoryStateStore();
+      const clock = clockAt('2026-12-01T08:00:00.000Z');
+      const withDiff = () =>
+        sinkFor(clock, { contentDiff: new ContentDiff(state, 'ssl:test', clock) });
+      const first = totals(await run(withDiff(), [records(1, 5)]));
+      expect(first.created).toBeGreaterThan(0);
+      expect(first.unchanged + first.updated + first.deleted).toBe(0);
+
+      const again = totals(await run(withDiff(), [records(1, 5)]));
+      expect(again).toEqual({ created: 0, updated: 0, unchanged: first.created, deleted: 0 });
+
+      const changed = records(1, 5);
+      const third = changed[2];
+      // A booked slot changes the published Slot; acceptingNewPatients would not (no
+      // PractitionerRole is published by default).
+      if (third?.kind === 'provider' && third.slots[0] !== undefined) {
+        third.slots[0].available = !third.slots[0].available;
+      }
+      const deactivation: SyncRecord = {
+        kind: 'deactivation',
+        providerId: buildRecord(5).provider.id,
+        changedAt: '2026-12-01T09:00:00Z',
+      };
+      const outcomes = await run(
+        withDiff(),
+        [[...changed.slice(0, 4), deactivation]],
+        'incremental',
+      );
+      const byKey = new Map(outcomes.map((o) => [o.key, totals([o])]));
+      expect(byKey.get(buildRecord(3).provider.id)?.updated).toBeGreaterThan(0);
+      expect(byKey.get(buildRecord(1).provider.id)?.updated).toBe(0);
+      expect(byKey.get(buildRecord(5).provider.id)).toEqual({
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        deleted: 1,
+      });
+      // A provider never published is not counted as deleted.
+      const neverSeen: SyncRecord = { ...deactivation, providerId: 'PRV9999999999' };
+      const [unknown] = await run(withDiff(), [[neverSeen]], 'incremental');
+      expect(totals(unknown === undefined ? [] : [unknown]).deleted).toBe(0);
+    });
+
+    it('remembers nothing from a dry run', async () => {
+      const state = new MemoryStateStore();
+      const clock = clockAt('2026-12-01T08:00:00.000Z');
+      const sink = sinkFor(clock, { contentDiff: new ContentDiff(state, 'ssl:test', clock) });
+      await sink.open({ dryRun: true, mode: 'full', signal });
+      await sink.write(records(1, 3), signal);
+      await sink.close({ completed: true });
+      expect(await state.listHashKeys('ssl:test', '')).toEqual([]);
     });
   });
 });

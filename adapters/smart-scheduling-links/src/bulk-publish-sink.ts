@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'nod
 import { dirname, join } from 'node:path';
 import {
   ConfigError,
+  type ContentDiff,
   ErrorCode,
   PmsbridgeError,
   describeError,
@@ -16,10 +17,11 @@ import {
   type Sink,
   type SinkOpenContext,
   type SyncRecord,
+  type TrackedItem,
 } from '@pmsbridge/core';
 import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
 import type { MappingOptions } from '@pmsbridge/fhir-mapping';
-import { mapProviderRecord, type MappedResource } from '@pmsbridge/fhir-mapping';
+import { mapProviderRecord, ownerKey, type MappedResource } from '@pmsbridge/fhir-mapping';
 import { practitionerId } from '@pmsbridge/fhir-mapping';
 import { isoWeek } from '@pmsbridge/fhir-mapping';
 import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
@@ -80,6 +82,18 @@ export interface BulkPublishSinkOptions {
   baseUrl?: string;
   /** How resources are mapped. A bulk publication normally uses `scheduleActor: 'location'`. */
   mapping: MappingOptions;
+  /**
+   * Remembers what each provider published, between runs, so a write counts its lines as
+   * created, updated or unchanged, and a deactivation as deleted only when the provider was
+   * published. Without it every line counts as created. It affects counts only: a publication
+   * is a snapshot, and every run writes every line.
+   */
+  contentDiff?: ContentDiff;
+}
+
+/** The key under which a provider's published lines are tracked (one item per provider). */
+function publishedKey(providerId: string): string {
+  return `${ownerKey(providerId)}/publication`;
 }
 
 /** Per output file, its content hash and when its content last changed. */
@@ -302,6 +316,44 @@ export class BulkPublishSink implements Sink {
     return ids;
   }
 
+  /**
+   * How a provider's lines compare with what it published before: `created` without a
+   * content diff. Adds the provider's tracked item to `tracked`, to record once written.
+   */
+  private async changeOf(
+    providerId: string,
+    files: ReadonlyMap<string, readonly string[]>,
+    tracked: TrackedItem[],
+  ): Promise<'created' | 'updated' | 'unchanged'> {
+    const diff = this.options.contentDiff;
+    if (diff === undefined) return 'created';
+    const hash = createHash('sha256');
+    // File names without the run directory: the same lines in the next run's files hash alike.
+    for (const [file, lines] of files) {
+      hash
+        .update(file.slice(file.lastIndexOf('/') + 1))
+        .update('\n')
+        .update(lines.join('\n'));
+    }
+    const item = { key: publishedKey(providerId), hash: hash.digest('hex') };
+    const result = await diff.compare(ownerKey(providerId), [item]);
+    tracked.push(item);
+    if (result.created.length > 0) return 'created';
+    return result.updated.length > 0 ? 'updated' : 'unchanged';
+  }
+
+  /**
+   * Whether a provider that is no longer published was in an earlier publication (always
+   * true in an incremental run without a content diff, as before). Adds its keys to `gone`.
+   */
+  private async wasPublished(providerId: string, gone: string[]): Promise<boolean> {
+    const diff = this.options.contentDiff;
+    if (diff === undefined) return this.mode === 'incremental';
+    const { withdrawn, expired } = await diff.leave(ownerKey(providerId));
+    gone.push(...withdrawn, ...expired);
+    return withdrawn.length + expired.length > 0;
+  }
+
   private requireState(): BulkPublishResumeState {
     if (this.state === undefined) throw new ConfigError(`${this.name}: write() before open()`);
     return this.state;
@@ -390,26 +442,30 @@ export class BulkPublishSink implements Sink {
     if (this.failure !== undefined) throw this.writeError(this.failure);
     const outcomes: RecordOutcome[] = [];
     const pending = new Map<string, string[]>();
+    const tracked: TrackedItem[] = [];
+    const gone: string[] = [];
     for (const record of batch) {
       const key = record.kind === 'provider' ? record.provider.id : record.providerId;
       this.providers.add(key);
       if (record.kind === 'deactivation' || record.provider.status !== 'active') {
         // Not carried forward: the provider and its slots disappear from the publication.
-        // In a full run an inactive provider was simply never published.
-        const withdrawn = this.mode === 'incremental' ? 1 : 0;
+        const withdrawn = await this.wasPublished(key, gone);
         outcomes.push({
           key,
           ok: true,
-          counts: { Provider: { ...zeroCounts(), deleted: withdrawn, unchanged: 1 - withdrawn } },
+          counts: {
+            Provider: { ...zeroCounts(), deleted: withdrawn ? 1 : 0, unchanged: withdrawn ? 0 : 1 },
+          },
         });
         continue;
       }
       try {
         const files = this.linesOf(mapProviderRecord(record, this.options.mapping).resources);
+        const bucket = await this.changeOf(key, files, tracked);
         const counts: Record<string, ResourceCounts> = {};
         for (const [file, lines] of files) {
           const type = state.meta[file]?.type ?? 'unknown';
-          (counts[type] ??= zeroCounts()).created += lines.length;
+          (counts[type] ??= zeroCounts())[bucket] += lines.length;
           const all = pending.get(file);
           if (all === undefined) pending.set(file, lines);
           else all.push(...lines);
@@ -424,7 +480,14 @@ export class BulkPublishSink implements Sink {
       file,
       data: Buffer.from(lines.join('\n') + '\n'),
     }));
-    if (!this.dryRun) await this.writeDurably(blocks);
+    if (!this.dryRun) {
+      await this.writeDurably(blocks);
+      // Only once the lines are on disk: a failed write must not be remembered as published.
+      if (this.options.contentDiff !== undefined) {
+        const diff = this.options.contentDiff;
+        await this.guard(() => diff.record(tracked, gone));
+      }
+    }
     for (const { file, data } of blocks) state.files[file] = (state.files[file] ?? 0) + data.length;
     if (!this.dryRun) await this.guard(() => this.saveRunMarker());
     return outcomes;

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { defineSink } from '@pmsbridge/core';
+import { ContentDiff, defineSink } from '@pmsbridge/core';
 import { UnmappedSpecialtyLog, mappingOptionsOf } from '@pmsbridge/fhir-mapping';
 import { BulkPublishSink } from './bulk-publish-sink.js';
 import { optionsSchema } from './options-schema.js';
@@ -8,7 +8,7 @@ import { optionsSchema } from './options-schema.js';
 export const publicationPlugin = defineSink({
   id: '@pmsbridge/adapter-smart-scheduling-links',
   options: optionsSchema,
-  needs: { logger: 'logger', clock: 'clock' },
+  needs: { logger: 'logger', clock: 'clock', state: 'state' },
   // What the Location, Schedule and Slot mappers read (and Practitioner and PractitionerRole,
   // when published); a source that leaves one out would publish resources with it missing.
   requiredProviderFields: [
@@ -23,7 +23,7 @@ export const publicationPlugin = defineSink({
     'phone',
     'status',
   ],
-  create: ({ options, name, baseDir, entry, services: { logger: pluginLogger, clock } }) => {
+  create: ({ options, name, baseDir, entry, services: { logger: pluginLogger, clock, state } }) => {
     const logger = pluginLogger.child({ sink: name });
     const outputDir = isAbsolute(options.outputDir)
       ? options.outputDir
@@ -37,6 +37,7 @@ export const publicationPlugin = defineSink({
         includePractitionerRoles: options.includePractitionerRoles,
         baseUrl: options.baseUrl,
         mapping: mappingOptionsOf(options, new UnmappedSpecialtyLog(logger)),
+        contentDiff: new ContentDiff(state, `smart-scheduling-links:${name}`, clock),
       },
       clock,
       logger,

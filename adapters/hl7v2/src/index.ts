@@ -1,0 +1,76 @@
+/**
+ * `@pmsbridge/adapter-hl7v2`: pmsbridge's providers and slots as HL7 v2 messages for
+ * practice-management systems — the codec (encoding characters, escaping, charsets, control
+ * ids, timestamps), the `MFN^M02` staff master file, the `SIU^S23`/`SIU^S24` slot messages and
+ * acknowledgment parsing. Pure: no sockets, no files.
+ */
+
+export {
+  Hl7CodecOptionsSchema,
+  HL7_VERSIONS,
+  type Hl7CodecOptions,
+  type Hl7Version,
+} from './codec/codec-options.js';
+export {
+  HL7_CHARSETS,
+  encodeBytes,
+  decodeBytes,
+  type Hl7Charset,
+  type UnrepresentablePolicy,
+} from './codec/charset.js';
+export { DEFAULT_DELIMITERS, SEGMENT_TERMINATOR, type Hl7Delimiters } from './codec/delimiters.js';
+export { escapeText, unescapeText } from './codec/escape.js';
+export {
+  segment,
+  repeat,
+  type Hl7Segment,
+  type Hl7Field,
+  type Hl7FieldValue,
+  type Hl7Component,
+  type Hl7Repetitions,
+} from './codec/segment.js';
+export { encodeMessage, encodeSegment, type EncodingRules } from './codec/message-encoder.js';
+export {
+  parseMessage,
+  valueOf,
+  repetitionCount,
+  ParsedMessage,
+  type ParsedSegment,
+  type ValuePosition,
+} from './codec/message-parser.js';
+export { messageControlId, CONTROL_ID_LENGTH } from './codec/control-id.js';
+export { formatHl7Timestamp, rfc3339ToHl7 } from './codec/timestamp.js';
+export {
+  assembleMessage,
+  encodingRules,
+  type CodecContext,
+  type Hl7MessageType,
+  type MessageDraft,
+  type OutboundMessage,
+} from './codec/outbound-message.js';
+export {
+  Hl7MessageOptionsSchema,
+  type Hl7MessageOptions,
+  type MessageContext,
+  type CodedValue,
+} from './messages/message-options.js';
+export {
+  buildStaffMasterFile,
+  type StaffEntry,
+  type StaffEvent,
+} from './messages/staff-master-file.js';
+export {
+  buildSlotChange,
+  buildSlotChanges,
+  type SlotChange,
+  type SlotChangeKind,
+} from './messages/slot-schedule.js';
+export {
+  parseAck,
+  ACK_CODES,
+  type AckCode,
+  type AckOutcome,
+  type AckError,
+  type Hl7Ack,
+} from './messages/ack.js';
+export { NPI_ASSIGNING_AUTHORITY, NPI_IDENTIFIER_TYPE } from './messages/provider-fields.js';

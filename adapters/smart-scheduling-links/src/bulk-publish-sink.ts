@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -91,9 +91,24 @@ export interface BulkPublishSinkOptions {
   contentDiff?: ContentDiff;
 }
 
-/** The key under which a provider's published lines are tracked (one item per provider). */
-function publishedKey(providerId: string): string {
-  return `${ownerKey(providerId)}/publication`;
+/**
+ * A provider's publication as one tracked item, keyed under the provider. The hash covers
+ * what the lines are made from — the provider as delivered, each slot's fields and the
+ * mapping options — rather than the lines themselves: the same input maps to the same lines,
+ * and a slot's fields are a sixth of its FHIR line, which a run hashes for every provider.
+ */
+function trackedOf(
+  record: Extract<SyncRecord, { kind: 'provider' }>,
+  mappingFingerprint: string,
+): TrackedItem {
+  let text = `${mappingFingerprint}\n${JSON.stringify(record.provider)}`;
+  for (const slot of record.slots) {
+    text += `\n${slot.id}|${slot.date}|${slot.time}|${slot.durationMinutes}|${slot.available ? 1 : 0}|${slot.locationId}|${slot.visitType}`;
+  }
+  return {
+    key: `${ownerKey(record.provider.id)}/publication`,
+    hash: hash('sha1', text),
+  };
 }
 
 /** Per output file, its content hash and when its content last changed. */
@@ -191,6 +206,8 @@ export class BulkPublishSink implements Sink {
   private mode: SinkOpenContext['mode'] = 'full';
   /** Set when a write failed: the files may hold bytes no checkpoint counts. */
   private failure: unknown;
+  /** The mapping options as text: a change of them changes every provider's publication. */
+  private readonly mappingFingerprint: string;
 
   /**
    * @param writer how bytes reach the files; tests inject one that fails like a full disk.
@@ -204,6 +221,8 @@ export class BulkPublishSink implements Sink {
     this.name = options.name ?? 'bulk-publish';
     this.splitBy = options.splitBy ?? 'state-week';
     this.includeRoles = options.includePractitionerRoles ?? false;
+    const { unmappedSpecialties: _reporter, ...mapping } = options.mapping;
+    this.mappingFingerprint = JSON.stringify([mapping, this.splitBy, this.includeRoles]);
     if (!this.includeRoles && options.mapping.scheduleActor === 'practitioner-role') {
       throw new ConfigError(
         `${this.name}: scheduleActor 'practitioner-role' needs includePractitionerRoles: true (every Schedule would point to an unpublished PractitionerRole); use scheduleActor 'location'`,
@@ -317,29 +336,29 @@ export class BulkPublishSink implements Sink {
   }
 
   /**
-   * How a provider's lines compare with what it published before: `created` without a
-   * content diff. Adds the provider's tracked item to `tracked`, to record once written.
+   * Fills each published provider's counts: its lines as created, updated or unchanged against
+   * what it published before (one read for the batch), or all created without a content diff.
    */
-  private async changeOf(
-    providerId: string,
-    files: ReadonlyMap<string, readonly string[]>,
-    tracked: TrackedItem[],
-  ): Promise<'created' | 'updated' | 'unchanged'> {
+  private async countChanges(
+    published: ReadonlyArray<{
+      outcome: RecordOutcome;
+      item: TrackedItem;
+      lines: Map<string, number>;
+    }>,
+  ): Promise<void> {
     const diff = this.options.contentDiff;
-    if (diff === undefined) return 'created';
-    const hash = createHash('sha256');
-    // File names without the run directory: the same lines in the next run's files hash alike.
-    for (const [file, lines] of files) {
-      hash
-        .update(file.slice(file.lastIndexOf('/') + 1))
-        .update('\n')
-        .update(lines.join('\n'));
+    const bucketOf = new Map<string, 'created' | 'updated' | 'unchanged'>();
+    if (diff !== undefined) {
+      const result = await diff.classify(published.map(({ item }) => item));
+      for (const bucket of ['created', 'updated', 'unchanged'] as const)
+        for (const item of result[bucket]) bucketOf.set(item.key, bucket);
     }
-    const item = { key: publishedKey(providerId), hash: hash.digest('hex') };
-    const result = await diff.compare(ownerKey(providerId), [item]);
-    tracked.push(item);
-    if (result.created.length > 0) return 'created';
-    return result.updated.length > 0 ? 'updated' : 'unchanged';
+    for (const { outcome, item, lines } of published) {
+      const bucket = bucketOf.get(item.key) ?? 'created';
+      const counts: Record<string, ResourceCounts> = {};
+      for (const [type, n] of lines) (counts[type] ??= zeroCounts())[bucket] += n;
+      outcome.counts = counts;
+    }
   }
 
   /**
@@ -442,7 +461,12 @@ export class BulkPublishSink implements Sink {
     if (this.failure !== undefined) throw this.writeError(this.failure);
     const outcomes: RecordOutcome[] = [];
     const pending = new Map<string, string[]>();
-    const tracked: TrackedItem[] = [];
+    /** Per published provider: its outcome, its tracked item and its line count per type. */
+    const published: Array<{
+      outcome: RecordOutcome;
+      item: TrackedItem;
+      lines: Map<string, number>;
+    }> = [];
     const gone: string[] = [];
     for (const record of batch) {
       const key = record.kind === 'provider' ? record.provider.id : record.providerId;
@@ -461,20 +485,22 @@ export class BulkPublishSink implements Sink {
       }
       try {
         const files = this.linesOf(mapProviderRecord(record, this.options.mapping).resources);
-        const bucket = await this.changeOf(key, files, tracked);
-        const counts: Record<string, ResourceCounts> = {};
-        for (const [file, lines] of files) {
+        const lines = new Map<string, number>();
+        for (const [file, fileLines] of files) {
           const type = state.meta[file]?.type ?? 'unknown';
-          (counts[type] ??= zeroCounts())[bucket] += lines.length;
+          lines.set(type, (lines.get(type) ?? 0) + fileLines.length);
           const all = pending.get(file);
-          if (all === undefined) pending.set(file, lines);
-          else all.push(...lines);
+          if (all === undefined) pending.set(file, fileLines);
+          else all.push(...fileLines);
         }
-        outcomes.push({ key, ok: true, counts });
+        const outcome: RecordOutcome = { key, ok: true, counts: {} };
+        outcomes.push(outcome);
+        published.push({ outcome, item: trackedOf(record, this.mappingFingerprint), lines });
       } catch (error) {
         outcomes.push({ key, ok: false, error: describeError(error) });
       }
     }
+    await this.countChanges(published);
     signal.throwIfAborted();
     const blocks = [...pending].map(([file, lines]) => ({
       file,
@@ -485,7 +511,12 @@ export class BulkPublishSink implements Sink {
       // Only once the lines are on disk: a failed write must not be remembered as published.
       if (this.options.contentDiff !== undefined) {
         const diff = this.options.contentDiff;
-        await this.guard(() => diff.record(tracked, gone));
+        await this.guard(() =>
+          diff.record(
+            published.map(({ item }) => item),
+            gone,
+          ),
+        );
       }
     }
     for (const { file, data } of blocks) state.files[file] = (state.files[file] ?? 0) + data.length;

@@ -96,6 +96,33 @@ export class ContentDiff {
     return diff;
   }
 
+  /**
+   * Sorts items into created, updated and unchanged with one read for all of them, without
+   * looking for withdrawn keys: for a sink that tracks one item per owner and learns of an
+   * owner's departure otherwise (see {@link ContentDiff.leave}).
+   */
+  async classify<T extends TrackedItem>(
+    items: readonly T[],
+  ): Promise<Pick<OwnerDiff<T>, 'created' | 'updated' | 'unchanged'>> {
+    const result: Pick<OwnerDiff<T>, 'created' | 'updated' | 'unchanged'> = {
+      created: [],
+      updated: [],
+      unchanged: [],
+    };
+    if (items.length === 0) return result;
+    const recorded = await this.store.getHashes(
+      this.namespace,
+      items.map((item) => item.key),
+    );
+    for (const item of items) {
+      const before = recorded.get(item.key);
+      if (before === undefined) result.created.push(item);
+      else if (hashOf(before) === item.hash) result.unchanged.push(item);
+      else result.updated.push(item);
+    }
+    return result;
+  }
+
   /** Everything recorded for an owner that left: withdrawn, or expired when already history. */
   async leave(owner: string): Promise<Pick<OwnerDiff<TrackedItem>, 'withdrawn' | 'expired'>> {
     const { withdrawn, expired } = await this.compare(owner, []);

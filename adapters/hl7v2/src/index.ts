@@ -2,8 +2,26 @@
  * `@pmsbridge/adapter-hl7v2`: pmsbridge's providers and slots as HL7 v2 messages for
  * practice-management systems — the codec (encoding characters, escaping, charsets, control
  * ids, timestamps), the `MFN^M02` staff master file, the `SIU^S23`/`SIU^S24` slot messages and
- * acknowledgment parsing. Pure: no sockets, no files.
+ * acknowledgment parsing — and the sink that sends them over MLLP (`hl7v2Plugin`, the
+ * package's default export).
  */
+import { hl7v2Plugin } from './plugin.js';
+
+export { hl7v2Plugin } from './plugin.js';
+export { Hl7v2Sink, type Hl7v2SinkOptions, type Hl7v2SinkDeps, type Hl7Transport } from './sink.js';
+export { Hl7SinkOptionsSchema, type Hl7SinkOptions } from './sink-options.js';
+export {
+  MllpClient,
+  MllpError,
+  type MllpClientOptions,
+  type MllpClientDeps,
+  type MllpFailure,
+  type MllpTlsOptions,
+} from './mllp/mllp-client.js';
+export { FrameDecoder, frame, START_BLOCK, END_BLOCK } from './mllp/framing.js';
+export type { Hl7CountType } from './sink-plan.js';
+
+export default hl7v2Plugin;
 
 export {
   Hl7CodecOptionsSchema,

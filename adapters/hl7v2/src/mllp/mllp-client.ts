@@ -1,0 +1,288 @@
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import tls from 'node:tls';
+import { CancelledError, ErrorCode, RemoteError, type Logger } from '@pmsbridge/core';
+import { decodeBytes, encodeBytes } from '../codec/charset.js';
+import type { OutboundMessage } from '../codec/outbound-message.js';
+import { parseAck, type Hl7Ack } from '../messages/ack.js';
+import { FrameDecoder, frame } from './framing.js';
+
+/** TLS for the MLLP connection: PEM contents (not paths), all optional. */
+export interface MllpTlsOptions {
+  /** Certificates to trust instead of the system's (the peer's CA). */
+  readonly ca?: string | Buffer;
+  /** The client certificate, for a peer that asks for one. */
+  readonly cert?: string | Buffer;
+  /** The client certificate's private key. */
+  readonly key?: string | Buffer;
+  /** The name the peer's certificate must carry; default `host`. */
+  readonly servername?: string;
+  /** Default true: refuse a peer whose certificate does not verify. */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** Where and how {@link MllpClient} connects. */
+export interface MllpClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Connect with TLS; plain TCP when left out. */
+  readonly tls?: MllpTlsOptions;
+  /** How long a connection attempt may take. */
+  readonly connectTimeoutMs: number;
+  /** How long to wait for the acknowledgment of a message. */
+  readonly ackTimeoutMs: number;
+  /** Connection attempts before giving up, and the backoff between them (doubling, capped). */
+  readonly reconnect: {
+    readonly attempts: number;
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+  };
+}
+
+/** Injected collaborators of {@link MllpClient}. */
+export interface MllpClientDeps {
+  readonly logger: Logger;
+  /** Waits between connection attempts; tests replace it. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Why an exchange failed: `connect` no connection could be made (after every attempt),
+ * `closed` the connection dropped before the acknowledgment, `timeout` no acknowledgment in
+ * time, `protocol` the reply was not the acknowledgment of the message sent.
+ */
+export type MllpFailure = 'connect' | 'closed' | 'timeout' | 'protocol';
+
+/** An MLLP exchange that did not produce an acknowledgment. */
+export class MllpError extends RemoteError {
+  constructor(
+    readonly failure: MllpFailure,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(
+      message,
+      { system: 'HL7 v2 peer' },
+      {
+        cause,
+        code: failure === 'connect' ? ErrorCode.NetUnreachable : ErrorCode.Remote,
+        details: { failure },
+      },
+    );
+  }
+}
+
+interface Waiter {
+  readonly socket: net.Socket;
+  resolve(frame: Buffer): void;
+  reject(error: Error): void;
+}
+
+async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal });
+}
+
+/**
+ * An MLLP client: frames each message (`0x0B … 0x1C 0x0D`), sends one at a time on its
+ * connection and waits for its acknowledgment, which must answer the message's control id.
+ * A connection is opened on the first send and reopened, with backoff, after it dropped. A
+ * connection on which an acknowledgment timed out or came wrong is closed, so that a late
+ * reply can never be taken for the answer to another message.
+ */
+export class MllpClient {
+  readonly #options: MllpClientOptions;
+  readonly #logger: Logger;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #decoder = new FrameDecoder();
+  #socket: net.Socket | undefined;
+  #waiter: Waiter | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: MllpClientOptions, deps: MllpClientDeps) {
+    this.#options = options;
+    this.#logger = deps.logger;
+    this.#sleep = deps.sleep ?? abortableSleep;
+  }
+
+  /** `host:port`, for messages. */
+  get peer(): string {
+    return `${this.#options.host}:${String(this.#options.port)}`;
+  }
+
+  /**
+   * Sends a message and resolves to its parsed acknowledgment, whatever its code. Rejects with
+   * an {@link MllpError} when no acknowledgment came. Calls are queued: one message is
+   * outstanding at a time.
+   */
+  send(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack> {
+    const sent = this.#queue.then(() => this.#exchange(message, signal));
+    this.#queue = sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** Closes the connection, if any. */
+  async close(): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket === undefined || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+  }
+
+  async #exchange(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack> {
+    if (signal.aborted) throw new CancelledError();
+    const socket = await this.#connection(signal);
+    const reply = await this.#request(socket, frame(encodeBytes(message.text, message.charset)));
+    let ack: Hl7Ack;
+    try {
+      ack = parseAck(decodeBytes(reply, message.charset));
+    } catch (cause) {
+      this.#drop(socket);
+      throw new MllpError(
+        'protocol',
+        `${this.peer} replied with something not an acknowledgment`,
+        cause,
+      );
+    }
+    if (ack.controlId !== message.controlId) {
+      this.#drop(socket);
+      throw new MllpError(
+        'protocol',
+        `${this.peer} acknowledged control id ${ack.controlId || '(none)'} instead of ${message.controlId}`,
+      );
+    }
+    return ack;
+  }
+
+  /** Writes a frame and waits for the next one, or the timeout, or the connection's end. */
+  #request(socket: net.Socket, bytes: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        this.#drop(socket);
+        reject(
+          new MllpError(
+            'timeout',
+            `${this.peer} sent no acknowledgment within ${String(this.#options.ackTimeoutMs)} ms`,
+          ),
+        );
+      }, this.#options.ackTimeoutMs);
+      this.#waiter = {
+        socket,
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      socket.write(bytes);
+    });
+  }
+
+  /** The open connection, or a new one after up to `reconnect.attempts` tries with backoff. */
+  async #connection(signal: AbortSignal): Promise<net.Socket> {
+    if (this.#socket !== undefined && !this.#socket.destroyed) return this.#socket;
+    const { attempts, baseDelayMs, maxDelayMs } = this.#options.reconnect;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const socket = await this.#connect();
+        this.#adopt(socket);
+        return socket;
+      } catch (error) {
+        lastError = error;
+        this.#logger.warn('mllp connection failed', {
+          peer: this.peer,
+          attempt,
+          reason: (error as Error).message,
+        });
+      }
+      if (attempt < attempts) {
+        try {
+          await this.#sleep(Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)), signal);
+        } catch (cause) {
+          throw new CancelledError(undefined, cause);
+        }
+      }
+    }
+    throw new MllpError(
+      'connect',
+      `Could not connect to ${this.peer} after ${String(attempts)} attempt(s): ${(lastError as Error).message}`,
+      lastError,
+    );
+  }
+
+  #connect(): Promise<net.Socket> {
+    const { host, port, tls: secure, connectTimeoutMs } = this.#options;
+    return new Promise<net.Socket>((resolve, reject) => {
+      const socket =
+        secure === undefined
+          ? net.connect({ host, port })
+          : tls.connect({
+              host,
+              port,
+              ca: secure.ca,
+              cert: secure.cert,
+              key: secure.key,
+              servername: secure.servername ?? (net.isIP(host) === 0 ? host : undefined),
+              rejectUnauthorized: secure.rejectUnauthorized ?? true,
+            });
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`no connection within ${String(connectTimeoutMs)} ms`)),
+        connectTimeoutMs,
+      );
+      socket.once('error', fail);
+      socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
+        clearTimeout(timer);
+        socket.off('error', fail);
+        resolve(socket);
+      });
+    });
+  }
+
+  #adopt(socket: net.Socket): void {
+    this.#socket = socket;
+    this.#decoder.reset();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket !== socket) return;
+      for (const reply of this.#decoder.push(chunk)) {
+        const waiter = this.#waiter;
+        if (waiter?.socket !== socket) {
+          this.#logger.debug('mllp reply nobody waits for dropped', { peer: this.peer });
+          continue;
+        }
+        this.#waiter = undefined;
+        waiter.resolve(reply);
+      }
+    });
+    socket.on('error', (error) => {
+      this.#logger.warn('mllp connection error', { peer: this.peer, reason: error.message });
+    });
+    socket.on('close', () => {
+      if (this.#socket === socket) this.#socket = undefined;
+      const waiter = this.#waiter;
+      if (waiter?.socket !== socket) return;
+      this.#waiter = undefined;
+      waiter.reject(
+        new MllpError('closed', `${this.peer} closed the connection before acknowledging`),
+      );
+    });
+  }
+
+  #drop(socket: net.Socket): void {
+    if (this.#socket === socket) this.#socket = undefined;
+    socket.destroy();
+  }
+}

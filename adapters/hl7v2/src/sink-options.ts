@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { Hl7MessageOptionsSchema } from './messages/message-options.js';
+
+/** TLS files, each a path to a PEM file (relative to the config file's directory). */
+const TlsOptionsSchema = z.strictObject({
+  /** The peer's CA certificate(s); the system's trust store when left out. */
+  ca: z.string().min(1).optional(),
+  /** The client certificate, for a peer that asks for one. */
+  cert: z.string().min(1).optional(),
+  /** The client certificate's private key. */
+  key: z.string().min(1).optional(),
+  /** The name the peer's certificate must carry; default `host`. */
+  servername: z.string().min(1).optional(),
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+/**
+ * Options of the `@pmsbridge/adapter-hl7v2` sink: the peer (`host`, `port`, `tls`), the
+ * acknowledgment timeout and retries, and every message option (version, charset, MSH-3 to
+ * MSH-6, master file, visit types…).
+ */
+export const Hl7SinkOptionsSchema = Hl7MessageOptionsSchema.extend({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65_535),
+  tls: TlsOptionsSchema.optional(),
+  /** How long to wait for each message's acknowledgment. */
+  ackTimeoutMs: z.number().int().positive().default(10_000),
+  /** How long a connection attempt may take. */
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+  /** Sends again after an `AR`, a timeout or a dropped connection, this many times. */
+  maxRetries: z.number().int().min(0).max(20).default(3),
+  /** Wait before sending again; doubles with each retry. */
+  retryDelayMs: z.number().int().min(0).default(1_000),
+  /** Connection attempts (with doubling backoff from `retryDelayMs`) before the run stops. */
+  connectAttempts: z.number().int().min(1).max(20).default(5),
+});
+
+/** Parsed sink options, defaults applied. */
+export type Hl7SinkOptions = z.infer<typeof Hl7SinkOptionsSchema>;

@@ -171,7 +171,10 @@ describe('hl7v2 sink over MLLP', () => {
         .map((r) => r.getField(3)?.toString())
         .sort(),
     ).toEqual(['A', 'B']);
+    // Acknowledged: the same record again sends nothing.
     received = [];
+    await s.write([record(renamed, [openSlot('A', false)])], signal());
+    expect(received).toHaveLength(0);
     await s.write(
       [{ kind: 'deactivation', providerId: p.id, changedAt: '2026-03-03T00:00:00Z' }],
       signal(),

@@ -87,7 +87,7 @@ export const twoSlots: SlotSource = {
     return [0, 1].map((i) => ({
       id: `SLT-${providerId}-${i}`,
       date: window.startDate,
-      time: `0${9 + i}:00`,
+      time: `${String(9 + i).padStart(2, '0')}:00`,
       durationMinutes: 30,
       available: i === 0,
       locationId: 'LOC0000000001',

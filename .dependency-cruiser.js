@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url';
  * Test kits: published packages for tests, the demo and the benchmarks; runtime code never
  * imports them. Known by package name, wherever they live.
  */
-export const TEST_KITS = ['@pmsbridge/healthconnect-sandbox', '@pmsbridge/test-fhir-server'];
+export const TEST_KITS = [
+  '@pmsbridge/healthconnect-sandbox',
+  '@pmsbridge/test-fhir-server',
+  '@pmsbridge/test-hl7-peer',
+];
 
 /**
  * Files that exist only for tests: the tests, their helpers, `testing/` folders and `fixtures/`,

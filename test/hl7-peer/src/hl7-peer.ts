@@ -1,0 +1,151 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Hl7Message, Hl7Segment } from '@medplum/core';
+import {
+  FrameDecoder,
+  HL7_CHARSETS,
+  decodeBytes,
+  encodeBytes,
+  frame,
+  type Hl7Charset,
+} from '@pmsbridge/adapter-hl7v2';
+import { RuleBook, type PeerAction, type PeerRule } from './reply-rules.js';
+
+/** Options of {@link startHl7Peer}. */
+export interface Hl7PeerOptions {
+  /** TCP port; default 0 (a free one). */
+  port?: number;
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Reply rules; without any, every message is answered `AA`. */
+  rules?: readonly PeerRule[];
+}
+
+/** A message the peer received, as its own parser read it. */
+export interface ReceivedMessage {
+  /** MSH-9 as `code^event` (`MFN^M02`); empty when the message could not be parsed. */
+  type: string;
+  /** MSH-10. */
+  controlId: string;
+  /** The message text as received (segments separated by `\r`), decoded in its MSH-18 charset. */
+  raw: string;
+  /** `@medplum/core`'s reading of it; undefined when it could not be parsed. */
+  message?: Hl7Message;
+  /** What the peer did with it. */
+  reply: PeerAction;
+  /** Why it could not be parsed. */
+  error?: string;
+}
+
+/** A running peer. */
+export interface Hl7Peer {
+  /** The port it listens on. */
+  readonly port: number;
+  /** Every message received so far, in arrival order (a copy). */
+  received(): ReceivedMessage[];
+  /** Replaces the reply rules; their counters start again from zero. */
+  setRules(rules: readonly PeerRule[]): void;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** A message's MSH-18 charset when it is one the codec writes; anything else is read as UTF-8. */
+function charsetOf(header: string): Hl7Charset {
+  const fields = header.split('\r', 1)[0]?.split(header.charAt(3)) ?? [];
+  const declared = fields[17] ?? '';
+  return (HL7_CHARSETS as readonly string[]).includes(declared)
+    ? (declared as Hl7Charset)
+    : 'UNICODE UTF-8';
+}
+
+/** MSH-9 as `code^event`. */
+function typeOf(message: Hl7Message): string {
+  const field = message.getSegment('MSH')?.getField(9);
+  return [field?.getComponent(1) ?? '', field?.getComponent(2) ?? '']
+    .filter((part) => part !== '')
+    .join('^');
+}
+
+/** The acknowledgment for `action`, or undefined for silence and drops. */
+function acknowledgment(message: Hl7Message, action: PeerAction, text: string) {
+  if (action === 'silence' || action === 'drop') return undefined;
+  if (action === 'AA') return message.buildAck();
+  const err = Hl7Segment.parse(`ERR||MSH^1^10|207^${text}^HL70357|E||||${text}`);
+  const ack = message.buildAck({ ackCode: action, errSegment: err });
+  ack.getSegment('MSA')?.setField(3, text);
+  return ack;
+}
+
+/**
+ * Starts a practice-management peer: an MLLP listener that reads every framed message with
+ * `@medplum/core`'s `Hl7Message.parse`, stores it, and answers according to the rules (see
+ * {@link PeerRule}), one message at a time per connection. A frame that does not parse as a
+ * message with an MSH segment is stored with its error and the connection is closed.
+ */
+export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Peer> {
+  const received: ReceivedMessage[] = [];
+  const sockets = new Set<Socket>();
+  let rules = new RuleBook(options.rules);
+
+  const handle = async (socket: Socket, bytes: Buffer): Promise<void> => {
+    const charset = charsetOf(bytes.toString('latin1', 0, Math.min(bytes.length, 512)));
+    const raw = decodeBytes(bytes, charset);
+    let message: Hl7Message;
+    try {
+      message = Hl7Message.parse(raw);
+      if (message.getSegment('MSH') === undefined) throw new Error('no MSH segment');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      received.push({ type: '', controlId: '', raw, reply: 'drop', error: reason });
+      socket.destroy();
+      return;
+    }
+    const type = typeOf(message);
+    const decision = rules.decide({ type, raw });
+    received.push({
+      type,
+      controlId: message.getSegment('MSH')?.getField(10)?.toString() ?? '',
+      raw,
+      message,
+      reply: decision.action,
+    });
+    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    if (socket.destroyed) return;
+    if (decision.action === 'drop') {
+      socket.destroy();
+      return;
+    }
+    const ack = acknowledgment(message, decision.action, decision.text);
+    if (ack !== undefined) socket.write(frame(encodeBytes(ack.toString(), charset)));
+  };
+
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const decoder = new FrameDecoder();
+    let queue = Promise.resolve();
+    socket.on('data', (chunk) => {
+      for (const bytes of decoder.push(chunk)) queue = queue.then(() => handle(socket, bytes));
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    received: () => [...received],
+    setRules: (next) => {
+      rules = new RuleBook(next);
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * `@pmsbridge/test-hl7-peer`: a practice-management system for tests — an MLLP listener that
+ * parses every HL7 v2 message it receives with `@medplum/core`, keeps them, and answers `AA`,
+ * `AE`, `AR`, late, or not at all, by rule.
+ */
+export {
+  startHl7Peer,
+  type Hl7Peer,
+  type Hl7PeerOptions,
+  type ReceivedMessage,
+} from './hl7-peer.js';
+export {
+  RuleBook,
+  DEFAULT_RULE_TEXT,
+  type PeerRule,
+  type PeerAction,
+  type PeerDecision,
+  type RuleInput,
+} from './reply-rules.js';

@@ -21,7 +21,8 @@ const TlsOptionsSchema = z.strictObject({
  */
 export const Hl7SinkOptionsSchema = Hl7MessageOptionsSchema.extend({
   host: z.string().min(1),
-  port: z.number().int().min(1).max(65_535),
+  // Coerced: a config may give it as `${HL7_MLLP_PORT}`, which substitutes text.
+  port: z.coerce.number().int().min(1).max(65_535),
   tls: TlsOptionsSchema.optional(),
   /** How long to wait for each message's acknowledgment. */
   ackTimeoutMs: z.number().int().positive().default(10_000),

@@ -15,6 +15,12 @@ import {
   type SyncRecord,
 } from '@pmsbridge/core';
 import { setTimeout as delay } from 'node:timers/promises';
+import {
+  buildBatchFile,
+  compactUtc,
+  writeBatchFile,
+  type Hl7BatchFileTarget,
+} from './batch-file.js';
 import type { OutboundMessage } from './codec/outbound-message.js';
 import type { Hl7Ack } from './messages/ack.js';
 import type { MessageContext } from './messages/message-options.js';
@@ -49,10 +55,36 @@ export interface Hl7v2SinkDeps {
   readonly clock: Clock;
   /** The message options and the clock that stamps MSH-7. */
   readonly messages: MessageContext;
-  /** Opens the transport; called at the first send, never during a dry run. */
-  readonly connect: () => Hl7Transport;
+  /**
+   * Opens the transport; called at the first send, never during a dry run. Leave it out for
+   * the file mode.
+   */
+  readonly connect?: () => Hl7Transport;
+  /**
+   * File mode: the run's messages go into one batch file in this directory, written at
+   * `close({ completed: true })`, instead of through a transport.
+   */
+  readonly file?: Hl7BatchFileTarget;
   /** Replaces real waiting between resends (tests). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** What a file-mode run has built but not yet written: kept in the checkpoint between batches. */
+export interface Hl7FileResumeState {
+  readonly hl7File: {
+    readonly messages: readonly PlannedMessage[];
+    readonly forget: readonly string[];
+  };
+}
+
+function isFileResumeState(value: unknown): value is Hl7FileResumeState {
+  const file = (value as Partial<Hl7FileResumeState> | undefined)?.hl7File;
+  return (
+    typeof file === 'object' &&
+    file !== null &&
+    Array.isArray(file.messages) &&
+    Array.isArray(file.forget)
+  );
 }
 
 async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -72,6 +104,10 @@ function isRetryable(error: unknown): error is MllpError {
  * recorded in the state store at once; an `AE` fails the record with the peer's error text;
  * an `AR`, a timeout or a dropped connection is retried, and then fails the record (`AR`) or
  * stops the run (no answer), so the checkpoint does not move past unsent records.
+ *
+ * In file mode (`deps.file`), the run's messages are collected instead and written as one
+ * batch file at `close({ completed: true })`; what they carry is recorded only once the file
+ * is in place, and a run with no message writes no file.
  */
 export class Hl7v2Sink implements Sink {
   readonly name: string;
@@ -82,6 +118,11 @@ export class Hl7v2Sink implements Sink {
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   #transport: Hl7Transport | undefined;
   #dryRun = false;
+  /** File mode: the messages of this run (and of the interrupted runs it resumes), in order. */
+  #pending: PlannedMessage[] = [];
+  /** File mode: keys to forget once the file is in place. */
+  #pendingForget: string[] = [];
+  #startedAt: Date | undefined;
 
   constructor(
     private readonly options: Hl7v2SinkOptions,
@@ -91,16 +132,59 @@ export class Hl7v2Sink implements Sink {
     this.#diff = new ContentDiff(deps.stateStore, `hl7v2:${options.name}`, deps.clock);
     this.#logger = deps.logger.child({ component: 'hl7v2-sink', sink: options.name });
     this.#sleep = deps.sleep ?? abortableSleep;
+    if ((deps.connect === undefined) === (deps.file === undefined)) {
+      throw new Error('Hl7v2Sink needs either connect (MLLP) or file (file mode)');
+    }
   }
 
   async open(context: SinkOpenContext): Promise<void> {
     this.#dryRun = context.dryRun;
+    this.#startedAt = this.deps.clock.now();
+    this.#pending = [];
+    this.#pendingForget = [];
+    if (this.deps.file !== undefined && !context.dryRun && isFileResumeState(context.resumeState)) {
+      // An interrupted run's messages were never written: they go into this run's file.
+      this.#pending = [...context.resumeState.hl7File.messages];
+      this.#pendingForget = [...context.resumeState.hl7File.forget];
+    }
   }
 
-  async close(): Promise<void> {
+  /** File mode: what is built but not written yet, so a resumed run still writes it. */
+  checkpointState(): Hl7FileResumeState | undefined {
+    if (this.deps.file === undefined || this.#dryRun) return undefined;
+    return { hl7File: { messages: [...this.#pending], forget: [...this.#pendingForget] } };
+  }
+
+  async close(context: { completed: boolean } = { completed: true }): Promise<void> {
     const transport = this.#transport;
     this.#transport = undefined;
     await transport?.close();
+    const pending = this.#pending;
+    const forget = this.#pendingForget;
+    this.#pending = [];
+    this.#pendingForget = [];
+    if (this.deps.file === undefined || this.#dryRun || !context.completed) return;
+    if (pending.length > 0) await this.#writeFile(this.deps.file, pending);
+    // Recorded only now that the file is in place: a failed run sends everything again.
+    for (const { written, gone } of pending) await this.#diff.record(written, gone);
+    if (forget.length > 0) await this.#diff.record([], forget);
+  }
+
+  async #writeFile(target: Hl7BatchFileTarget, pending: readonly PlannedMessage[]): Promise<void> {
+    const startedAt = this.#startedAt ?? this.deps.clock.now();
+    const messages = pending.map((p) => p.message);
+    const { options } = this.deps.messages;
+    const path = await writeBatchFile(
+      target,
+      `${this.name}-${compactUtc(startedAt)}`,
+      (fileName) => buildBatchFile(messages, { fileName, startedAt, options }),
+      options.charset,
+    );
+    this.#logger.info('hl7 batch file written', {
+      file: path,
+      messages: messages.length,
+      controlIds: messages.map((m) => m.controlId),
+    });
   }
 
   async write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
@@ -127,6 +211,18 @@ export class Hl7v2Sink implements Sink {
       for (const { message } of plan.messages) {
         this.#logger.info('would send', { record: key, messageType: message.messageType });
       }
+      return { key, ok: true, counts: countsOf(plan) };
+    }
+    if (this.deps.file !== undefined) {
+      for (const planned of plan.messages) {
+        this.#logger.debug('hl7 message queued for the batch file', {
+          record: key,
+          messageType: planned.message.messageType,
+          controlId: planned.message.controlId,
+        });
+      }
+      this.#pending.push(...plan.messages);
+      this.#pendingForget.push(...plan.forget);
       return { key, ok: true, counts: countsOf(plan) };
     }
     for (const planned of plan.messages) {
@@ -186,7 +282,9 @@ export class Hl7v2Sink implements Sink {
   }
 
   #transportNow(): Hl7Transport {
-    this.#transport ??= this.deps.connect();
+    const connect = this.deps.connect;
+    if (connect === undefined) throw new Error('Hl7v2Sink has no transport in file mode');
+    this.#transport ??= connect();
     return this.#transport;
   }
 }

@@ -34,6 +34,7 @@ export {
   ownerKey,
   parseResourceKey,
   RESOURCE_TYPES,
+  MAPPED_PROVIDER_FIELDS,
   type MappedProvider,
   type MappedResource,
   type MappedResourceType,

@@ -1,4 +1,9 @@
-import { ValidationError, type Location as HcLocation, type ProviderRecord } from '@pmsbridge/core';
+import {
+  ValidationError,
+  type ProviderField,
+  type Location as HcLocation,
+  type ProviderRecord,
+} from '@pmsbridge/core';
 import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
 import { mapLocation } from './location-mapper.js';
 import type { MappingOptions } from './mapping-options.js';
@@ -16,6 +21,24 @@ export const RESOURCE_TYPES = [
   'Schedule',
   'Slot',
 ] as const;
+
+/**
+ * The top-level provider fields the mappers read: a source that leaves one out would publish
+ * resources with it silently missing. Sinks built on this package declare them as their
+ * `requiredProviderFields`.
+ */
+export const MAPPED_PROVIDER_FIELDS = [
+  'id',
+  'npi',
+  'name',
+  'gender',
+  'specialties',
+  'acceptingNewPatients',
+  'languages',
+  'locations',
+  'phone',
+  'status',
+] as const satisfies readonly ProviderField[];
 
 /** One of {@link RESOURCE_TYPES}. */
 export type MappedResourceType = (typeof RESOURCE_TYPES)[number];

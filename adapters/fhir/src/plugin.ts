@@ -1,5 +1,9 @@
 import { defineSink, type Sink } from '@pmsbridge/core';
-import { UnmappedSpecialtyLog, mappingOptionsOf } from '@pmsbridge/fhir-mapping';
+import {
+  MAPPED_PROVIDER_FIELDS,
+  UnmappedSpecialtyLog,
+  mappingOptionsOf,
+} from '@pmsbridge/fhir-mapping';
 import { FhirServerSink } from './fhir-server-sink.js';
 import { optionsSchema } from './options-schema.js';
 
@@ -11,20 +15,7 @@ export const fhirPlugin = defineSink({
   id: '@pmsbridge/adapter-fhir',
   options: optionsSchema,
   needs: { logger: 'logger', clock: 'clock', stateStore: 'state' },
-  // What the Practitioner, PractitionerRole, Location and Schedule mappers read; a source
-  // that leaves one out would publish resources with it silently missing.
-  requiredProviderFields: [
-    'id',
-    'npi',
-    'name',
-    'gender',
-    'specialties',
-    'acceptingNewPatients',
-    'languages',
-    'locations',
-    'phone',
-    'status',
-  ],
+  requiredProviderFields: MAPPED_PROVIDER_FIELDS,
   create: ({ options, name, services: { logger: pluginLogger, clock, stateStore } }): Sink => {
     const logger = pluginLogger.child({ sink: name });
     return new FhirServerSink(

@@ -1,6 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ContentDiff, defineSink } from '@pmsbridge/core';
-import { UnmappedSpecialtyLog, mappingOptionsOf } from '@pmsbridge/fhir-mapping';
+import {
+  MAPPED_PROVIDER_FIELDS,
+  UnmappedSpecialtyLog,
+  mappingOptionsOf,
+} from '@pmsbridge/fhir-mapping';
 import { BulkPublishSink } from './bulk-publish-sink.js';
 import { optionsSchema } from './options-schema.js';
 
@@ -9,20 +13,7 @@ export const publicationPlugin = defineSink({
   id: '@pmsbridge/adapter-smart-scheduling-links',
   options: optionsSchema,
   needs: { logger: 'logger', clock: 'clock', state: 'state' },
-  // What the Location, Schedule and Slot mappers read (and Practitioner and PractitionerRole,
-  // when published); a source that leaves one out would publish resources with it missing.
-  requiredProviderFields: [
-    'id',
-    'npi',
-    'name',
-    'gender',
-    'specialties',
-    'acceptingNewPatients',
-    'languages',
-    'locations',
-    'phone',
-    'status',
-  ],
+  requiredProviderFields: MAPPED_PROVIDER_FIELDS,
   create: ({ options, name, baseDir, entry, services: { logger: pluginLogger, clock, state } }) => {
     const logger = pluginLogger.child({ sink: name });
     const outputDir = isAbsolute(options.outputDir)

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hl7Message } from '@medplum/core';
@@ -25,7 +25,7 @@ const clinic: Location = {
   },
   timezone: 'America/Chicago',
 };
-const providers = [1, 2].map((n) => makeProvider(n, { locations: [clinic] }));
+const providers = [1, 2, 3].map((n) => makeProvider(n, { locations: [clinic] }));
 const slots = {
   async getSchedule(providerId: string, window: { startDate: string }): Promise<Slot[]> {
     return [
@@ -62,6 +62,28 @@ async function sink(state: MemoryStateStore, at = '2026-03-02T15:00:00.000Z') {
 
 const files = async () => (await readdir(outputDir)).sort();
 
+function recordOf(n: number): SyncRecord {
+  const provider = providers[n - 1] ?? makeProvider(n, { locations: [clinic] });
+  return {
+    kind: 'provider',
+    provider,
+    window: { startDate: '2026-03-09', endDate: '2026-03-15' },
+    slots: [
+      {
+        id: `SLT-${provider.id}`,
+        date: '2026-03-09',
+        time: '09:00',
+        durationMinutes: 30,
+        available: true,
+        locationId: clinic.id,
+        visitType: 'follow_up',
+      },
+    ],
+  };
+}
+
+const typeOf = (message: Hl7Message) => message.getSegment('MSH')?.getField(9)?.toString();
+
 /** The file's segments, and its messages cut at each MSH. */
 function readBatch(text: string) {
   const segments = text.split('\r').filter((s) => s !== '');
@@ -77,7 +99,7 @@ describe('hl7v2 sink in file mode', () => {
   it('writes one batch file per run whose counts match and whose messages parse', async () => {
     const state = new MemoryStateStore();
     const { summary } = await runPipeline({
-      source: new MemorySource(providers),
+      source: new MemorySource(providers.slice(0, 2)),
       slots,
       sinks: [await sink(state)],
       state,
@@ -107,7 +129,7 @@ describe('hl7v2 sink in file mode', () => {
 
     // Nothing changed: the next run writes no file.
     const second = await runPipeline({
-      source: new MemorySource(providers),
+      source: new MemorySource(providers.slice(0, 2)),
       slots,
       sinks: [await sink(state, '2026-03-02T16:00:00.000Z')],
       state,
@@ -116,33 +138,159 @@ describe('hl7v2 sink in file mode', () => {
     expect(await files()).toEqual(['pms-20260302T150000Z.hl7']);
   });
 
-  it('leaves no .hl7 file and records nothing when the run fails, and resends next time', async () => {
+  it('publishes, at the next start, the journal of a run that failed, and does not send it again', async () => {
     const state = new MemoryStateStore();
     const failing = await sink(state);
     await failing.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
-    const record: SyncRecord = {
-      kind: 'provider',
-      provider: providers[0] ?? makeProvider(1),
-      window: { startDate: '2026-03-09', endDate: '2026-03-15' },
-      slots: [],
-    };
-    const [outcome] = await failing.write([record], AbortSignal.timeout(10_000));
+    const [outcome] = await failing.write([recordOf(1)], AbortSignal.timeout(10_000));
     expect(outcome).toMatchObject({ ok: true, counts: { MFN: { created: 1 } } });
     await failing.close?.({ completed: false });
-    expect(await files()).toEqual([]);
+    // No batch file yet: only the journal, which no `*.hl7` import picks up.
+    expect(await files()).toEqual(['.pms-20260302T150000Z.journal']);
 
-    const retry = await sink(state, '2026-03-02T16:00:00.000Z');
-    await retry.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
-    const [again] = await retry.write([record], AbortSignal.timeout(10_000));
+    // A new run (not resuming): the earlier run's messages were recorded as delivered, so
+    // they are published first, in that run's own file, and not built again.
+    const next = await sink(state, '2026-03-02T16:00:00.000Z');
+    await next.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
+    expect(await files()).toEqual(['.pms-20260302T160000Z.journal', 'pms-20260302T150000Z.hl7']);
+    const [again] = await next.write([recordOf(1)], AbortSignal.timeout(10_000));
+    expect(again).toMatchObject({ ok: true, counts: { MFN: { unchanged: 1 } } });
+    await next.close?.({ completed: true });
+    expect(await files()).toEqual(['pms-20260302T150000Z.hl7']);
+    const { messages } = readBatch(
+      await readFile(join(outputDir, 'pms-20260302T150000Z.hl7'), 'utf8'),
+    );
+    expect(messages.map(typeOf)).toEqual(['MFN^M02^MFN_M02', 'SIU^S24^SIU_S12']);
+  });
+
+  it('resumes an interrupted run into the same file, each message exactly once', async () => {
+    const state = new MemoryStateStore();
+    const first = await sink(state);
+    await first.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
+    await first.write([recordOf(1)], AbortSignal.timeout(10_000));
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpointState?.())) as unknown;
+    // The next batch reached the journal, but the run died before its checkpoint was saved.
+    await first.write([recordOf(2)], AbortSignal.timeout(10_000));
+    await first.close?.({ completed: false });
+
+    const resumed = await sink(state, '2026-03-02T15:30:00.000Z');
+    await resumed.open?.({
+      dryRun: false,
+      mode: 'full',
+      signal: AbortSignal.timeout(10_000),
+      resumeState: checkpoint,
+    });
+    // The batch after the checkpoint is replayed: already journaled and recorded, it adds nothing.
+    const [replayed] = await resumed.write([recordOf(2)], AbortSignal.timeout(10_000));
+    expect(replayed).toMatchObject({ ok: true, counts: { MFN: { unchanged: 1 } } });
+    await resumed.write([recordOf(3)], AbortSignal.timeout(10_000));
+    await resumed.close?.({ completed: true });
+
+    expect(await files()).toEqual(['pms-20260302T150000Z.hl7']);
+    const { segments, messages } = readBatch(
+      await readFile(join(outputDir, 'pms-20260302T150000Z.hl7'), 'utf8'),
+    );
+    expect(
+      messages.map((m) => m.getSegment('STF')?.getField(1)?.toString()).filter(Boolean),
+    ).toEqual([1, 2, 3].map((n) => makeProvider(n).id));
+    expect(segments.at(-2)).toBe('BTS|6');
+  });
+
+  it('does not journal a message twice when the state store failed after it was appended', async () => {
+    const state = new MemoryStateStore();
+    const setHashes = state.setHashes.bind(state);
+    let failNext = true;
+    state.setHashes = async (...args) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('database is locked');
+      }
+      return setHashes(...args);
+    };
+    const first = await sink(state);
+    await first.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpointState?.())) as unknown;
+    await expect(first.write([recordOf(1)], AbortSignal.timeout(10_000))).rejects.toThrow(
+      'database is locked',
+    );
+    await first.close?.({ completed: false });
+
+    const resumed = await sink(state, '2026-03-02T15:30:00.000Z');
+    await resumed.open?.({
+      dryRun: false,
+      mode: 'full',
+      signal: AbortSignal.timeout(10_000),
+      resumeState: checkpoint,
+    });
+    // Nothing was recorded, so the messages are built again, with the same control ids.
+    const [again] = await resumed.write([recordOf(1)], AbortSignal.timeout(10_000));
     expect(again).toMatchObject({ ok: true, counts: { MFN: { created: 1 } } });
-    await retry.close?.({ completed: true });
-    expect(await files()).toEqual(['pms-20260302T160000Z.hl7']);
+    await resumed.close?.({ completed: true });
+    const { messages } = readBatch(
+      await readFile(join(outputDir, 'pms-20260302T150000Z.hl7'), 'utf8'),
+    );
+    expect(messages.map(typeOf)).toEqual(['MFN^M02^MFN_M02', 'SIU^S24^SIU_S12']);
+  });
+
+  it('cuts off a message a crash left half-written in the journal', async () => {
+    const state = new MemoryStateStore();
+    const first = await sink(state);
+    await first.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
+    await first.write([recordOf(1)], AbortSignal.timeout(10_000));
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpointState?.())) as unknown;
+    await first.close?.({ completed: false });
+    await appendFile(join(outputDir, '.pms-20260302T150000Z.journal'), '{"controlId":"ABC","te');
+
+    const resumed = await sink(state, '2026-03-02T15:30:00.000Z');
+    await resumed.open?.({
+      dryRun: false,
+      mode: 'full',
+      signal: AbortSignal.timeout(10_000),
+      resumeState: checkpoint,
+    });
+    await resumed.write([recordOf(2)], AbortSignal.timeout(10_000));
+    await resumed.close?.({ completed: true });
+    const { segments, messages } = readBatch(
+      await readFile(join(outputDir, 'pms-20260302T150000Z.hl7'), 'utf8'),
+    );
+    expect(messages).toHaveLength(4);
+    expect(segments.at(-2)).toBe('BTS|4');
+  });
+
+  it('refuses to resume when the journal named by the checkpoint is gone, saying what to do', async () => {
+    const state = new MemoryStateStore();
+    const resumed = await sink(state);
+    await expect(
+      resumed.open?.({
+        dryRun: false,
+        mode: 'full',
+        signal: AbortSignal.timeout(10_000),
+        resumeState: { hl7File: { journal: 'pms-20260302T140000Z' } },
+      }),
+    ).rejects.toThrow(/journal of the interrupted run.*Start the sync over/);
+  });
+
+  it('finishes a batch file that was committed but not yet renamed, and never writes one twice', async () => {
+    const state = new MemoryStateStore();
+    await writeFile(join(outputDir, '.pms-20260301T100000Z.published'), '');
+    await writeFile(join(outputDir, '.pms-20260301T100000Z.hl7.tmp'), 'FHS|^~\\&\r');
+    // This one was renamed into place and already taken by the importer.
+    await writeFile(join(outputDir, '.pms-20260301T110000Z.published'), '');
+    // Another sink's leftovers are not this sink's business.
+    await writeFile(join(outputDir, '.other-20260301T100000Z.published'), '');
+    const next = await sink(state);
+    await next.open?.({ dryRun: false, mode: 'full', signal: AbortSignal.timeout(10_000) });
+    await next.close?.({ completed: true });
+    expect(await files()).toEqual([
+      '.other-20260301T100000Z.published',
+      'pms-20260301T100000Z.hl7',
+    ]);
   });
 
   it('writes nothing in a dry run', async () => {
     const state = new MemoryStateStore();
     const { summary } = await runPipeline({
-      source: new MemorySource(providers),
+      source: new MemorySource(providers.slice(0, 2)),
       slots,
       sinks: [await sink(state)],
       state,

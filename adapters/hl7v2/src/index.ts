@@ -2,8 +2,8 @@
  * `@pmsbridge/adapter-hl7v2`: pmsbridge's providers and slots as HL7 v2 messages for
  * practice-management systems — the codec (encoding characters, escaping, charsets, control
  * ids, timestamps), the `MFN^M02` staff master file, the `SIU^S23`/`SIU^S24` slot messages and
- * acknowledgment parsing — and the sink that sends them over MLLP or writes them as batch files (`hl7v2Plugin`, the
- * package's default export).
+ * acknowledgment parsing — and the sink that sends them over MLLP or writes them as batch
+ * files (`hl7v2Plugin`, the package's default export).
  */
 import { hl7v2Plugin } from './plugin.js';
 
@@ -16,12 +16,8 @@ export {
   type Hl7FileResumeState,
 } from './sink.js';
 export { Hl7SinkOptionsSchema, HL7_SINK_MODES, type Hl7SinkOptions } from './sink-options.js';
-export {
-  buildBatchFile,
-  compactUtc,
-  writeBatchFile,
-  type Hl7BatchFileTarget,
-} from './batch-file.js';
+export { batchHeader, batchTrailer, compactUtc, type BatchHeaderInput } from './batch-file.js';
+export { BatchJournal, publishLeftovers, type PublishedBatch } from './batch-journal.js';
 export {
   MllpClient,
   MllpError,

@@ -2,8 +2,10 @@ import {
   ContentDiff,
   ErrorCategory,
   ErrorCode,
+  PmsbridgeError,
   describeError,
   hasErrorCategory,
+  isPmsbridgeError,
   recordKey,
   type Clock,
   type Logger,
@@ -14,13 +16,9 @@ import {
   type StateStore,
   type SyncRecord,
 } from '@pmsbridge/core';
+import { mkdir } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  buildBatchFile,
-  compactUtc,
-  writeBatchFile,
-  type Hl7BatchFileTarget,
-} from './batch-file.js';
+import { BatchJournal, JournalMissingError, publishLeftovers } from './batch-journal.js';
 import type { OutboundMessage } from './codec/outbound-message.js';
 import type { Hl7Ack } from './messages/ack.js';
 import type { MessageContext } from './messages/message-options.js';
@@ -64,27 +62,19 @@ export interface Hl7v2SinkDeps {
    * File mode: the run's messages go into one batch file in this directory, written at
    * `close({ completed: true })`, instead of through a transport.
    */
-  readonly file?: Hl7BatchFileTarget;
+  readonly file?: { readonly outputDir: string };
   /** Replaces real waiting between resends (tests). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** What a file-mode run has built but not yet written: kept in the checkpoint between batches. */
+/** A file-mode run's checkpoint: the journal its messages are in (see {@link BatchJournal}). */
 export interface Hl7FileResumeState {
-  readonly hl7File: {
-    readonly messages: readonly PlannedMessage[];
-    readonly forget: readonly string[];
-  };
+  readonly hl7File: { readonly journal: string };
 }
 
 function isFileResumeState(value: unknown): value is Hl7FileResumeState {
   const file = (value as Partial<Hl7FileResumeState> | undefined)?.hl7File;
-  return (
-    typeof file === 'object' &&
-    file !== null &&
-    Array.isArray(file.messages) &&
-    Array.isArray(file.forget)
-  );
+  return typeof file?.journal === 'string';
 }
 
 async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -105,9 +95,11 @@ function isRetryable(error: unknown): error is MllpError {
  * an `AR`, a timeout or a dropped connection is retried, and then fails the record (`AR`) or
  * stops the run (no answer), so the checkpoint does not move past unsent records.
  *
- * In file mode (`deps.file`), the run's messages are collected instead and written as one
- * batch file at `close({ completed: true })`; what they carry is recorded only once the file
- * is in place, and a run with no message writes no file.
+ * In file mode (`deps.file`), each batch's messages are appended to the run's journal in the
+ * output directory and flushed before what they carry is recorded; the checkpoint names the
+ * journal, so a resumed run appends to it (a replayed record's messages are not added twice).
+ * `close({ completed: true })` turns the journal into one batch file, atomically; a run with
+ * no message writes no file, and a journal a run left behind is published by the next one.
  */
 export class Hl7v2Sink implements Sink {
   readonly name: string;
@@ -118,11 +110,8 @@ export class Hl7v2Sink implements Sink {
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   #transport: Hl7Transport | undefined;
   #dryRun = false;
-  /** File mode: the messages of this run (and of the interrupted runs it resumes), in order. */
-  #pending: PlannedMessage[] = [];
-  /** File mode: keys to forget once the file is in place. */
-  #pendingForget: string[] = [];
-  #startedAt: Date | undefined;
+  /** File mode: this run's journal. */
+  #journal: BatchJournal | undefined;
 
   constructor(
     private readonly options: Hl7v2SinkOptions,
@@ -139,90 +128,148 @@ export class Hl7v2Sink implements Sink {
 
   async open(context: SinkOpenContext): Promise<void> {
     this.#dryRun = context.dryRun;
-    this.#startedAt = this.deps.clock.now();
-    this.#pending = [];
-    this.#pendingForget = [];
-    if (this.deps.file !== undefined && !context.dryRun && isFileResumeState(context.resumeState)) {
-      // An interrupted run's messages were never written: they go into this run's file.
-      this.#pending = [...context.resumeState.hl7File.messages];
-      this.#pendingForget = [...context.resumeState.hl7File.forget];
-    }
+    this.#journal = undefined;
+    const file = this.deps.file;
+    if (file === undefined || context.dryRun) return;
+    const resumed = isFileResumeState(context.resumeState)
+      ? context.resumeState.hl7File.journal
+      : undefined;
+    const { options } = this.deps.messages;
+    await this.#guard(file.outputDir, async () => {
+      await mkdir(file.outputDir, { recursive: true });
+      for (const batch of await publishLeftovers(file.outputDir, this.name, options, resumed)) {
+        this.#logger.warn('hl7 batch file of an earlier run written', {
+          file: batch.path,
+          messages: batch.messages,
+        });
+      }
+      this.#journal =
+        resumed === undefined
+          ? await BatchJournal.begin(file.outputDir, this.name, this.deps.clock.now())
+          : await BatchJournal.resume(file.outputDir, resumed);
+    });
   }
 
-  /** File mode: what is built but not written yet, so a resumed run still writes it. */
+  /** File mode: the journal this run appends to, so a resumed run goes on with it. */
   checkpointState(): Hl7FileResumeState | undefined {
-    if (this.deps.file === undefined || this.#dryRun) return undefined;
-    return { hl7File: { messages: [...this.#pending], forget: [...this.#pendingForget] } };
+    const journal = this.#journal;
+    return journal === undefined ? undefined : { hl7File: { journal: journal.base } };
   }
 
   async close(context: { completed: boolean } = { completed: true }): Promise<void> {
     const transport = this.#transport;
     this.#transport = undefined;
     await transport?.close();
-    const pending = this.#pending;
-    const forget = this.#pendingForget;
-    this.#pending = [];
-    this.#pendingForget = [];
-    if (this.deps.file === undefined || this.#dryRun || !context.completed) return;
-    if (pending.length > 0) await this.#writeFile(this.deps.file, pending);
-    // Recorded only now that the file is in place: a failed run sends everything again.
-    for (const { written, gone } of pending) await this.#diff.record(written, gone);
-    if (forget.length > 0) await this.#diff.record([], forget);
+    const journal = this.#journal;
+    this.#journal = undefined;
+    if (journal === undefined) return;
+    if (!context.completed) {
+      await journal.close();
+      return;
+    }
+    const batch = await this.#guard(journal.dir, () => journal.publish(this.deps.messages.options));
+    if (batch !== undefined) {
+      this.#logger.info('hl7 batch file written', {
+        file: batch.path,
+        messages: batch.messages,
+        controlIds: batch.controlIds,
+      });
+    }
   }
 
-  async #writeFile(target: Hl7BatchFileTarget, pending: readonly PlannedMessage[]): Promise<void> {
-    const startedAt = this.#startedAt ?? this.deps.clock.now();
-    const messages = pending.map((p) => p.message);
-    const { options } = this.deps.messages;
-    const path = await writeBatchFile(
-      target,
-      `${this.name}-${compactUtc(startedAt)}`,
-      (fileName) => buildBatchFile(messages, { fileName, startedAt, options }),
-      options.charset,
-    );
-    this.#logger.info('hl7 batch file written', {
-      file: path,
-      messages: messages.length,
-      controlIds: messages.map((m) => m.controlId),
-    });
+  /**
+   * Runs a file-mode step; an I/O failure (a full disk, a directory that cannot be written,
+   * a journal gone missing) stops the run with what happened and what to do.
+   */
+  async #guard<T>(outputDir: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (cause) {
+      if (isPmsbridgeError(cause)) throw cause;
+      if (cause instanceof JournalMissingError) {
+        throw new PmsbridgeError(
+          ErrorCode.PublicationDamaged,
+          `${this.name}: the journal of the interrupted run, ${cause.path}, so its messages cannot be written. Start the sync over from an empty checkpoint (a fresh state store, or remove this pipeline's checkpoint)`,
+          { cause },
+        );
+      }
+      const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+      const full = code === 'ENOSPC' || code === 'EDQUOT';
+      throw new PmsbridgeError(
+        full ? ErrorCode.PublicationDiskFull : ErrorCode.PublicationWriteFailed,
+        `${this.name}: ${full ? `the disk holding ${outputDir} is full (${code})` : `writing to ${outputDir} failed (${code ?? describeError(cause).message})`}. No batch file was written; fix the cause and run the sync again: it resumes from the last checkpoint`,
+        { cause },
+      );
+    }
   }
 
   async write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]> {
+    const journal = this.#journal;
+    if (journal !== undefined) return this.#journalBatch(journal, batch);
     const outcomes: RecordOutcome[] = [];
     for (const record of batch) outcomes.push(await this.#writeRecord(record, signal));
     return outcomes;
   }
 
-  async #writeRecord(record: SyncRecord, signal: AbortSignal): Promise<RecordOutcome> {
-    const key = recordKey(record);
-    let plan: RecordPlan;
+  /**
+   * File mode: plans the batch, appends its messages to the journal (those a resumed run
+   * already holds are not appended again), and records what they carry once they are on disk.
+   */
+  async #journalBatch(
+    journal: BatchJournal,
+    batch: readonly SyncRecord[],
+  ): Promise<RecordOutcome[]> {
+    const outcomes: RecordOutcome[] = [];
+    const plans: RecordPlan[] = [];
+    for (const record of batch) {
+      const planned = await this.#plan(record);
+      if (!('messages' in planned)) {
+        outcomes.push(planned);
+        continue;
+      }
+      plans.push(planned);
+      outcomes.push({ key: recordKey(record), ok: true, counts: countsOf(planned) });
+    }
+    const messages = plans
+      .flatMap((plan) => plan.messages.map((p) => p.message))
+      .filter((message) => !journal.has(message.controlId));
+    await this.#guard(journal.dir, () => journal.append(messages));
+    for (const message of messages) {
+      this.#logger.debug('hl7 message journaled for the batch file', {
+        record: message.key,
+        messageType: message.messageType,
+        controlId: message.controlId,
+      });
+    }
+    for (const plan of plans) {
+      for (const { written, gone } of plan.messages) await this.#diff.record(written, gone);
+      if (plan.forget.length > 0) await this.#diff.record([], plan.forget);
+    }
+    return outcomes;
+  }
+
+  /** The record's messages, or the outcome of a record they cannot be built for. */
+  async #plan(record: SyncRecord): Promise<RecordPlan | RecordOutcome> {
     try {
-      plan =
-        record.kind === 'provider'
-          ? await planProvider(record, this.#diff, this.deps.messages, (keys) =>
-              this.deps.stateStore.getHashes(this.#diff.namespace, keys),
-            )
-          : await planDeactivation(record, this.#diff, this.deps.messages);
+      return record.kind === 'provider'
+        ? await planProvider(record, this.#diff, this.deps.messages, (keys) =>
+            this.deps.stateStore.getHashes(this.#diff.namespace, keys),
+          )
+        : await planDeactivation(record, this.#diff, this.deps.messages);
     } catch (error) {
       if (!hasErrorCategory(error, ErrorCategory.Validation)) throw error;
-      return { key, ok: false, error: describeError(error) };
+      return { key: recordKey(record), ok: false, error: describeError(error) };
     }
+  }
+
+  async #writeRecord(record: SyncRecord, signal: AbortSignal): Promise<RecordOutcome> {
+    const key = recordKey(record);
+    const plan = await this.#plan(record);
+    if (!('messages' in plan)) return plan;
     if (this.#dryRun) {
       for (const { message } of plan.messages) {
         this.#logger.info('would send', { record: key, messageType: message.messageType });
       }
-      return { key, ok: true, counts: countsOf(plan) };
-    }
-    if (this.deps.file !== undefined) {
-      for (const planned of plan.messages) {
-        this.#logger.debug('hl7 message queued for the batch file', {
-          record: key,
-          messageType: planned.message.messageType,
-          controlId: planned.message.controlId,
-        });
-      }
-      this.#pending.push(...plan.messages);
-      this.#pendingForget.push(...plan.forget);
       return { key, ok: true, counts: countsOf(plan) };
     }
     for (const planned of plan.messages) {

@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const timer = setInterval(() => {
     for (const message of peer.received().slice(shown))
       process.stdout.write(
-        `${message.type || '(unparsed)'} ${message.controlId} ${message.reply}\n`,
+        `${message.type || '(unparsed)'} ${message.controlId} ${message.reply}${message.duplicate ? ' (resend, taken once)' : ''}\n`,
       );
     shown = peer.received().length;
   }, 200);

@@ -128,6 +128,22 @@ describe('startHl7Peer', () => {
     expect(peer.received().map((m) => `${m.controlId} ${m.reply}`)).toEqual(['C1 AR', 'C1 AA']);
   });
 
+  it('acknowledges a resend of an accepted control id again, and takes the message once', async () => {
+    peer.setRules([{ pattern: 'STF|P1|', reply: 'AR', times: 1 }]);
+    const text = message('MFN^M02', 'C1');
+    expect(code(await sender.send(text))).toBe('AR');
+    expect(code(await sender.send(text))).toBe('AA');
+    expect(code(await sender.send(text))).toBe('AA');
+    expect(code(await sender.send(message('MFN^M02', 'C2')))).toBe('AA');
+    expect(peer.received().map((m) => `${m.controlId} ${m.reply} ${m.duplicate}`)).toEqual([
+      'C1 AR false',
+      'C1 AA false',
+      'C1 AA true',
+      'C2 AA false',
+    ]);
+    expect(peer.accepted().map((m) => m.controlId)).toEqual(['C1', 'C2']);
+  });
+
   it('applies a rule to every n-th matching message', async () => {
     peer.setRules([{ messageType: 'MFN^M02', every: 3, reply: 'AR' }]);
     const codes = [];

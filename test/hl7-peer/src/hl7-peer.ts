@@ -33,6 +33,11 @@ export interface ReceivedMessage {
   message?: Hl7Message;
   /** What the peer did with it. */
   reply: PeerAction;
+  /**
+   * A message whose control id the peer had already accepted (`AA`): a resend. It is
+   * acknowledged again, as HL7's original mode asks, and not taken a second time.
+   */
+  duplicate: boolean;
   /** Why it could not be parsed. */
   error?: string;
 }
@@ -43,6 +48,11 @@ export interface Hl7Peer {
   readonly port: number;
   /** Every message received so far, in arrival order (a copy). */
   received(): ReceivedMessage[];
+  /**
+   * What the practice-management system took: every message answered `AA`, each control id
+   * once (resends left out), in arrival order.
+   */
+  accepted(): ReceivedMessage[];
   /** Replaces the reply rules; their counters start again from zero. */
   setRules(rules: readonly PeerRule[]): void;
   /** Stops listening and closes every connection. */
@@ -84,6 +94,7 @@ function acknowledgment(message: Hl7Message, action: PeerAction, text: string) {
  */
 export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Peer> {
   const received: ReceivedMessage[] = [];
+  const acceptedIds = new Set<string>();
   const sockets = new Set<Socket>();
   let rules = new RuleBook(options.rules);
 
@@ -96,19 +107,29 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
       if (message.getSegment('MSH') === undefined) throw new Error('no MSH segment');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      received.push({ type: '', controlId: '', raw, reply: 'drop', error: reason });
+      received.push({
+        type: '',
+        controlId: '',
+        raw,
+        reply: 'drop',
+        duplicate: false,
+        error: reason,
+      });
       socket.destroy();
       return;
     }
     const type = typeOf(message);
     const decision = rules.decide({ type, raw });
+    const controlId = message.getSegment('MSH')?.getField(10)?.toString() ?? '';
     received.push({
       type,
-      controlId: message.getSegment('MSH')?.getField(10)?.toString() ?? '',
+      controlId,
       raw,
       message,
       reply: decision.action,
+      duplicate: decision.action === 'AA' && acceptedIds.has(controlId),
     });
+    if (decision.action === 'AA') acceptedIds.add(controlId);
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (socket.destroyed) return;
     if (decision.action === 'drop') {
@@ -140,6 +161,7 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
   return {
     port: (server.address() as AddressInfo).port,
     received: () => [...received],
+    accepted: () => received.filter((m) => m.reply === 'AA' && !m.duplicate),
     setRules: (next) => {
       rules = new RuleBook(next);
     },

@@ -155,4 +155,28 @@ sync: { horizonDays: 2, batchSize: 10, concurrency: 4, deadLetterThreshold: 1 }
     expect(letters[0]?.key).toContain('PRV0000000012');
     expect(letters[0]?.reason.message).toContain('Unknown practitioner');
   });
+
+  it('replays the dead letter once the peer accepts it: the same message, taken once', async () => {
+    const refused = peer.received().find((m) => m.reply === 'AE');
+    peer.setRules([]);
+    const before = peer.received().length;
+    const loaded = await loadConfig(join(workspace.dir, 'pipeline.yaml'), {
+      ...process.env,
+      HC_TEST_SECRET: sandbox.clientSecret,
+    });
+    const app = await openSyncApp(loaded, { logger: silentLogger });
+    let summary;
+    try {
+      summary = await app.engine.replayDeadLetters(app.syncOptions);
+    } finally {
+      await app.close();
+    }
+    expect(summary).toMatchObject({ written: 1, deadLettered: 0 });
+    const replayed = peer.received().slice(before);
+    expect(replayed.map((m) => [m.type, field(m, 'MFE', 4), m.reply])).toEqual([
+      ['MFN^M02', 'PRV0000000012', 'AA'],
+    ]);
+    expect(replayed[0]?.controlId).toBe(refused?.controlId);
+    expect(await deadLetters()).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hl7Message, Hl7Segment } from '@medplum/core';
 import {
@@ -19,6 +20,11 @@ export interface Hl7PeerOptions {
   host?: string;
   /** Reply rules; without any, every message is answered `AA`. */
   rules?: readonly PeerRule[];
+  /**
+   * Listen with TLS: the peer's certificate and key (PEM), and, to require a client
+   * certificate, the CA that must have issued it.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
 }
 
 /** A message the peer received, as its own parser read it. */
@@ -90,7 +96,8 @@ function acknowledgment(message: Hl7Message, action: PeerAction, text: string) {
  * Starts a practice-management peer: an MLLP listener that reads every framed message with
  * `@medplum/core`'s `Hl7Message.parse`, stores it, and answers according to the rules (see
  * {@link PeerRule}), one message at a time per connection. A frame that does not parse as a
- * message with an MSH segment is stored with its error and the connection is closed.
+ * message with an MSH segment is stored with its error and the connection is closed. With
+ * `tls`, it listens with TLS (and requires a client certificate when `tls.clientCa` is set).
  */
 export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Peer> {
   const received: ReceivedMessage[] = [];
@@ -140,7 +147,7 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
     if (ack !== undefined) socket.write(frame(encodeBytes(ack.toString(), charset)));
   };
 
-  const server = createServer((socket) => {
+  const serve = (socket: Socket) => {
     sockets.add(socket);
     const decoder = new FrameDecoder();
     let queue = Promise.resolve();
@@ -149,7 +156,21 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  const { tls } = options;
+  const server =
+    tls === undefined
+      ? createServer(serve)
+      : createTlsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.clientCa === undefined
+              ? {}
+              : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+          },
+          serve,
+        );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {

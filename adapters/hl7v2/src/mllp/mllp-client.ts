@@ -78,6 +78,13 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** A socket error in one line: OpenSSL's short reason (`tlsv13 alert certificate required`) when there is one. */
+function reasonOf(error: unknown): string {
+  const reason = (error as { reason?: unknown } | undefined)?.reason;
+  if (typeof reason === 'string' && reason !== '') return reason;
+  return error instanceof Error ? error.message : String(error);
+}
+
 async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   await delay(ms, undefined, { signal });
 }
@@ -200,7 +207,7 @@ export class MllpClient {
         this.#logger.warn('mllp connection failed', {
           peer: this.peer,
           attempt,
-          reason: (error as Error).message,
+          reason: reasonOf(error),
         });
       }
       if (attempt < attempts) {
@@ -213,7 +220,7 @@ export class MllpClient {
     }
     throw new MllpError(
       'connect',
-      `Could not connect to ${this.peer} after ${String(attempts)} attempt(s): ${(lastError as Error).message}`,
+      `Could not connect to ${this.peer} after ${String(attempts)} attempt(s): ${reasonOf(lastError)}`,
       lastError,
     );
   }
@@ -267,16 +274,24 @@ export class MllpClient {
         waiter.resolve(reply);
       }
     });
+    let failure: Error | undefined;
     socket.on('error', (error) => {
-      this.#logger.warn('mllp connection error', { peer: this.peer, reason: error.message });
+      failure = error;
+      this.#logger.warn('mllp connection error', { peer: this.peer, reason: reasonOf(error) });
     });
     socket.on('close', () => {
       if (this.#socket === socket) this.#socket = undefined;
       const waiter = this.#waiter;
       if (waiter?.socket !== socket) return;
       this.#waiter = undefined;
+      // E.g. a TLS 1.3 peer refusing the client certificate only after the handshake.
+      const reason = failure === undefined ? '' : ` (${reasonOf(failure)})`;
       waiter.reject(
-        new MllpError('closed', `${this.peer} closed the connection before acknowledging`),
+        new MllpError(
+          'closed',
+          `${this.peer} closed the connection before acknowledging${reason}`,
+          failure,
+        ),
       );
     });
   }

@@ -4,6 +4,7 @@ import {
   type ContentDiff,
   type DeactivationRecord,
   type Location,
+  type Provider,
   type ProviderRecord,
   type ResourceCounts,
   type Slot,
@@ -47,11 +48,50 @@ function zeroCounts(): Record<Hl7CountType, ResourceCounts> {
   return { MFN: zero(), SIU: zero() };
 }
 
-/** The content of the staff master file entry, hashed. */
+/**
+ * Who the provider is, as far as a slot message needs it (AIP, SCH-16), kept in the staff
+ * entry's tracked hash: a deactivation record names no one, yet its free slots are blocked.
+ */
+type StaffDescriptor = [
+  contentHash: string,
+  npi: string,
+  last: string,
+  first: string,
+  title: string,
+];
+
+/** The staff master file entry's content, hashed, with the {@link StaffDescriptor}. */
 function staffHash(record: ProviderRecord): string {
   const { npi, name, status, phone, specialties, locations } = record.provider;
   const content = { npi, name, status, phone, specialties, location: locations?.[0] };
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  const descriptor: StaffDescriptor = [
+    createHash('sha256').update(JSON.stringify(content)).digest('hex'),
+    npi,
+    name.last,
+    name.first,
+    name.title ?? '',
+  ];
+  return encodeURIComponent(JSON.stringify(descriptor));
+}
+
+/** The provider a recorded staff entry describes, for slot messages; undefined if unreadable. */
+function formerProvider(
+  providerId: string,
+  stored: string | undefined,
+  changedAt: string,
+): Provider | undefined {
+  const descriptor = parseDescriptor(stored, 5) as StaffDescriptor | undefined;
+  if (descriptor === undefined) return undefined;
+  const [, npi, last, first, title] = descriptor;
+  return {
+    id: providerId,
+    npi,
+    name: { last, first, ...(title === '' ? {} : { title }) },
+    specialties: [],
+    acceptingNewPatients: false,
+    status: 'inactive',
+    updatedAt: changedAt,
+  };
 }
 
 /**
@@ -87,10 +127,12 @@ function slotItem(providerId: string, slot: Slot, location: Location): TrackedIt
   };
 }
 
-function descriptorOf(hash: string): SlotDescriptor | undefined {
+/** A descriptor kept as a tracked hash (see {@link slotItem}), from its stored value. */
+function parseDescriptor(stored: string | undefined, length: number): unknown[] | undefined {
   try {
-    const value: unknown = JSON.parse(decodeURIComponent(hash));
-    return Array.isArray(value) && value.length === 8 ? (value as SlotDescriptor) : undefined;
+    // The stored value is the hash, then, for items with an end, a space and the end.
+    const value: unknown = JSON.parse(decodeURIComponent((stored ?? '').split(' ')[0] ?? ''));
+    return Array.isArray(value) && value.length === length ? value : undefined;
   } catch {
     return undefined;
   }
@@ -166,22 +208,7 @@ export async function planProvider(
     });
   }
 
-  const changes = new Map<string, LocationChange>();
-  const changeAt = (location: Location): LocationChange => {
-    let change = changes.get(location.id);
-    if (change === undefined) {
-      change = {
-        location,
-        opened: [],
-        openedItems: [],
-        blocked: [],
-        blockedItems: [],
-        withdrawn: [],
-      };
-      changes.set(location.id, change);
-    }
-    return change;
-  };
+  const { changes, changeAt } = locationChanges();
   counts.SIU.unchanged += compared.unchanged.filter((i) => slotsByKey.has(i.key)).length;
   for (const item of compared.created) {
     const found = slotsByKey.get(item.key);
@@ -202,8 +229,26 @@ export async function planProvider(
   const forget = [...compared.expired];
   const withdrawnSlots = compared.withdrawn.filter((key) => key.includes(SLOT_PREFIX));
   const recorded = withdrawnSlots.length === 0 ? new Map() : await recordedHashes(withdrawnSlots);
-  for (const key of withdrawnSlots) {
-    const descriptor = descriptorOf(String(recorded.get(key) ?? '').split(' ')[0] ?? '');
+  counts.SIU.deleted += blockWithdrawn(withdrawnSlots, recorded, locations, changeAt, forget);
+  messages.push(...slotMessages(provider, changes, context));
+  return { key: provider.id, messages, forget, counts };
+}
+
+/**
+ * Blocks the slots gone from the source that were free when last sent (and are still ahead:
+ * past ones were already taken out as expired); the others are only forgotten. Returns how
+ * many were blocked.
+ */
+function blockWithdrawn(
+  keys: readonly string[],
+  recorded: ReadonlyMap<string, string>,
+  locations: ReadonlyMap<string, Location>,
+  changeAt: (location: Location) => LocationChange,
+  forget: string[],
+): number {
+  let blocked = 0;
+  for (const key of keys) {
+    const descriptor = parseDescriptor(recorded.get(key), 8) as SlotDescriptor | undefined;
     if (descriptor === undefined || !descriptor[3]) {
       forget.push(key);
       continue;
@@ -224,23 +269,54 @@ export async function planProvider(
       visitType,
     });
     change.withdrawn.push(key);
-    counts.SIU.deleted++;
+    blocked++;
   }
-  for (const change of changes.values()) {
-    const built = buildSlotChanges(
+  return blocked;
+}
+
+/** Per location, `SIU^S24` for the opened slots and `SIU^S23` for the blocked ones. */
+function slotMessages(
+  provider: Provider,
+  changes: ReadonlyMap<string, LocationChange>,
+  context: MessageContext,
+): PlannedMessage[] {
+  return [...changes.values()].flatMap((change) =>
+    buildSlotChanges(
       { provider, location: change.location, opened: change.opened, blocked: change.blocked },
       context,
-    );
-    for (const message of built) {
+    ).map((message) => {
       const isOpened = message.messageType.startsWith('SIU^S24');
-      messages.push({
+      return {
         message,
         written: isOpened ? change.openedItems : change.blockedItems,
         gone: isOpened ? [] : change.withdrawn,
-      });
+      };
+    }),
+  );
+}
+
+/** The per-location change lists, created on first use. */
+function locationChanges(): {
+  changes: Map<string, LocationChange>;
+  changeAt: (location: Location) => LocationChange;
+} {
+  const changes = new Map<string, LocationChange>();
+  const changeAt = (location: Location): LocationChange => {
+    let change = changes.get(location.id);
+    if (change === undefined) {
+      change = {
+        location,
+        opened: [],
+        openedItems: [],
+        blocked: [],
+        blockedItems: [],
+        withdrawn: [],
+      };
+      changes.set(location.id, change);
     }
-  }
-  return { key: provider.id, messages, forget, counts };
+    return change;
+  };
+  return { changes, changeAt };
 }
 
 /** A location the provider no longer lists, as far as a slot message needs it. */
@@ -254,34 +330,40 @@ function formerLocation(id: string, name: string, timezone: string): Location {
 }
 
 /**
- * Plans a deactivation: `MDC` for a provider the peer holds as active; nothing for one it was
- * never sent, or already holds as deactivated. Its slots stay tracked; past ones are forgotten.
+ * Plans a deactivation: `MDC` for a provider the peer holds as active, then `SIU^S23` for its
+ * slots still ahead that were free when last sent (a deactivated provider takes no bookings);
+ * nothing for a provider it was never sent. Slots already taken are forgotten, past ones too.
  */
 export async function planDeactivation(
   record: DeactivationRecord,
   diff: ContentDiff,
   context: MessageContext,
+  recordedHashes: (keys: readonly string[]) => Promise<Map<string, string>>,
 ): Promise<RecordPlan> {
   const { providerId, changedAt } = record;
   const { withdrawn, expired } = await diff.leave(owner(providerId));
   const counts = zeroCounts();
   const known = withdrawn.includes(staffKey(providerId));
-  const alreadyInactive = withdrawn.includes(inactiveKey(providerId));
-  if (!known || alreadyInactive) {
-    counts.MFN.unchanged += known ? 1 : 0;
-    return { key: providerId, messages: [], forget: expired, counts };
+  if (!known) return { key: providerId, messages: [], forget: expired, counts };
+  const messages: PlannedMessage[] = [];
+  if (withdrawn.includes(inactiveKey(providerId))) counts.MFN.unchanged++;
+  else {
+    counts.MFN.deleted++;
+    messages.push({
+      message: buildStaffMasterFile([{ event: 'MDC', providerId, changedAt }], context),
+      written: [{ key: inactiveKey(providerId), hash: 'I' }],
+      gone: [],
+    });
   }
-  counts.MFN.deleted++;
-  return {
-    key: providerId,
-    messages: [
-      {
-        message: buildStaffMasterFile([{ event: 'MDC', providerId, changedAt }], context),
-        written: [{ key: inactiveKey(providerId), hash: 'I' }],
-        gone: [],
-      },
-    ],
-    forget: expired,
-    counts,
-  };
+  const forget = [...expired];
+  const slotKeys = withdrawn.filter((key) => key.includes(SLOT_PREFIX));
+  if (slotKeys.length === 0) return { key: providerId, messages, forget, counts };
+  const recorded = await recordedHashes([staffKey(providerId), ...slotKeys]);
+  const provider = formerProvider(providerId, recorded.get(staffKey(providerId)), changedAt);
+  // Recorded before slot messages could name the provider: its slots stay as they are.
+  if (provider === undefined) return { key: providerId, messages, forget, counts };
+  const { changes, changeAt } = locationChanges();
+  counts.SIU.deleted += blockWithdrawn(slotKeys, recorded, new Map(), changeAt, forget);
+  messages.push(...slotMessages(provider, changes, context));
+  return { key: providerId, messages, forget, counts };
 }

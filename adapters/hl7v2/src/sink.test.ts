@@ -191,6 +191,43 @@ describe('hl7v2 sink over MLLP', () => {
     await s.close?.({ completed: true });
   });
 
+  it('blocks the free slots ahead of a deactivated provider (S23 naming it), and opens them again on its return', async () => {
+    const s = await sink();
+    const p = provider(2, { npi: '1245319599', name: { first: 'Zoë', last: 'Ng', title: 'DO' } });
+    const slots = [openSlot('A'), { ...openSlot('B'), time: '10:00' }, openSlot('C', false)];
+    await s.write([record(p, slots)], signal());
+    received = [];
+    const deactivation: SyncRecord = {
+      kind: 'deactivation',
+      providerId: p.id,
+      changedAt: '2026-03-03T00:00:00Z',
+    };
+    const [outcome] = await s.write([deactivation], signal());
+    expect(outcome).toMatchObject({
+      ok: true,
+      counts: { MFN: { deleted: 1 }, SIU: { deleted: 2 } },
+    });
+    expect(types()).toEqual(['MFN^M02^MFN_M02', 'SIU^S23^SIU_S12']);
+    const s23 = received[1];
+    expect(s23?.getAllSegments('RGS').map((r) => r.getField(3)?.toString())).toEqual(['A', 'B']);
+    const aip = s23?.getSegment('AIP')?.getField(3);
+    expect([1, 2, 3].map((c) => aip?.getComponent(c))).toEqual(['1245319599', 'Ng', 'Zoë']);
+    expect(s23?.getSegment('SCH')?.getField(25)?.toString()).toBe('Blocked');
+    expect(s23?.getSegment('AIL')?.getField(3)?.getComponent(1)).toBe(clinic.id);
+
+    received = [];
+    await s.write([deactivation], signal());
+    expect(received).toHaveLength(0);
+    await s.write([record(p, slots)], signal());
+    expect(types()).toEqual(['MFN^M02^MFN_M02', 'SIU^S24^SIU_S12']);
+    expect(received[0]?.getSegment('MFE')?.getField(1)?.toString()).toBe('MAC');
+    expect(received[1]?.getAllSegments('RGS').map((r) => r.getField(3)?.toString())).toEqual([
+      'A',
+      'B',
+    ]);
+    await s.close?.({ completed: true });
+  });
+
   it('fails a record the peer answers AE, with the ERR text, and sends the others', async () => {
     const state = new MemoryStateStore();
     const bad = provider(2);

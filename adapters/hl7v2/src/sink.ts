@@ -255,7 +255,9 @@ export class Hl7v2Sink implements Sink {
         ? await planProvider(record, this.#diff, this.deps.messages, (keys) =>
             this.deps.stateStore.getHashes(this.#diff.namespace, keys),
           )
-        : await planDeactivation(record, this.#diff, this.deps.messages);
+        : await planDeactivation(record, this.#diff, this.deps.messages, (keys) =>
+            this.deps.stateStore.getHashes(this.#diff.namespace, keys),
+          );
     } catch (error) {
       if (!hasErrorCategory(error, ErrorCategory.Validation)) throw error;
       return { key: recordKey(record), ok: false, error: describeError(error) };

@@ -117,3 +117,29 @@ export async function readTable(path: string): Promise<string[][]> {
     rows.push(record.cells);
   return rows;
 }
+
+/** A CSV source over the export in `dir` (options parsed by the plugin's schema). */
+export async function csvSource(
+  options: Record<string, unknown>,
+  state: StateStore,
+  clock: Clock,
+  logger: import('@pmsbridge/core').Logger = silentLogger,
+) {
+  const { CsvSourceOptionsSchema } = await import('./options.js');
+  const { CsvSource } = await import('./source/csv-source.js');
+  const { ExportBaseline } = await import('./source/export-baseline.js');
+  const parsed = CsvSourceOptionsSchema.parse(options);
+  return new CsvSource(
+    {
+      layout: {
+        dir: parsed.inputDir,
+        fileNames: fileNamesOf(parsed),
+        columns: columnsOf(parsed),
+        delimiter: parsed.delimiter,
+        cell: { listSeparator: parsed.listSeparator },
+      },
+      pageSize: parsed.pageSize,
+    },
+    { baseline: new ExportBaseline(state, 'csv-source:test'), clock, logger },
+  );
+}

@@ -11,6 +11,7 @@ import {
 import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
+import { startHl7Peer, type Hl7Peer, type ReceivedMessage } from '@pmsbridge/test-hl7-peer';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -26,16 +27,21 @@ export interface DemoOptions {
   beforeStop?: (result: DemoResult) => Promise<void>;
 }
 
+/** What the HL7 v2 peer took during one sync: per message type and staff event, how many. */
+export type Hl7Accepted = Record<string, number>;
+
 /** What the demo did, for its caller and its test. */
 export interface DemoResult {
   full: SyncSummary;
   incremental: SyncSummary;
+  /** What the practice-management peer accepted over MLLP during each sync. */
+  hl7: { full: Hl7Accepted; incremental: Hl7Accepted };
   mutations: { updated: string[]; deactivated: string[]; created: string[]; booked: string[] };
   fhirBaseUrl: string;
   outputDir: string;
 }
 
-function pipelineConfig(sandbox: Sandbox, fhir: FhirServer): string {
+function pipelineConfig(sandbox: Sandbox, fhir: FhirServer, peer: Hl7Peer): string {
   return `# Written by the demo: the sandbox and FHIR server addresses of this run.
 pipeline: demo
 state: { path: state.sqlite }
@@ -61,6 +67,9 @@ sinks:
       baseUrl: 'http://localhost:8080'
       # Where a patient books a slot; the booking phone defaults to the location's.
       bookingLink: 'https://pms.example.org/book?slot={slotId}&provider={providerId}&start={start}'
+  - use: '@pmsbridge/adapter-hl7v2'
+    name: pms-hl7
+    options: { host: 127.0.0.1, port: ${peer.port}, receivingApplication: PMS }
 sync: { horizonDays: 14, concurrency: 16, batchSize: 100, batchMaxWaitMs: 500 }
 `;
 }
@@ -119,10 +128,29 @@ async function sync(
   }
 }
 
+/** `MFN^M02` by staff event (`MFN^M02 MAD`), the other types as they are. */
+function tally(messages: readonly ReceivedMessage[]): Hl7Accepted {
+  const counts: Hl7Accepted = {};
+  for (const m of messages) {
+    const event = m.type === 'MFN^M02' ? m.message?.getSegment('MFE')?.getField(1)?.toString() : '';
+    const name = event ? `${m.type} ${event}` : m.type;
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function describeAccepted(accepted: Hl7Accepted): string {
+  const parts = Object.entries(accepted)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, n]) => `${n} ${type}`);
+  return `HL7 v2 peer accepted: ${parts.length === 0 ? 'nothing' : parts.join(', ')}`;
+}
+
 /**
- * The demo: a sandbox and a FHIR server in-process, a full sync into both the FHIR server
- * and a SMART Scheduling Links publication, a few changes in the sandbox, an incremental
- * sync. Everything it starts is stopped before it returns.
+ * The demo: a sandbox, a FHIR server and an HL7 v2 practice-management peer in-process, a
+ * full sync into the FHIR server, a SMART Scheduling Links publication and the peer (over
+ * MLLP), a few changes in the sandbox, an incremental sync. Everything it starts is stopped
+ * before it returns.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const out = resolve(options.outputDir);
@@ -130,21 +158,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await mkdir(out, { recursive: true });
   const sandbox = await startSandbox({ providers: options.providers, seed: 42 });
   let fhir: FhirServer | undefined;
+  let peer: Hl7Peer | undefined;
   try {
     fhir = await startFhirServer();
+    peer = await startHl7Peer();
+    const accepted = peer.accepted.bind(peer);
     // The config reads the credentials from the environment, as a real deployment would.
     process.env.HEALTHCONNECT_CLIENT_ID = sandbox.clientId;
     process.env.HEALTHCONNECT_CLIENT_SECRET = sandbox.clientSecret;
     const configPath = join(out, 'pipeline.yaml');
-    await writeFile(configPath, pipelineConfig(sandbox, fhir));
+    await writeFile(configPath, pipelineConfig(sandbox, fhir, peer));
 
     const write = (text: string) => options.stream.write(`${text}\n`);
     write(
-      `Sandbox ${sandbox.baseUrl} (${options.providers} providers), FHIR server ${fhir.baseUrl}`,
+      `Sandbox ${sandbox.baseUrl} (${options.providers} providers), FHIR server ${fhir.baseUrl}, HL7 v2 peer mllp://127.0.0.1:${peer.port}`,
     );
-    write('\n1/3 Full sync: HealthConnect → FHIR server + SMART Scheduling Links files');
+    write(
+      '\n1/3 Full sync: HealthConnect → FHIR server + SMART Scheduling Links files + HL7 v2 over MLLP',
+    );
     const full = await sync(configPath, 'full', options.stream);
     write(formatSummary(full));
+    const hl7Full = tally(accepted());
+    write(describeAccepted(hl7Full));
 
     write(
       '\n2/3 Changing the sandbox: 3 providers updated, 1 deactivated, 1 created, 2 slots booked',
@@ -152,12 +187,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const mutations = await mutate(sandbox);
 
     write('\n3/3 Incremental sync: only what changed');
+    const before = accepted().length;
     const incremental = await sync(configPath, 'incremental', options.stream);
     write(formatSummary(incremental));
-    const result = { full, incremental, mutations, fhirBaseUrl: fhir.baseUrl, outputDir: out };
+    const hl7Incremental = tally(accepted().slice(before));
+    write(describeAccepted(hl7Incremental));
+    const result = {
+      full,
+      incremental,
+      hl7: { full: hl7Full, incremental: hl7Incremental },
+      mutations,
+      fhirBaseUrl: fhir.baseUrl,
+      outputDir: out,
+    };
     await options.beforeStop?.(result);
     return result;
   } finally {
+    await peer?.close();
     await fhir?.close();
     await sandbox.close();
   }

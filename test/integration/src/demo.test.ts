@@ -31,6 +31,17 @@ describe('the demo', () => {
     expect(result.incremental.sinks['fhir-server']?.Slot?.deleted).toBeGreaterThan(0);
     expect(printed).toContain('Incremental sync');
 
+    // The practice-management peer took a staff entry per provider and their free slots,
+    // then only the changes: the new provider, the deactivation (and its free slots
+    // blocked), the booked slots. The 3 updates change whether a provider accepts new
+    // patients, which the staff master file does not carry: no MUP.
+    expect(result.hl7.full['MFN^M02 MAD']).toBe(40);
+    expect(result.hl7.full['SIU^S24']).toBeGreaterThan(0);
+    expect(result.hl7.incremental).toMatchObject({ 'MFN^M02 MAD': 1, 'MFN^M02 MDC': 1 });
+    expect(result.hl7.incremental['MFN^M02 MUP']).toBeUndefined();
+    expect(result.hl7.incremental['SIU^S23']).toBeGreaterThanOrEqual(2);
+    expect(printed).toMatch(/HL7 v2 peer accepted: .*1 MFN\^M02 MDC/);
+
     const manifest = JSON.parse(
       await readFile(join(outputDir, 'bulk', '$bulk-publish'), 'utf8'),
     ) as {

@@ -2,12 +2,13 @@
 import { parseArgs } from 'node:util';
 import { startHl7Peer } from './hl7-peer.js';
 
-const USAGE = `Usage: pmsbridge-hl7-peer [--port 2575] [--host 127.0.0.1]
+const USAGE = `Usage: pmsbridge-hl7-peer [--port 2575] [--host 127.0.0.1] [--quiet]
 
 Runs an HL7 v2 MLLP peer that answers AA to every message and prints each message's type and
-control id (MSH-10) as it arrives. Ctrl-C stops it.
+control id (MSH-10) as it arrives. Ctrl-C stops it and prints how many messages it accepted.
   --port   TCP port (default 2575; 0 picks a free one)
-  --host   interface to listen on (default 127.0.0.1)`;
+  --host   interface to listen on (default 127.0.0.1)
+  --quiet  print no line per message`;
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -15,6 +16,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: '2575' },
       host: { type: 'string', default: '127.0.0.1' },
+      quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`mllp://${values.host}:${peer.port}\n`);
   let shown = 0;
   const timer = setInterval(() => {
+    if (values.quiet) return;
     for (const message of peer.received().slice(shown))
       process.stdout.write(
         `${message.type || '(unparsed)'} ${message.controlId} ${message.reply}${message.duplicate ? ' (resend, taken once)' : ''}\n`,
@@ -43,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
   });
   clearInterval(timer);
   await peer.close();
+  process.stdout.write(
+    `accepted ${peer.accepted().length} message(s) of ${peer.received().length} received\n`,
+  );
   return 0;
 }
 

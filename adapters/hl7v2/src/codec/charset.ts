@@ -25,6 +25,8 @@ const NODE_ENCODING: Record<Hl7Charset, BufferEncoding> = {
   '8859/1': 'latin1',
 };
 
+const NON_ASCII = /[^\p{ASCII}]/u;
+
 /**
  * `value` as the charset can carry it, or a {@link ValidationError} naming `position` (e.g.
  * `STF-3.1`) and the first character it cannot carry.
@@ -33,17 +35,20 @@ export function fitToCharset(
   value: string,
   charset: Hl7Charset,
   policy: UnrepresentablePolicy,
-  position: string,
+  position: string | (() => string),
 ): string {
   const highest = HIGHEST_CODE_POINT[charset];
+  // UTF-8 carries everything; other text is checked only when it holds a non-ASCII character.
+  if (highest === 0x10ffff || !NON_ASCII.test(value)) return value;
   const fitted = policy === 'fold' && !fits(value, highest) ? foldDiacritics(value) : value;
   for (const char of fitted) {
     const codePoint = char.codePointAt(0) ?? 0;
     if (codePoint > highest) {
       const hex = codePoint.toString(16).toUpperCase().padStart(4, '0');
+      const where = typeof position === 'string' ? position : position();
       throw new ValidationError(
-        `${position} holds U+${hex}, which the charset ${charset} cannot carry: send in UNICODE UTF-8 (the charset option) or set unrepresentable to fold`,
-        { position, charset, codePoint: `U+${hex}` },
+        `${where} holds U+${hex}, which the charset ${charset} cannot carry: send in UNICODE UTF-8 (the charset option) or set unrepresentable to fold`,
+        { position: where, charset, codePoint: `U+${hex}` },
         'PMS_RECORD_UNMAPPABLE',
       );
     }

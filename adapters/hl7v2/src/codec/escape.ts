@@ -7,10 +7,32 @@ import type { Hl7Delimiters } from './delimiters.js';
  * become hex escapes (`\X0D\`, `\X0A\`).
  */
 export function escapeText(value: string, delimiters: Hl7Delimiters): string {
-  const sequences = escapeSequences(delimiters);
-  let escaped = '';
-  for (const char of value) escaped += sequences.get(char) ?? char;
-  return escaped;
+  const { any, every, sequences } = escapingOf(delimiters);
+  // Most text holds nothing to escape: return it as it is.
+  if (!any.test(value)) return value;
+  return value.replace(every, (char) => sequences.get(char) ?? char);
+}
+
+interface Escaping {
+  /** Matches a character to escape. */
+  readonly any: RegExp;
+  /** The same, global, for replacing every one. */
+  readonly every: RegExp;
+  readonly sequences: ReadonlyMap<string, string>;
+}
+
+/** Built once per set of delimiters: messages escape thousands of values. */
+const escapings = new WeakMap<Hl7Delimiters, Escaping>();
+
+function escapingOf(d: Hl7Delimiters): Escaping {
+  let escaping = escapings.get(d);
+  if (escaping === undefined) {
+    const sequences = escapeSequences(d);
+    const chars = [...sequences.keys()].map((c) => c.replace(/[\\^\]-]/g, '\\$&')).join('');
+    escaping = { any: new RegExp(`[${chars}]`), every: new RegExp(`[${chars}]`, 'g'), sequences };
+    escapings.set(d, escaping);
+  }
+  return escaping;
 }
 
 function escapeSequences(d: Hl7Delimiters): Map<string, string> {

@@ -50,13 +50,12 @@ export interface CodecContext {
 export function assembleMessage(draft: MessageDraft, context: CodecContext): OutboundMessage {
   const { options } = context;
   const rules = encodingRules(options);
-  const unstamped = encodeMessage([header(draft.type, options, '', ''), ...draft.body], rules);
+  // The body is encoded once; only the header differs between the draft and the message.
+  const body = encodeMessage(draft.body, rules);
+  const unstamped = encodeMessage([header(draft.type, options, '', '')], rules) + body;
   const controlId = messageControlId(draft.key, draft.revision, unstamped);
   const sentAt = formatHl7Timestamp(context.clock.now().getTime(), options.timeZone);
-  const text = encodeMessage(
-    [header(draft.type, options, sentAt, controlId), ...draft.body],
-    rules,
-  );
+  const text = encodeMessage([header(draft.type, options, sentAt, controlId)], rules) + body;
   return {
     text,
     controlId,

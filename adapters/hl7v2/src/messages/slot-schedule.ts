@@ -2,7 +2,7 @@ import type { Location, Provider, Slot } from '@pmsbridge/core';
 import { ValidationError } from '@pmsbridge/core';
 import { contentId } from '../codec/control-id.js';
 import { assembleMessage, type OutboundMessage } from '../codec/outbound-message.js';
-import { repeat, segment, type Hl7Segment } from '../codec/segment.js';
+import { repeat, segment, type Hl7Component, type Hl7Segment } from '../codec/segment.js';
 import { formatHl7Timestamp, slotStartEpochMs } from '../codec/timestamp.js';
 import { coded, type MessageContext } from './message-options.js';
 import { pointOfCare, practitioner } from './provider-fields.js';
@@ -58,10 +58,16 @@ export function buildSlotChange(change: SlotChange, context: MessageContext): Ou
   }
   const timings = slots.map((slot) => slotTiming(slot, location));
   const { version } = context.options;
+  // The same practitioner and location in every resource group: built once per message.
+  const resources: GroupResources = {
+    kind,
+    practitioner: practitioner(provider, version),
+    location: pointOfCare(location),
+  };
   const body: Hl7Segment[] = [
     scheduleSegment(change, timings, context),
     ...(version === '2.3.1' ? [] : timings.map((t, i) => timingQuantity(t, i + 1))),
-    ...timings.flatMap((t, i) => resourceGroup(change, t, i + 1, context)),
+    ...timings.flatMap((t, i) => resourceGroup(resources, t, i + 1, context)),
   ];
   return assembleMessage(
     {
@@ -154,8 +160,15 @@ function timingQuantity(timing: SlotTiming, setId: number): Hl7Segment {
   });
 }
 
+/** What every resource group of a message shares. */
+interface GroupResources {
+  readonly kind: SlotChange['kind'];
+  readonly practitioner: Hl7Component[];
+  readonly location: Hl7Component[];
+}
+
 function resourceGroup(
-  change: SlotChange,
+  resources: GroupResources,
   timing: SlotTiming,
   setId: number,
   { options }: MessageContext,
@@ -163,7 +176,7 @@ function resourceGroup(
   const id = String(setId);
   const { slot } = timing;
   const duration = String(slot.durationMinutes);
-  const status = FILLER_STATUS[change.kind];
+  const status = FILLER_STATUS[resources.kind];
   return [
     segment('RGS', { 1: id, 2: 'A', 3: [slot.id] }),
     segment('AIS', {
@@ -178,7 +191,7 @@ function resourceGroup(
     segment('AIL', {
       1: id,
       2: 'A',
-      3: pointOfCare(change.location),
+      3: resources.location,
       6: timing.start,
       9: duration,
       10: MINUTES,
@@ -187,7 +200,7 @@ function resourceGroup(
     segment('AIP', {
       1: id,
       2: 'A',
-      3: practitioner(change.provider, options.version),
+      3: resources.practitioner,
       6: timing.start,
       9: duration,
       10: MINUTES,

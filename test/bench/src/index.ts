@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: full sync, FHIR sync, raw floor, incremental and memory scenarios.
+ * `npm run bench`: full sync, FHIR sync, raw floor, incremental and memory scenarios, the
+ * HL7 v2 sink over MLLP and into files, the CSV sink and source over 1 000 000 slot rows.
  * JSON on stdout, a readable table on stderr. The sandbox (and the FHIR server) run in
  * their own processes; each sync runs in its own process so its peak RSS is its own.
  */
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { csvScenarios } from './csv-bench.js';
+import { hl7Scenarios } from './hl7-bench.js';
 import { runStep, startFhirServerProcess, startSandboxProcess } from './processes.js';
 import type { SyncStepInput, SyncStepResult } from './sync-step.js';
 
@@ -23,11 +26,15 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'skip-large': { type: 'boolean', default: false },
     'skip-fhir': { type: 'boolean', default: false },
+    'hl7-providers': { type: 'string', default: '2000' },
+    'skip-hl7': { type: 'boolean', default: false },
+    'skip-csv': { type: 'boolean', default: false },
   },
 });
 const providers = Number(values.providers);
 const largeProviders = Number(values['large-providers']);
 const fhirProviders = Number(values['fhir-providers']);
+const hl7Providers = Number(values['hl7-providers']);
 const horizonDays = Number(values.days);
 const concurrency = Number(values.concurrency);
 const credentials = { clientId: 'bench', clientSecret: randomBytes(12).toString('hex') };
@@ -167,6 +174,9 @@ try {
     });
   }
 
+  if (!values['skip-hl7']) scenarios.push(...(await hl7Scenarios(workRoot, hl7Providers)));
+  if (!values['skip-csv']) scenarios.push(...(await csvScenarios(workRoot)));
+
   if (!values['skip-large']) {
     await withSandbox(largeProviders, async (source) => {
       const large = await sync({
@@ -193,7 +203,7 @@ const report = {
   date: new Date().toISOString(),
   node: process.version,
   cpus: (await import('node:os')).cpus().length,
-  settings: { providers, largeProviders, fhirProviders, horizonDays, concurrency },
+  settings: { providers, largeProviders, fhirProviders, hl7Providers, horizonDays, concurrency },
   scenarios,
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -104,3 +104,22 @@ export async function runStep<T>(script: string, input: unknown): Promise<T> {
   const last = output.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last) as T;
 }
+
+/** The HL7 v2 test peer CLI in a child process, quiet; `accepted()` after `stop()` reads its count. */
+export async function startHl7PeerProcess() {
+  const server = await startServer(
+    packageFile('@pmsbridge/test-hl7-peer', 'dist/cli.js'),
+    ['--port', '0', '--quiet'],
+    /^mllp:\/\//,
+  );
+  const port = Number(/:(\d+)$/.exec(server.lines.find((l) => l.startsWith('mllp://')) ?? '')?.[1]);
+  return {
+    ...server,
+    port,
+    /** How many messages the peer accepted, from the line it prints when stopped. */
+    accepted: () =>
+      Number(
+        /^accepted (\d+)/.exec(server.lines.find((l) => l.startsWith('accepted ')) ?? '')?.[1],
+      ),
+  };
+}

@@ -20,6 +20,7 @@ export const TEST_KITS = [
   '@pmsbridge/healthconnect-sandbox',
   '@pmsbridge/test-fhir-server',
   '@pmsbridge/test-hl7-peer',
+  '@pmsbridge/test-postgres',
 ];
 
 /**

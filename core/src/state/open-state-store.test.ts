@@ -72,6 +72,13 @@ describe('the state store a config names', () => {
     );
   });
 
+  it('takes postgres as short for @pmsbridge/adapter-postgres, which checks its options', async () => {
+    await expect(open({ use: 'postgres' })).rejects.toThrow(/state\.options\.connectionString/);
+    await expect(open({ use: 'postgres', options: { connectionString: 'x' } })).rejects.toThrow(
+      'must be a postgres:// or postgresql:// URL',
+    );
+  });
+
   it('loads a state-store plugin by a path relative to the config, with its options and services', async () => {
     const store = (await openStateStore(
       stateOf({ use: './tagged-state-store.mjs', options: { tag: 'blue' } }),
@@ -98,7 +105,7 @@ describe('the state store a config names', () => {
     await expect(open({ use: 'sqlite', options: { paht: 'x' } })).rejects.toThrow(
       /state\.options\.paht/,
     );
-    await expect(open({ use: 'postgres' })).rejects.toMatchObject({
+    await expect(open({ use: 'no-such-store' })).rejects.toMatchObject({
       code: 'PMS_PLUGIN_NOT_FOUND',
     });
     await expect(

@@ -43,11 +43,17 @@ export const memoryStateStorePlugin = defineStateStore({
 
 const BUILT_IN = { sqlite: sqliteStateStorePlugin, memory: memoryStateStorePlugin } as const;
 
+/** Short names of state-store packages: `state: { use: postgres }` loads the package. */
+const STATE_STORE_PACKAGES: Readonly<Record<string, string>> = {
+  postgres: '@pmsbridge/adapter-postgres',
+};
+
 /**
  * Opens the state store a config names: a built-in one (`sqlite`, `memory`) or a state-store
- * plugin (a package or a path, made with `defineStateStore`). `state.path` is the SQLite
- * store's file, kept as the short form of `state: { use: sqlite, options: { path } }`.
- * `mustExist` is for commands that only read existing state.
+ * plugin (a package or a path, made with `defineStateStore`; `postgres` is short for
+ * `@pmsbridge/adapter-postgres`). `state.path` is the SQLite store's file, kept as the short
+ * form of `state: { use: sqlite, options: { path } }`. `mustExist` is for commands that only
+ * read existing state.
  */
 export async function openStateStore(
   state: PipelineConfig['state'],
@@ -71,7 +77,13 @@ export async function openStateStore(
     (typeof BUILT_IN)[keyof typeof BUILT_IN] | undefined;
   const loaded =
     builtIn === undefined
-      ? await loadPlugin(state.use, options, 'state', 'state', baseDir)
+      ? await loadPlugin(
+          STATE_STORE_PACKAGES[state.use] ?? state.use,
+          options,
+          'state',
+          'state',
+          baseDir,
+        )
       : checkPlugin(builtIn, options, 'state', 'state');
   // A state store cannot need the state store: the loader refuses that need.
   const withoutState = { ...services, state: undefined as unknown as StateStore };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: full sync, FHIR sync, raw floor, incremental and memory scenarios, the
- * HL7 v2 sink over MLLP and into files, the CSV sink and source over 1 000 000 slot rows.
+ * HL7 v2 sink over MLLP and into files, the CSV sink and source over 1 000 000 slot rows, the
+ * PostgreSQL state store's checkpoint and content-hash throughput against SQLite's.
  * JSON on stdout, a readable table on stderr. The sandbox (and the FHIR server) run in
  * their own processes; each sync runs in its own process so its peak RSS is its own.
  */
@@ -15,6 +16,7 @@ import { request } from 'undici';
 import { csvScenarios } from './csv-bench.js';
 import { hl7Scenarios } from './hl7-bench.js';
 import { runStep, startFhirServerProcess, startSandboxProcess } from './processes.js';
+import { stateScenarios } from './state-bench.js';
 import type { SyncStepInput, SyncStepResult } from './sync-step.js';
 
 const { values } = parseArgs({
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'hl7-providers': { type: 'string', default: '2000' },
     'skip-hl7': { type: 'boolean', default: false },
     'skip-csv': { type: 'boolean', default: false },
+    'skip-state': { type: 'boolean', default: false },
   },
 });
 const providers = Number(values.providers);
@@ -176,6 +179,7 @@ try {
 
   if (!values['skip-hl7']) scenarios.push(...(await hl7Scenarios(workRoot, hl7Providers)));
   if (!values['skip-csv']) scenarios.push(...(await csvScenarios(workRoot)));
+  if (!values['skip-state']) scenarios.push(...(await stateScenarios(workRoot)));
 
   if (!values['skip-large']) {
     await withSandbox(largeProviders, async (source) => {

@@ -20,12 +20,48 @@ export {
   type ScheduleWindow,
 } from './domain/slot.js';
 export type { ProviderChange } from './domain/change.js';
+export { zonedEpochMs, formatInstant, zoneOffsetMinutes, isoWeek } from './domain/zoned-time.js';
 export {
+  PatientSchema,
   BookingRequestSchema,
-  BookingResultSchema,
+  BookingStatusSchema,
+  RefusalCodeSchema,
+  BookingSchema,
+  type Patient,
   type BookingRequest,
+  type BookingStatus,
+  type RefusalCode,
+  type Booking,
+} from './booking/booking.js';
+export {
+  BookingService,
+  BookingError,
+  bookingIdOf,
+  BOOKINGS_NAMESPACE,
+  SLOT_CLAIMS_NAMESPACE,
+  type BookingFailure,
   type BookingResult,
-} from './domain/booking.js';
+  type BookingServiceDeps,
+  type BookingServiceOptions,
+} from './booking/booking-service.js';
+export {
+  Directory,
+  DEFAULT_DIRECTORY_OPTIONS,
+  type DirectoryEntry,
+  type DirectoryOptions,
+  type DirectoryPage,
+  type NextSlot,
+} from './booking/directory.js';
+export {
+  AppointmentFinder,
+  TIMES_OF_DAY,
+  type AppointmentCriteria,
+  type FoundSlot,
+  type FoundSlotsPage,
+  type TimeOfDay,
+} from './booking/finder.js';
+export { freeSlotsAhead, lookaheadWindow, type BookableSchedules } from './booking/schedules.js';
+export { zonedInstant } from './booking/zoned-instant.js';
 export {
   recordKey,
   type ProviderRecord,
@@ -66,7 +102,24 @@ export {
   type ProviderSource,
 } from './ports/provider-source.js';
 export { SlotSourceToken, type SlotSource } from './ports/slot-source.js';
-export { BookingPortToken, type BookingPort } from './ports/booking-port.js';
+export {
+  BookingPortToken,
+  type BookingPort,
+  type PartnerBookingRequest,
+  type PartnerOutcome,
+} from './ports/booking-port.js';
+export {
+  hasProviderSearch,
+  type ProviderSearch,
+  type ProviderSearchCriteria,
+  type ProviderSearchResult,
+} from './ports/provider-search.js';
+export {
+  hasRecordStore,
+  type RecordStore,
+  type StoredRecord,
+  type ListedRecord,
+} from './ports/record-store.js';
 export {
   SinkToken,
   type ResourceCounts,

@@ -46,6 +46,5 @@ export {
   providerLocationKey,
   slotId,
 } from './resource-ids.js';
-export { zonedEpochMs, formatInstant, zoneOffsetMinutes, isoWeek } from './zoned-time.js';
 export { fillUrlTemplate, urlTemplateProblem } from './url-template.js';
 export * from './terminology.js';

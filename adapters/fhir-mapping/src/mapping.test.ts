@@ -15,7 +15,7 @@ import {
 } from './terminology.js';
 import { r4Errors } from './testing/fhir-validation.js';
 import { buildLocation, buildRecord } from './testing/population.js';
-import { formatInstant, isoWeek, zonedEpochMs } from './zoned-time.js';
+import { formatInstant, isoWeek, zonedEpochMs } from '@pmsbridge/core';
 
 function byType<T>(record: ProviderRecord, type: string, options = defaultMappingOptions): T[] {
   return mapProviderRecord(record, options)

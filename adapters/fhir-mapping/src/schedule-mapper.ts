@@ -4,7 +4,7 @@ import type { MappingOptions } from './mapping-options.js';
 import { specialtyConcept } from './practitioner-role-mapper.js';
 import { locationId, providerLocationKey } from './resource-ids.js';
 import { SCHEDULE_ID_SYSTEM, SERVICE_TYPE_SYSTEM } from './terminology.js';
-import { formatInstant, zonedEpochMs } from './zoned-time.js';
+import { formatInstant, zonedEpochMs } from '@pmsbridge/core';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

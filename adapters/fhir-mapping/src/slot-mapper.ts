@@ -10,7 +10,7 @@ import {
   V2_0276_SYSTEM,
 } from './terminology.js';
 import { fillUrlTemplate } from './url-template.js';
-import { formatInstant, zonedEpochMs } from './zoned-time.js';
+import { formatInstant, zonedEpochMs } from '@pmsbridge/core';
 
 const MINUTE_MS = 60_000;
 

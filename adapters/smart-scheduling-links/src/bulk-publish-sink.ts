@@ -18,12 +18,12 @@ import {
   type SinkOpenContext,
   type SyncRecord,
   type TrackedItem,
+  isoWeek,
 } from '@pmsbridge/core';
 import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
 import type { MappingOptions } from '@pmsbridge/fhir-mapping';
 import { mapProviderRecord, ownerKey, type MappedResource } from '@pmsbridge/fhir-mapping';
 import { practitionerId } from '@pmsbridge/fhir-mapping';
-import { isoWeek } from '@pmsbridge/fhir-mapping';
 import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
 import { appendAll, diskFileWriter, replaceFileDurably, type FileWriter } from './durable-file.js';
 import { restoreRunFiles } from './run-files.js';

@@ -9,6 +9,7 @@ import type {
 } from '../ports/state-store.js';
 import { leaseExpiry } from './lease-expiry.js';
 import { compareCodePoints } from './prefix-range.js';
+import type { ListedRecord, RecordStore, StoredRecord } from '../ports/record-store.js';
 import { checkTtl, PruneSchedule } from './seen-expiry.js';
 import { decodeStoredJson, encodeStoredJson } from './stored-json.js';
 
@@ -35,12 +36,13 @@ interface StoredDeadLetter extends Omit<DeadLetter, 'reason' | 'record'> {
  * storing values as JSON, so what a caller gets back is a copy and a value that SQLite could
  * not store is rejected here too. Nothing survives the process.
  */
-export class MemoryStateStore implements StateStore {
+export class MemoryStateStore implements StateStore, RecordStore {
   readonly #checkpoints = new Map<string, StoredCheckpoint>();
   readonly #deadLetters = new Map<string, StoredDeadLetter>();
   readonly #seen = new Map<string, number>();
   readonly #hashes = new Map<string, Map<string, string>>();
   readonly #leases = new Map<string, { owner: string; expiresAtMs: number }>();
+  readonly #records = new Map<string, Map<string, StoredRecord>>();
   readonly #pruneSchedule = new PruneSchedule();
   readonly #clock: Clock;
   #nextDeadLetterId = 1;
@@ -219,6 +221,64 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** Marks the store closed; later calls fail with a {@link StateError}. */
+  async createRecord(namespace: string, key: string, value: string): Promise<boolean> {
+    this.#checkOpen();
+    const records = this.#recordsOf(namespace);
+    if (records.has(key)) return false;
+    records.set(key, { value, version: 1, updatedAt: this.#clock.now().toISOString() });
+    return true;
+  }
+
+  async getRecord(namespace: string, key: string): Promise<StoredRecord | undefined> {
+    this.#checkOpen();
+    return this.#records.get(namespace)?.get(key);
+  }
+
+  async updateRecord(
+    namespace: string,
+    key: string,
+    value: string,
+    expectedVersion: number,
+  ): Promise<boolean> {
+    this.#checkOpen();
+    const records = this.#recordsOf(namespace);
+    const current = records.get(key);
+    if (current?.version !== expectedVersion) return false;
+    records.set(key, {
+      value,
+      version: expectedVersion + 1,
+      updatedAt: this.#clock.now().toISOString(),
+    });
+    return true;
+  }
+
+  async deleteRecord(namespace: string, key: string): Promise<void> {
+    this.#checkOpen();
+    this.#records.get(namespace)?.delete(key);
+  }
+
+  async listRecords(
+    namespace: string,
+    options: { prefix?: string; limit?: number } = {},
+  ): Promise<ListedRecord[]> {
+    this.#checkOpen();
+    const prefix = options.prefix ?? '';
+    return [...(this.#records.get(namespace) ?? new Map<string, StoredRecord>())]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => compareCodePoints(a, b))
+      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+      .map(([key, record]) => ({ key, ...record }));
+  }
+
+  #recordsOf(namespace: string): Map<string, StoredRecord> {
+    let records = this.#records.get(namespace);
+    if (records === undefined) {
+      records = new Map();
+      this.#records.set(namespace, records);
+    }
+    return records;
+  }
+
   async close(): Promise<void> {
     this.#isClosed = true;
   }

@@ -53,6 +53,17 @@ const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2 → 3: records (see RecordStore) — bookings' outbox entries, queued webhook deliveries.
+  `
+  CREATE TABLE records (
+    namespace  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

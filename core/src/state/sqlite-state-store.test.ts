@@ -10,7 +10,11 @@ import { ErrorCode, StateError } from '../errors/errors.js';
 import { SEEN_PRUNE_INTERVAL_MS } from './seen-expiry.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
 import { SqliteStateStore } from './sqlite-state-store.js';
-import { describeStateStoreContract, ManualClock } from '../testing/index.js';
+import {
+  describeRecordStoreContract,
+  describeStateStoreContract,
+  ManualClock,
+} from '../testing/index.js';
 
 let root: string;
 let fileCount = 0;
@@ -50,6 +54,10 @@ describeStateStoreContract('SqliteStateStore on a file', (clock) =>
 
 describeStateStoreContract('SqliteStateStore in memory', (clock) =>
   SqliteStateStore.open(':memory:', { clock }),
+);
+
+describeRecordStoreContract('SqliteStateStore on a file', (clock) =>
+  SqliteStateStore.open(freshPath(), { clock }),
 );
 
 describe('SqliteStateStore', () => {
@@ -100,8 +108,10 @@ describe('SqliteStateStore', () => {
     const before = SqliteStateStore.open(path);
     await before.saveCheckpoint('p', 'full', { position: 3, sinkStates: {}, updatedAt: 't' });
     await before.close();
-    // Version 1 had every table but the leases.
-    inspect(path, (db) => db.exec('DROP TABLE leases; PRAGMA user_version = 1'));
+    // Version 1 had every table but the leases and the records.
+    inspect(path, (db) =>
+      db.exec('DROP TABLE leases; DROP TABLE records; PRAGMA user_version = 1'),
+    );
 
     const after = SqliteStateStore.open(path);
     try {
@@ -110,6 +120,7 @@ describe('SqliteStateStore', () => {
       );
       expect((await after.getCheckpoint('p', 'full'))?.position).toBe(3);
       expect(await after.acquireLease('p', 'run-a', 1_000)).toMatchObject({ owner: 'run-a' });
+      expect(await after.createRecord('bookings', 'k', 'v')).toBe(true);
     } finally {
       await after.close();
     }

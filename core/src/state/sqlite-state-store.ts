@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { StateError } from '../errors/errors.js';
 import { createDirectory, whyNotWritable } from '../files/writable-directory.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import type { ListedRecord, RecordStore, StoredRecord } from '../ports/record-store.js';
 import type {
   Checkpoint,
   DeadLetter,
@@ -69,7 +70,7 @@ function isFilePath(path: string): boolean {
  * all of it or none. Calls are synchronous underneath; one store serves one process, and
  * several processes may share a file (writers wait up to `busyTimeoutMs` for each other).
  */
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore implements StateStore, RecordStore {
   readonly #statements = new Map<string, StatementSync>();
   readonly #pruneSchedule = new PruneSchedule();
   readonly #clock: Clock;
@@ -309,6 +310,66 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  async createRecord(namespace: string, key: string, value: string): Promise<boolean> {
+    return this.#use(`create record "${key}" of namespace "${namespace}"`, () => {
+      const result = this.#statement(
+        `INSERT INTO records (namespace, key, value, version, updated_at) VALUES (?, ?, ?, 1, ?)
+         ON CONFLICT (namespace, key) DO NOTHING`,
+      ).run(namespace, key, value, this.#clock.now().toISOString());
+      return Number(result.changes) > 0;
+    });
+  }
+
+  async getRecord(namespace: string, key: string): Promise<StoredRecord | undefined> {
+    return this.#use(`read record "${key}" of namespace "${namespace}"`, () => {
+      const row = this.#statement(
+        'SELECT value, version, updated_at FROM records WHERE namespace = ? AND key = ?',
+      ).get(namespace, key);
+      return row === undefined ? undefined : toStoredRecord(row);
+    });
+  }
+
+  async updateRecord(
+    namespace: string,
+    key: string,
+    value: string,
+    expectedVersion: number,
+  ): Promise<boolean> {
+    return this.#use(`update record "${key}" of namespace "${namespace}"`, () => {
+      const result = this.#statement(
+        `UPDATE records SET value = ?, version = version + 1, updated_at = ?
+         WHERE namespace = ? AND key = ? AND version = ?`,
+      ).run(value, this.#clock.now().toISOString(), namespace, key, expectedVersion);
+      return Number(result.changes) > 0;
+    });
+  }
+
+  async deleteRecord(namespace: string, key: string): Promise<void> {
+    this.#use(`delete record "${key}" of namespace "${namespace}"`, () => {
+      this.#statement('DELETE FROM records WHERE namespace = ? AND key = ?').run(namespace, key);
+    });
+  }
+
+  async listRecords(
+    namespace: string,
+    options: { prefix?: string; limit?: number } = {},
+  ): Promise<ListedRecord[]> {
+    return this.#use(`list the records of namespace "${namespace}"`, () => {
+      const prefix = options.prefix ?? '';
+      const upper = prefixUpperBound(prefix);
+      const params: SQLInputValue[] = [namespace, prefix];
+      const bounded = upper === undefined ? '' : ' AND key < ?';
+      if (upper !== undefined) params.push(upper);
+      params.push(options.limit ?? -1);
+      return this.#statement(
+        `SELECT key, value, version, updated_at FROM records
+         WHERE namespace = ? AND key >= ?${bounded} ORDER BY key LIMIT ?`,
+      )
+        .all(...params)
+        .map((row) => ({ key: readText(row, 'key'), ...toStoredRecord(row) }));
+    });
+  }
+
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
     return this.#use(`acquire the lease "${name}"`, () => {
       const now = this.#clock.now();
@@ -424,6 +485,14 @@ export class SqliteStateStore implements StateStore {
     }
     return this.#db;
   }
+}
+
+function toStoredRecord(row: SqliteRow): StoredRecord {
+  return {
+    value: readText(row, 'value'),
+    version: readInteger(row, 'version'),
+    updatedAt: readText(row, 'updated_at'),
+  };
 }
 
 function toDeadLetter(row: SqliteRow): DeadLetter {

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { CancelledError, StateError } from '../errors/errors.js';
 import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state-store.js';
+import { isDeadLocalOwner, newLeaseOwner } from '../state/lease-owner.js';
 
 /** How long a run's lease lasts without renewal; it is renewed at a third of that. */
 export const PIPELINE_LEASE_TTL_MS = 60_000;
@@ -23,7 +22,7 @@ export async function withPipelineLease<T>(
   ttlMs = PIPELINE_LEASE_TTL_MS,
 ): Promise<T> {
   const name = `pipeline:${pipeline}`;
-  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const owner = newLeaseOwner();
   let lease = await state.acquireLease(name, owner, ttlMs);
   if (lease === undefined) {
     // A run killed on this machine leaves its lease behind: take it over at once rather
@@ -70,20 +69,5 @@ export async function withPipelineLease<T>(
     signal?.removeEventListener('abort', forwardAbort);
     await renewing;
     await state.releaseLease(name, owner);
-  }
-}
-
-/** Whether `owner` (`host:pid:run`) names a process on this machine that no longer exists. */
-function isDeadLocalOwner(owner: string): boolean {
-  const [host, pidText] = owner.split(':');
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid)
-    return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    // EPERM: it exists under another user; only ESRCH means it is gone.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

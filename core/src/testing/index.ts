@@ -8,5 +8,7 @@ export { RecordingLogger, type LoggedLine } from './recording-logger.js';
 export { MemorySource, makeProvider, twoSlots } from './memory-source.js';
 export { AppendSink } from './append-sink.js';
 export { describeStateStoreContract, type StateStoreFactory } from './state-store-contract.js';
+export { describeRecordStoreContract, type RecordStoreFactory } from './record-store-contract.js';
 export { runPipeline, type PipelineRun, type PipelineRunInput } from './run-pipeline.js';
 export { createPlugin, type CreatePluginInput } from './create-plugin.js';
+export { MemoryBookingPort, type MemoryPartnerMode } from './memory-booking-port.js';

@@ -7,7 +7,7 @@ import {
   type Provider,
   type Slot,
 } from '@pmsbridge/core';
-import { formatInstant, zonedEpochMs } from '@pmsbridge/fhir-mapping';
+import { formatInstant, zonedEpochMs } from '@pmsbridge/core';
 import type { z } from 'zod';
 import type { Column } from './column-map.js';
 import { epochOf, isoDateOf, isoTimeOf, type WallTime } from './datetime-format.js';

@@ -1,5 +1,5 @@
 import type { Location, Provider, Slot } from '@pmsbridge/core';
-import { zoneOffsetMinutes, zonedEpochMs } from '@pmsbridge/fhir-mapping';
+import { zoneOffsetMinutes, zonedEpochMs } from '@pmsbridge/core';
 import type { Column } from './column-map.js';
 import { wallTimeAt, type WallTime } from './datetime-format.js';
 import type { TableName } from './tables.js';

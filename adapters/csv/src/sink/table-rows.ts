@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Location, ProviderRecord } from '@pmsbridge/core';
-import { zonedEpochMs } from '@pmsbridge/fhir-mapping';
+import { zonedEpochMs } from '@pmsbridge/core';
 import type { Column } from '../codec/column-map.js';
 import { encodeRow, type CellOptions } from '../codec/row-encoder.js';
 import type { TableName } from '../codec/tables.js';

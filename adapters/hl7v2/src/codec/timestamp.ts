@@ -1,5 +1,5 @@
 import { ValidationError } from '@pmsbridge/core';
-import { zonedEpochMs, zoneOffsetMinutes } from '@pmsbridge/fhir-mapping';
+import { zonedEpochMs, zoneOffsetMinutes } from '@pmsbridge/core';
 
 const MINUTE_MS = 60_000;
 

@@ -1,4 +1,4 @@
-import { ValidationError } from '@pmsbridge/core';
+import { ValidationError } from '../errors/errors.js';
 
 const MINUTE_MS = 60_000;
 

@@ -33,6 +33,9 @@ export interface PostgresStateStoreOptions extends PostgresStateOptionsInput {
   create?: boolean;
 }
 
+/** A table in a statement as written here: `{checkpoints}`, qualified when run. */
+const TABLE_PLACEHOLDER = /\{(checkpoints|dead_letters|seen_ids|content_hashes|leases)\}/g;
+
 /** How often, in clock time, `markSeen` also deletes the seen ids that have expired. */
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
 
@@ -62,12 +65,15 @@ export class PostgresStateStore implements StateStore {
   readonly #clock: Clock;
   readonly #target: string;
   readonly #secret: string;
-  readonly #statementNames = new Map<string, string>();
+  readonly #schema: string;
+  /** Statement texts with their tables qualified, by the text as written. */
+  readonly #qualified = new Map<string, string>();
   #lastPruneMs = Number.NEGATIVE_INFINITY;
   #closed = false;
 
-  private constructor(pool: pg.Pool, clock: Clock, target: string, secret: string) {
+  private constructor(pool: pg.Pool, schema: string, clock: Clock, target: string, secret: string) {
     this.#pool = pool;
+    this.#schema = schema;
     this.#clock = clock;
     this.#target = target;
     this.#secret = secret;
@@ -97,8 +103,6 @@ export class PostgresStateStore implements StateStore {
       max: poolSize,
       connectionTimeoutMillis: connectTimeoutMs,
       application_name: 'pmsbridge',
-      // `schema` matches [a-z_][a-z0-9_]*: no quoting needed in the startup options.
-      options: `-c search_path=${schema}`,
     });
     // Without a listener, a pooled connection that the server drops while idle would crash
     // the process; the pool replaces it, and the next call reports a server that is gone.
@@ -116,7 +120,7 @@ export class PostgresStateStore implements StateStore {
       } finally {
         client.release();
       }
-      return new PostgresStateStore(pool, clock, target, secret);
+      return new PostgresStateStore(pool, schema, clock, target, secret);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw toStateError('open the state store', target, error, secret);
@@ -127,7 +131,7 @@ export class PostgresStateStore implements StateStore {
     const what = `the checkpoint of pipeline "${pipeline}" stream "${stream}"`;
     return this.#use(`read ${what}`, async () => {
       const [row] = await this.#rows(
-        'SELECT position, sink_states, updated_at FROM checkpoints WHERE pipeline = $1 AND stream = $2',
+        'SELECT position, sink_states, updated_at FROM {checkpoints} WHERE pipeline = $1 AND stream = $2',
         [pipeline, stream],
       );
       if (row === undefined) return undefined;
@@ -151,7 +155,7 @@ export class PostgresStateStore implements StateStore {
     const what = `the checkpoint of pipeline "${pipeline}" stream "${stream}"`;
     await this.#use(`save ${what}`, () =>
       this.#run(
-        `INSERT INTO checkpoints (pipeline, stream, position, sink_states, updated_at)
+        `INSERT INTO {checkpoints} (pipeline, stream, position, sink_states, updated_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (pipeline, stream) DO UPDATE SET
            position = excluded.position,
@@ -170,7 +174,10 @@ export class PostgresStateStore implements StateStore {
 
   async clearCheckpoint(pipeline: string, stream: string): Promise<void> {
     await this.#use(`clear the checkpoint of pipeline "${pipeline}" stream "${stream}"`, () =>
-      this.#run('DELETE FROM checkpoints WHERE pipeline = $1 AND stream = $2', [pipeline, stream]),
+      this.#run('DELETE FROM {checkpoints} WHERE pipeline = $1 AND stream = $2', [
+        pipeline,
+        stream,
+      ]),
     );
   }
 
@@ -178,11 +185,11 @@ export class PostgresStateStore implements StateStore {
     const what = `the dead letter of pipeline "${input.pipeline}" key "${input.key}" stage "${input.stage}"`;
     await this.#use(`add ${what}`, () =>
       this.#run(
-        `INSERT INTO dead_letters
+        `INSERT INTO {dead_letters} AS existing
            (pipeline, key, stage, reason, record, attempts, first_seen_at, last_seen_at)
          VALUES ($1, $2, $3, $4, $5, 1, $6, $6)
          ON CONFLICT (pipeline, key, stage) DO UPDATE SET
-           attempts = dead_letters.attempts + 1,
+           attempts = existing.attempts + 1,
            reason = excluded.reason,
            record = excluded.record,
            last_seen_at = excluded.last_seen_at`,
@@ -206,7 +213,7 @@ export class PostgresStateStore implements StateStore {
       }
       const rows = await this.#rows(
         `SELECT id, pipeline, key, stage, reason, record, attempts, first_seen_at, last_seen_at
-         FROM dead_letters WHERE pipeline = $1 ORDER BY id LIMIT $2`,
+         FROM {dead_letters} WHERE pipeline = $1 ORDER BY id LIMIT $2`,
         [pipeline, limit ?? null],
       );
       return rows.map((row) => toDeadLetter(row));
@@ -216,15 +223,15 @@ export class PostgresStateStore implements StateStore {
   async purgeDeadLetters(pipeline: string, ids?: readonly number[]): Promise<number> {
     return this.#use(`purge the dead letters of pipeline "${pipeline}"`, async () => {
       if (ids === undefined) {
-        return this.#run('DELETE FROM dead_letters WHERE pipeline = $1', [pipeline]);
+        return this.#run('DELETE FROM {dead_letters} WHERE pipeline = $1', [pipeline]);
       }
       // Ids that are not integers name no dead letter, as in the other stores.
       const wanted = ids.filter((id) => Number.isSafeInteger(id));
       if (wanted.length === 0) return 0;
-      return this.#run('DELETE FROM dead_letters WHERE pipeline = $1 AND id = ANY($2::bigint[])', [
-        pipeline,
-        wanted,
-      ]);
+      return this.#run(
+        'DELETE FROM {dead_letters} WHERE pipeline = $1 AND id = ANY($2::bigint[])',
+        [pipeline, wanted],
+      );
     });
   }
 
@@ -234,14 +241,14 @@ export class PostgresStateStore implements StateStore {
       const nowMs = this.#clock.now().getTime();
       if (nowMs - this.#lastPruneMs >= SEEN_PRUNE_INTERVAL_MS) {
         this.#lastPruneMs = nowMs;
-        await this.#run('DELETE FROM seen_ids WHERE expires_at <= $1', [nowMs]);
+        await this.#run('DELETE FROM {seen_ids} WHERE expires_at <= $1', [nowMs]);
       }
       // Inserts a new id, or renews one whose time ran out; a live id is left as it is. The
       // row count tells the cases apart in one atomic statement.
       const changed = await this.#run(
-        `INSERT INTO seen_ids (namespace, id, expires_at) VALUES ($1, $2, $3)
+        `INSERT INTO {seen_ids} AS existing (namespace, id, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at
-         WHERE seen_ids.expires_at <= $4`,
+         WHERE existing.expires_at <= $4`,
         [namespace, id, nowMs + Math.ceil(ttlMs), nowMs],
       );
       return changed > 0;
@@ -253,7 +260,7 @@ export class PostgresStateStore implements StateStore {
       const hashes = new Map<string, string>();
       if (keys.length === 0) return hashes;
       const rows = await this.#rows(
-        'SELECT key, hash FROM content_hashes WHERE namespace = $1 AND key = ANY($2::text[])',
+        'SELECT key, hash FROM {content_hashes} WHERE namespace = $1 AND key = ANY($2::text[])',
         [namespace, keys],
       );
       for (const row of rows) hashes.set(readText(row, 'key'), readText(row, 'hash'));
@@ -273,7 +280,7 @@ export class PostgresStateStore implements StateStore {
         // the upsert touch its row twice, which PostgreSQL refuses, so the last one wins here.
         const batch = new Map(entries);
         await this.#run(
-          `INSERT INTO content_hashes (namespace, key, hash)
+          `INSERT INTO {content_hashes} (namespace, key, hash)
          SELECT $1, entry.key, entry.hash FROM unnest($2::text[], $3::text[]) AS entry (key, hash)
          ON CONFLICT (namespace, key) DO UPDATE SET hash = excluded.hash`,
           [namespace, [...batch.keys()], [...batch.values()]],
@@ -288,7 +295,7 @@ export class PostgresStateStore implements StateStore {
       async () => {
         if (keys.length === 0) return;
         await this.#run(
-          'DELETE FROM content_hashes WHERE namespace = $1 AND key = ANY($2::text[])',
+          'DELETE FROM {content_hashes} WHERE namespace = $1 AND key = ANY($2::text[])',
           [namespace, keys],
         );
       },
@@ -301,11 +308,11 @@ export class PostgresStateStore implements StateStore {
       const rows =
         upper === undefined
           ? await this.#rows(
-              'SELECT key FROM content_hashes WHERE namespace = $1 AND key >= $2 ORDER BY key',
+              'SELECT key FROM {content_hashes} WHERE namespace = $1 AND key >= $2 ORDER BY key',
               [namespace, prefix],
             )
           : await this.#rows(
-              `SELECT key FROM content_hashes
+              `SELECT key FROM {content_hashes}
                WHERE namespace = $1 AND key >= $2 AND key < $3 ORDER BY key`,
               [namespace, prefix, upper],
             );
@@ -321,11 +328,11 @@ export class PostgresStateStore implements StateStore {
       // and leaves another owner's live lease alone. PostgreSQL locks the conflicting row and
       // evaluates the WHERE on its latest version, so of several callers exactly one wins.
       const changed = await this.#run(
-        `INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
+        `INSERT INTO {leases} AS existing (name, owner, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (name) DO UPDATE SET
            owner = excluded.owner,
            expires_at = excluded.expires_at
-         WHERE leases.owner = excluded.owner OR leases.expires_at <= $4`,
+         WHERE existing.owner = excluded.owner OR existing.expires_at <= $4`,
         [name, owner, expiresAtMs, now.getTime()],
       );
       return changed === 0 ? undefined : { name, owner, expiresAt };
@@ -336,7 +343,7 @@ export class PostgresStateStore implements StateStore {
     return this.#use(`renew the lease "${name}"`, async () => {
       const { expiresAtMs } = expiryOf(this.#clock.now(), ttlMs, 'renewLease');
       const changed = await this.#run(
-        'UPDATE leases SET expires_at = $1 WHERE name = $2 AND owner = $3',
+        'UPDATE {leases} SET expires_at = $1 WHERE name = $2 AND owner = $3',
         [expiresAtMs, name, owner],
       );
       return changed > 0;
@@ -345,13 +352,13 @@ export class PostgresStateStore implements StateStore {
 
   async releaseLease(name: string, owner: string): Promise<void> {
     await this.#use(`release the lease "${name}"`, () =>
-      this.#run('DELETE FROM leases WHERE name = $1 AND owner = $2', [name, owner]),
+      this.#run('DELETE FROM {leases} WHERE name = $1 AND owner = $2', [name, owner]),
     );
   }
 
   async readLease(name: string): Promise<Lease | undefined> {
     return this.#use(`read the lease "${name}"`, async () => {
-      const [row] = await this.#rows('SELECT owner, expires_at FROM leases WHERE name = $1', [
+      const [row] = await this.#rows('SELECT owner, expires_at FROM {leases} WHERE name = $1', [
         name,
       ]);
       if (row === undefined) return undefined;
@@ -390,23 +397,29 @@ export class PostgresStateStore implements StateStore {
     }
   }
 
-  /** Runs one statement, prepared once per connection; resolves to the rows it returned. */
+  /** Runs one statement; resolves to the rows it returned. */
   async #rows(text: string, values: unknown[]): Promise<Row[]> {
     return (await this.#query(text, values)).rows;
   }
 
-  /** Runs one statement, prepared once per connection; resolves to the rows it changed. */
+  /** Runs one statement; resolves to how many rows it changed. */
   async #run(text: string, values: unknown[]): Promise<number> {
     return (await this.#query(text, values)).rowCount ?? 0;
   }
 
+  /**
+   * Runs `text` with its `{table}` names qualified by the store's schema. Qualified names,
+   * rather than a `search_path` set per connection, work through connection poolers
+   * (PgBouncer) that share server connections between clients.
+   */
   #query(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
-    let name = this.#statementNames.get(text);
-    if (name === undefined) {
-      name = `pmsbridge_state_${this.#statementNames.size + 1}`;
-      this.#statementNames.set(text, name);
+    let qualified = this.#qualified.get(text);
+    if (qualified === undefined) {
+      // The schema name matches [a-z_][a-z0-9_]* (checked by the options schema): safe as is.
+      qualified = text.replace(TABLE_PLACEHOLDER, (_, table: string) => `${this.#schema}.${table}`);
+      this.#qualified.set(text, qualified);
     }
-    return this.#pool.query<Row>({ name, text, values });
+    return this.#pool.query<Row>(qualified, values);
   }
 }
 

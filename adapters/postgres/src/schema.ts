@@ -5,7 +5,7 @@ import type pg from 'pg';
 /**
  * The schema, one numbered step per entry: step `n` (1-based) takes the tables from version
  * `n - 1` to `n` and is recorded in `pmsbridge_migrations`. Append new steps; never edit a
- * released one. Statements are unqualified: connections put the store's schema on their
+ * released one. Statements are unqualified: the migration runs with the store's schema as its
  * `search_path`.
  *
  * Keys are `COLLATE "C"` where order matters (`listHashKeys` scans a key range), so that
@@ -112,6 +112,8 @@ export async function migrateSchema(
 ): Promise<void> {
   await client.query('BEGIN');
   try {
+    // For this transaction only: the steps below name their tables unqualified.
+    await client.query(`SET LOCAL search_path TO ${schema}`);
     await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey(schema)]);
     if (!(await isInitialised(client, schema))) {
       if (!create) {

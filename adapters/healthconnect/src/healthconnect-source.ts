@@ -5,6 +5,9 @@ import type {
   ListProvidersOptions,
   Provider,
   ProviderPageRead,
+  ProviderSearch,
+  ProviderSearchCriteria,
+  ProviderSearchResult,
   ProviderSource,
   ScheduleWindow,
   Slot,
@@ -14,11 +17,12 @@ import { ProviderIdSchema } from '@pmsbridge/healthconnect-contract';
 import type { HealthConnectClient, ProviderSearchPage } from './healthconnect-client.js';
 
 /**
- * HealthConnect as core's {@link ProviderSource} and {@link SlotSource}. Full listings
- * bypass the search cache (a sync wants current data); resuming after a provider id
- * finds the right page by binary search over the id-ordered pages.
+ * HealthConnect as core's {@link ProviderSource}, {@link SlotSource} and
+ * {@link ProviderSearch}. Full listings bypass the search cache (a sync wants current data);
+ * resuming after a provider id finds the right page by binary search over the id-ordered
+ * pages. Directory searches go through the client's 5-minute search cache.
  */
-export class HealthConnectSource implements ProviderSource, SlotSource, Lifecycle {
+export class HealthConnectSource implements ProviderSource, SlotSource, ProviderSearch, Lifecycle {
   constructor(readonly client: HealthConnectClient) {}
 
   /** Every provider, page by page, ordered by id; after `startAfterId` when given. */
@@ -35,6 +39,22 @@ export class HealthConnectSource implements ProviderSource, SlotSource, Lifecycl
       if (!page.hasNextPage) return;
       page = await read(page.page + 1);
     }
+  }
+
+  /** One page of `GET /providers` with the directory's criteria. */
+  async searchProviders(
+    criteria: ProviderSearchCriteria,
+    { page, perPage }: { page: number; perPage: number },
+    signal?: AbortSignal,
+  ): Promise<ProviderSearchResult> {
+    const found = await this.client.searchPage(criteria, page, { signal, perPage });
+    return {
+      providers: found.providers,
+      page: found.page,
+      perPage: found.perPage,
+      total: found.total,
+      hasNextPage: found.hasNextPage,
+    };
   }
 
   /** One provider, or `undefined` when there is none. */

@@ -83,6 +83,18 @@ describe('against the sandbox over HTTP', () => {
     }
   });
 
+  it('searches as the directory asks (ProviderSearch): one page, with totals', async () => {
+    const source = new HealthConnectSource(client);
+    const criteria = { specialty: 'cardiology', location: 'New York, NY' };
+    const first = await source.searchProviders(criteria, { page: 1, perPage: 2 });
+    expect(first).toMatchObject({ page: 1, perPage: 2, hasNextPage: first.total > 2 });
+    expect(first.providers.length).toBe(Math.min(2, first.total));
+    const all = [];
+    for await (const page of client.searchProviders(criteria)) all.push(...page.providers);
+    expect(first.total).toBe(all.length);
+    expect(first.providers.map((p) => p.id)).toEqual(all.slice(0, 2).map((p) => p.id));
+  });
+
   it("reads a provider's available slots and sees a booking at once (schedules are not cached)", async () => {
     const slots = await client.getSchedule('PRV0000000001', WEEK);
     const free = slots.filter((slot) => slot.available);

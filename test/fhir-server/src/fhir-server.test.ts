@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type {
+  Appointment,
   Bundle,
   CapabilityStatement,
   OperationOutcome,
@@ -223,6 +224,36 @@ describe('startFhirServer', () => {
     expect(again.body.id).toBe(first.body.id);
     expect(patched.status).toBe(200);
     expect(patched.body.active).toBe(false);
+  });
+
+  it('keeps one active Appointment per Slot: 409 for a second, free again once cancelled', async () => {
+    const system = 'urn:example:booking';
+    const appointment = (value: string, status: Appointment['status'] = 'booked'): Appointment => ({
+      resourceType: 'Appointment',
+      status,
+      identifier: [{ system, value }],
+      slot: [{ reference: 'Slot/S-42' }],
+      start: '2026-03-09T09:00:00-05:00',
+      end: '2026-03-09T09:30:00-05:00',
+      participant: [{ actor: { display: 'A patient' }, status: 'accepted' }],
+    });
+    const create = (value: string) =>
+      call<Appointment>(server, 'POST', '/Appointment', {
+        body: appointment(value),
+        headers: { 'if-none-exist': `identifier=${system}|${value}` },
+      });
+    const first = await create('B1');
+    const repeat = await create('B1');
+    const second = await create('B2');
+    expect([first.status, repeat.status, second.status]).toEqual([201, 200, 409]);
+    expect(repeat.body.id).toBe(first.body.id);
+    expect(JSON.stringify(second.body)).toContain('Slot/S-42 is already booked');
+
+    const cancelled = await call<Appointment>(server, 'PUT', `/Appointment/${first.body.id}`, {
+      body: { ...appointment('B1', 'cancelled'), id: first.body.id },
+    });
+    expect(cancelled.status).toBe(200);
+    expect((await create('B2')).status).toBe(201);
   });
 
   it('deletes conditionally by identifier', async () => {

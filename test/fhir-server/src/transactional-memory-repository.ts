@@ -1,6 +1,8 @@
 import {
   badRequest,
+  conflict,
   isCreated,
+  parseSearchRequest,
   normalizeOperationOutcome,
   OperationOutcomeError,
   validateResource,
@@ -13,7 +15,7 @@ import {
   type DeleteResourceOptions,
   type UpdateResourceOptions,
 } from '@medplum/fhir-router';
-import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 
 /**
  * `@medplum/core`'s `getStatus` maps an OperationOutcome with this id to 422 Unprocessable
@@ -21,6 +23,17 @@ import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
  * gives a resource that violates the specification.
  */
 const UNPROCESSABLE_OUTCOME_ID = 'business-rule';
+
+/** Appointment statuses that hold their slot (all but cancelled, noshow, entered-in-error). */
+const ACTIVE_APPOINTMENT: ReadonlySet<string> = new Set([
+  'proposed',
+  'pending',
+  'booked',
+  'arrived',
+  'fulfilled',
+  'checked-in',
+  'waitlist',
+]);
 
 /** The state of one resource before the running transaction first touched it. */
 interface PriorState {
@@ -69,6 +82,7 @@ export class TransactionalMemoryRepository extends MemoryRepository {
         ),
       );
     }
+    await this.#assertSlotFree(resource);
     return super.updateResource(resource, options);
   }
 
@@ -81,6 +95,7 @@ export class TransactionalMemoryRepository extends MemoryRepository {
       return super.createResource(resource, options, update);
     }
     assertValid(resource);
+    await this.#assertSlotFree(resource);
     if (resource.id) {
       await this.#remember(resource.resourceType, resource.id);
     }
@@ -95,11 +110,32 @@ export class TransactionalMemoryRepository extends MemoryRepository {
     options?: CreateResourceOptions,
   ): Promise<{ resource: WithId<T>; outcome: OperationOutcome }> {
     assertValid(resource);
+    // A repeat of a create that matched is answered with what exists; only a new one is checked.
+    if ((await this.searchResources({ ...search, count: 1 })).length === 0) {
+      await this.#assertSlotFree(resource);
+    }
     const result = await super.conditionalCreate(resource, search, options);
     if (isCreated(result.outcome)) {
       this.#rememberCreated(result.resource);
     }
     return result;
+  }
+
+  /**
+   * Refuses (409) an active Appointment for a Slot another active Appointment already
+   * holds, as a scheduling server does: one booking per slot.
+   */
+  async #assertSlotFree(resource: Resource): Promise<void> {
+    if (resource.resourceType !== 'Appointment' || !ACTIVE_APPOINTMENT.has(resource.status)) return;
+    for (const { reference } of resource.slot ?? []) {
+      if (reference === undefined) continue;
+      const holders = await this.searchResources<Appointment>(
+        parseSearchRequest(`Appointment?slot=${encodeURIComponent(reference)}`),
+      );
+      if (holders.some((a) => a.id !== resource.id && ACTIVE_APPOINTMENT.has(a.status))) {
+        throw new OperationOutcomeError(conflict(`${reference} is already booked`));
+      }
+    }
   }
 
   override async deleteResource(

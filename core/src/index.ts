@@ -144,6 +144,7 @@ export {
   defineStage,
   defineSink,
   defineStateStore,
+  defineBookingPort,
   isPluginDefinition,
   SERVICE_NAMES,
   PLUGIN_DEFINITION,
@@ -159,6 +160,7 @@ export {
   type StageDefinition,
   type SinkDefinition,
   type StateStoreDefinition,
+  type BookingPortDefinition,
   type PluginDefinition,
 } from './plugins/define.js';
 export {

@@ -146,6 +146,49 @@ export class FhirTransport {
     ) as Promise<Bundle>;
   }
 
+  /**
+   * Creates a resource; with `ifNoneExist` (a search, e.g. `identifier=sys|v`) the server
+   * creates it only when nothing matches, and answers with the match otherwise.
+   */
+  create<T extends Resource>(
+    resource: T,
+    signal: AbortSignal,
+    options: { ifNoneExist?: string } = {},
+  ): Promise<T> {
+    return this.call('POST', resource.resourceType, signal, ({ headers, ...rest }) =>
+      this.client.create({
+        resourceType: resource.resourceType,
+        body: resource as never,
+        options: {
+          ...rest,
+          headers: {
+            ...headers,
+            ...(options.ifNoneExist === undefined ? {} : { 'If-None-Exist': options.ifNoneExist }),
+          },
+        },
+      }),
+    ) as Promise<T>;
+  }
+
+  /** Reads one resource. */
+  read<T extends Resource>(resourceType: string, id: string, signal: AbortSignal): Promise<T> {
+    return this.call('GET', `${resourceType}/${id}`, signal, (options) =>
+      this.client.read({ resourceType, id, options }),
+    ) as Promise<T>;
+  }
+
+  /** Updates a resource by its id. */
+  update<T extends Resource & { id: string }>(resource: T, signal: AbortSignal): Promise<T> {
+    return this.call('PUT', `${resource.resourceType}/${resource.id}`, signal, (options) =>
+      this.client.update({
+        resourceType: resource.resourceType,
+        id: resource.id,
+        body: resource as never,
+        options,
+      }),
+    ) as Promise<T>;
+  }
+
   private async call(
     method: string,
     path: string,

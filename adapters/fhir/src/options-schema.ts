@@ -2,7 +2,7 @@ import { httpUrl } from '@pmsbridge/core';
 import { z } from 'zod';
 import { mappingOptionFields } from '@pmsbridge/fhir-mapping';
 
-const authSchema = z.discriminatedUnion('type', [
+export const authSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
   z.object({ type: z.literal('bearer'), token: z.string().min(1) }),
   z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),

@@ -12,6 +12,28 @@ export const PluginEntrySchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** One API key of `pmsbridge serve`: its id, the SHA-256 of the key, what it may do. */
+export const ApiKeyConfigSchema = z.strictObject({
+  /** Names the client in logs and scopes its idempotency keys; never secret. */
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use letters, digits, dot, dash, underscore'),
+  /** `sha256:` and the hex SHA-256 of the key (`pmsbridge serve --hash-key` prints it). */
+  hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256: and 64 hex digits'),
+  scopes: z.array(z.enum(['read', 'book'])).min(1),
+});
+
+/** The `serve` section. Numbers may come from `${ENV_VAR}` strings. */
+export const ServeConfigSchema = z.strictObject({
+  port: z.coerce.number().int().min(0).max(65535).default(8095),
+  host: z.string().min(1).default('127.0.0.1'),
+  apiKeys: z.array(ApiKeyConfigSchema).min(1, 'at least one API key is required'),
+  /** Requests per key per minute; beyond it, 429 with Retry-After. */
+  rateLimitPerMinute: z.coerce.number().int().min(1).default(600),
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  /** How far ahead a slot can be booked and a next free slot is looked for, in days. */
+  horizonDays: z.coerce.number().int().min(1).max(30).default(30),
+});
+
 /** The whole config file. Numbers in `sync` may come from `${ENV_VAR}` strings. */
 export const PipelineConfigSchema = z.strictObject({
   /** Name under which checkpoints and dead letters are kept. */
@@ -40,6 +62,10 @@ export const PipelineConfigSchema = z.strictObject({
   source: PluginEntrySchema,
   stages: z.array(PluginEntrySchema).default([]),
   sinks: z.array(PluginEntrySchema).min(1, 'at least one sink is required'),
+  /** The partner system `pmsbridge serve` books in: a booking plugin and its options. */
+  booking: PluginEntrySchema.optional(),
+  /** `pmsbridge serve`: the directory, availability and booking HTTP API. */
+  serve: ServeConfigSchema.optional(),
   sync: z
     .strictObject({
       horizonDays: z.coerce.number().int().min(1).max(366).default(14),
@@ -64,4 +90,6 @@ export const PipelineConfigSchema = z.strictObject({
 });
 
 export type PluginEntry = z.infer<typeof PluginEntrySchema>;
+export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+export type ApiKeyConfig = z.infer<typeof ApiKeyConfigSchema>;
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;

@@ -3,6 +3,7 @@ import type { Cache } from '../ports/cache.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { ProviderSource } from '../ports/provider-source.js';
+import type { BookingPort } from '../ports/booking-port.js';
 import type { Sink } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
 import type { Stage } from '../ports/stage.js';
@@ -37,7 +38,7 @@ export type Needs = Readonly<Record<string, ServiceName>>;
 export type Provided<N extends Needs> = { [K in keyof N]: PluginServices[N[K]] };
 
 /** Where a plugin entry sits in the config. */
-export type PluginKind = 'source' | 'stage' | 'sink' | 'state';
+export type PluginKind = 'source' | 'stage' | 'sink' | 'state' | 'booking';
 
 /** What `create` receives for one config entry. */
 export interface CreateContext<Options, N extends Needs> {
@@ -141,9 +142,23 @@ export interface StateStoreDefinition<
   ): StateStore | Promise<StateStore>;
 }
 
+/** A booking plugin: see {@link defineBookingPort}. */
+export interface BookingPortDefinition<
+  Schema extends z.ZodType = z.ZodType,
+  N extends Needs = Needs,
+> extends DefinitionBase<'booking', Schema, N> {
+  create(
+    context: CreateContext<z.output<Schema>, N>,
+  ): (BookingPort & Lifecycle) | Promise<BookingPort & Lifecycle>;
+}
+
 /** Any plugin definition. */
 export type PluginDefinition =
-  SourceDefinition | StageDefinition | SinkDefinition | StateStoreDefinition;
+  | SourceDefinition
+  | StageDefinition
+  | SinkDefinition
+  | StateStoreDefinition
+  | BookingPortDefinition;
 
 type Authored<D> = Omit<D, typeof PLUGIN_DEFINITION | 'kind'>;
 
@@ -208,6 +223,18 @@ export function defineStateStore<
   const N extends Needs = Record<never, never>,
 >(definition: Authored<StateStoreDefinition<Schema, N>>): StateStoreDefinition<Schema, N> {
   return { ...definition, kind: 'state', [PLUGIN_DEFINITION]: true };
+}
+
+/**
+ * Defines a booking plugin: the partner system `pmsbridge serve` books appointments in
+ * (config `booking: { use, options }`), as a {@link BookingPort}. Export it as the module's
+ * default export.
+ */
+export function defineBookingPort<
+  Schema extends z.ZodType,
+  const N extends Needs = Record<never, never>,
+>(definition: Authored<BookingPortDefinition<Schema, N>>): BookingPortDefinition<Schema, N> {
+  return { ...definition, kind: 'booking', [PLUGIN_DEFINITION]: true };
 }
 
 /** Whether `value` is a plugin definition made by {@link defineSource}, {@link defineStage} or {@link defineSink}. */

@@ -84,6 +84,7 @@ const REQUIRED_METHODS: Record<PluginKind, readonly string[]> = {
     'readLease',
     'close',
   ],
+  booking: ['book', 'find', 'cancel'],
 };
 
 /**
@@ -119,7 +120,8 @@ export async function createComponent(
   const missing = REQUIRED_METHODS[definition.kind].filter(
     (method) => typeof (made as Record<string, unknown> | null)?.[method] !== 'function',
   );
-  const isNamed = definition.kind === 'stage' || definition.kind === 'sink';
+  const isNamed =
+    definition.kind === 'stage' || definition.kind === 'sink' || definition.kind === 'booking';
   if (isNamed && typeof (made as { name?: unknown } | null)?.name !== 'string')
     missing.push('name');
   if (missing.length > 0) {

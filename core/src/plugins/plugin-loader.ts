@@ -26,6 +26,7 @@ const PLACE: Record<PluginKind, string> = {
   stage: 'stages',
   sink: 'sinks',
   state: 'state',
+  booking: 'booking',
 };
 
 function invalid(message: string, details?: Record<string, unknown>): PluginError {

@@ -22,7 +22,13 @@ export interface CreatePluginInput {
   mustExist?: boolean;
 }
 
-const ENTRY = { source: 'source', stage: 'stages[0]', sink: 'sinks[0]', state: 'state' } as const;
+const ENTRY = {
+  source: 'source',
+  stage: 'stages[0]',
+  sink: 'sinks[0]',
+  state: 'state',
+  booking: 'booking',
+} as const;
 
 /**
  * Creates what a plugin definition makes for one config entry, exactly as the runtime does:

@@ -1,7 +1,7 @@
 /**
  * `@pmsbridge/adapter-postgres`: pmsbridge's state store in PostgreSQL, for many processes on
- * many machines sharing one database — checkpoints, dead letters, seen ids, content hashes and
- * leases, as the embedded SQLite store keeps them (`postgresStateStorePlugin`, the package's
+ * many machines sharing one database — checkpoints, dead letters, seen ids, content hashes,
+ * leases and records, as the embedded SQLite store keeps them (`postgresStateStorePlugin`, the package's
  * default export, is what `state: { use: postgres }` loads).
  */
 import { postgresStateStorePlugin } from './plugin.js';

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { ErrorCode, StateError } from '@pmsbridge/core';
-import { describeStateStoreContract, ManualClock } from '@pmsbridge/core/testing';
+import { ErrorCode, hasRecordStore, StateError } from '@pmsbridge/core';
+import {
+  describeRecordStoreContract,
+  describeStateStoreContract,
+  ManualClock,
+} from '@pmsbridge/core/testing';
 import { startPostgres, urlOfDatabase, type PostgresServer } from '@pmsbridge/test-postgres';
 import pg from 'pg';
 import { PostgresStateStore } from './postgres-state-store.js';
@@ -64,6 +68,10 @@ describeStateStoreContract('PostgresStateStore', (clock) =>
   PostgresStateStore.open({ connectionString: database, schema: freshSchema(), clock }),
 );
 
+describeRecordStoreContract('PostgresStateStore', (clock) =>
+  PostgresStateStore.open({ connectionString: database, schema: freshSchema(), clock }),
+);
+
 describe('PostgresStateStore', () => {
   it('creates its tables in its own schema and records each migration step', async () => {
     const schema = freshSchema();
@@ -78,6 +86,7 @@ describe('PostgresStateStore', () => {
       'dead_letters',
       'leases',
       'pmsbridge_migrations',
+      'records',
       'seen_ids',
     ]);
     const versions = await inspect<{ version: number }>(
@@ -124,6 +133,7 @@ describe('PostgresStateStore', () => {
     await first.markSeen('events', 'evt-1', 60_000);
     await first.setHashes('fhir', [['Slot/1', 'h1']]);
     await first.acquireLease('providers', 'run-a', 60_000);
+    await first.createRecord('bookings', 'b-1', '{"status":"pending"}');
     await first.close();
 
     const second = await PostgresStateStore.open({ connectionString: database, schema, clock });
@@ -133,9 +143,37 @@ describe('PostgresStateStore', () => {
       expect(await second.markSeen('events', 'evt-1', 60_000)).toBe(false);
       expect(await second.getHashes('fhir', ['Slot/1'])).toEqual(new Map([['Slot/1', 'h1']]));
       expect(await second.acquireLease('providers', 'run-b', 60_000)).toBeUndefined();
+      expect(await second.getRecord('bookings', 'b-1')).toMatchObject({
+        value: '{"status":"pending"}',
+        version: 1,
+      });
     } finally {
       await second.close();
     }
+  });
+
+  it('adds the records table to a schema an earlier version made, keeping what it holds', async () => {
+    const schema = freshSchema();
+    await (await PostgresStateStore.open({ connectionString: database, schema })).close();
+    // Back to what version 1 left: its tables, its one migration step, no records.
+    await inspect(`DROP TABLE ${schema}.records`);
+    await inspect(`DELETE FROM ${schema}.pmsbridge_migrations WHERE version > 1`);
+    await inspect(
+      `INSERT INTO ${schema}.content_hashes (namespace, key, hash) VALUES ('fhir', 'Slot/1', 'h1')`,
+    );
+
+    const store = await PostgresStateStore.open({ connectionString: database, schema });
+    try {
+      expect(await store.getHashes('fhir', ['Slot/1'])).toEqual(new Map([['Slot/1', 'h1']]));
+      expect(await store.createRecord('bookings', 'b-1', 'v')).toBe(true);
+      expect(await store.getRecord('bookings', 'b-1')).toMatchObject({ value: 'v', version: 1 });
+    } finally {
+      await store.close();
+    }
+    const versions = await inspect<{ version: number }>(
+      `SELECT version FROM ${schema}.pmsbridge_migrations ORDER BY version`,
+    );
+    expect(versions.map((v) => v.version)).toEqual([1, 2]);
   });
 
   it('refuses a schema written by a newer version', async () => {
@@ -200,6 +238,131 @@ describe('PostgresStateStore', () => {
         ['a', '2'],
       ]);
       expect(await store.getHashes('fhir', ['a'])).toEqual(new Map([['a', '2']]));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('has the record capability that bookings look for (hasRecordStore)', async () => {
+    const store = await PostgresStateStore.open({
+      connectionString: database,
+      schema: freshSchema(),
+    });
+    try {
+      expect(hasRecordStore(store)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets exactly one of two stores on one database update a record from the same version', async () => {
+    const schema = freshSchema();
+    const stores = [
+      await PostgresStateStore.open({ connectionString: database, schema }),
+      await PostgresStateStore.open({ connectionString: database, schema }),
+    ] as const;
+    const rounds = 25;
+    try {
+      await stores[0].createRecord('bookings', 'b-1', 'created');
+      // Each round both stores write from the version they both read; had both writes been
+      // taken, a round would report two winners and the version would lag behind the rounds.
+      for (let version = 1; version <= rounds; version += 1) {
+        const outcomes = await Promise.all(
+          stores.map((store, i) =>
+            store.updateRecord('bookings', 'b-1', `r${version}-s${i}`, version),
+          ),
+        );
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+        const winner = outcomes.indexOf(true);
+        for (const store of stores) {
+          expect(await store.getRecord('bookings', 'b-1')).toMatchObject({
+            value: `r${version}-s${winner}`,
+            version: version + 1,
+          });
+        }
+      }
+      expect(await stores[1].updateRecord('bookings', 'b-1', 'stale', rounds)).toBe(false);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('lists records under a prefix by code point, reading % and _ literally', async () => {
+    const schema = freshSchema();
+    const store = await PostgresStateStore.open({ connectionString: database, schema });
+    try {
+      const keys = [
+        'slot/PRV1/b',
+        'slot/PRV1/B',
+        'slot/PRV1/a',
+        'slot/PRV1/\u00E9',
+        'slot/PRV1/\uFFFF',
+        'slot/PRV1/\u{1F600}',
+        'slot/PRV1/\u{10FFFF}',
+        'slot/PRV1%',
+        'slot/PRV1_x',
+        'slot/PRV1\u{10FFFF}',
+        'slot/PRV10',
+        'slot/PRV2',
+      ];
+      for (const key of keys) await store.createRecord('queue', key, key);
+      await store.createRecord('other', 'slot/PRV1/c', 'elsewhere');
+
+      // Code point order: upper case before lower case, a character beyond U+FFFF after
+      // U+FFFF (UTF-16 order would put it before). The test server's locale is C anyway, so
+      // the key column's own collation, which makes this hold under any locale, is checked
+      // below.
+      expect(
+        (await store.listRecords('queue', { prefix: 'slot/PRV1/' })).map((r) => r.key),
+      ).toEqual([
+        'slot/PRV1/B',
+        'slot/PRV1/a',
+        'slot/PRV1/b',
+        'slot/PRV1/\u00E9',
+        'slot/PRV1/\uFFFF',
+        'slot/PRV1/\u{1F600}',
+        'slot/PRV1/\u{10FFFF}',
+      ]);
+      expect(
+        (await store.listRecords('queue', { prefix: 'slot/PRV1%' })).map((r) => r.key),
+      ).toEqual(['slot/PRV1%']);
+      expect(
+        (await store.listRecords('queue', { prefix: 'slot/PRV1_' })).map((r) => r.key),
+      ).toEqual(['slot/PRV1_x']);
+      expect(
+        (await store.listRecords('queue', { prefix: 'slot/PRV1\u{10FFFF}' })).map((r) => r.key),
+      ).toEqual(['slot/PRV1\u{10FFFF}']);
+      expect(await store.listRecords('queue', { prefix: 'slot/PRV1' })).toHaveLength(11);
+      expect(
+        (await store.listRecords('queue', { prefix: 'slot/PRV1/', limit: 2 })).map((r) => r.key),
+      ).toEqual(['slot/PRV1/B', 'slot/PRV1/a']);
+      expect(await store.listRecords('queue', { limit: 0 })).toEqual([]);
+      expect(await store.listRecords('queue')).toHaveLength(keys.length);
+
+      // The order comes from the column's collation, not the database's default.
+      const [column] = await inspect<{ collation_name: string }>(
+        `SELECT collation_name FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'records' AND column_name = 'key'`,
+        [schema],
+      );
+      expect(column?.collation_name).toBe('C');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a record limit that is not a non-negative integer, and finds no record at a version that is not one', async () => {
+    const store = await PostgresStateStore.open({
+      connectionString: database,
+      schema: freshSchema(),
+    });
+    try {
+      await store.createRecord('queue', 'a', 'v');
+      const error = await caught(store.listRecords('queue', { limit: -1 }));
+      expect(error.message).toContain('The record limit must be a non-negative integer, got -1');
+      await caught(store.listRecords('queue', { limit: 1.5 }));
+      expect(await store.updateRecord('queue', 'a', 'w', 1.5)).toBe(false);
+      expect(await store.getRecord('queue', 'a')).toMatchObject({ value: 'v', version: 1 });
     } finally {
       await store.close();
     }

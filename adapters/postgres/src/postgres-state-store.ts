@@ -7,8 +7,11 @@ import {
   type DeadLetter,
   type DeadLetterInput,
   type Lease,
+  type ListedRecord,
   type Logger,
+  type RecordStore,
   type StateStore,
+  type StoredRecord,
 } from '@pmsbridge/core';
 import pg from 'pg';
 import { describeTarget } from './connection-target.js';
@@ -34,7 +37,7 @@ export interface PostgresStateStoreOptions extends PostgresStateOptionsInput {
 }
 
 /** A table in a statement as written here: `{checkpoints}`, qualified when run. */
-const TABLE_PLACEHOLDER = /\{(checkpoints|dead_letters|seen_ids|content_hashes|leases)\}/g;
+const TABLE_PLACEHOLDER = /\{(checkpoints|dead_letters|seen_ids|content_hashes|leases|records)\}/g;
 
 /** How often, in clock time, `markSeen` also deletes the seen ids that have expired. */
 const SEEN_PRUNE_INTERVAL_MS = 60_000;
@@ -55,12 +58,13 @@ function secretOf(connectionString: string): string {
 
 /**
  * The {@link StateStore} for many processes on many machines: one PostgreSQL database,
- * through a `pg` connection pool. The schema is migrated on open, in one transaction under
- * an advisory lock; every call is one statement (so one transaction), and the statements
- * that decide (`acquireLease`, `markSeen`) are single upserts whose condition PostgreSQL
- * evaluates on the locked row, so of several processes exactly one wins.
+ * through a `pg` connection pool, with records ({@link RecordStore}) as the SQLite store
+ * keeps them. The schema is migrated on open, in one transaction under an advisory lock;
+ * every call is one statement (so one transaction), and the statements that decide
+ * (`acquireLease`, `markSeen`, `createRecord`, `updateRecord`) are single statements whose
+ * condition PostgreSQL evaluates on the locked row, so of several processes exactly one wins.
  */
-export class PostgresStateStore implements StateStore {
+export class PostgresStateStore implements StateStore, RecordStore {
   readonly #pool: pg.Pool;
   readonly #clock: Clock;
   readonly #target: string;
@@ -320,6 +324,82 @@ export class PostgresStateStore implements StateStore {
     });
   }
 
+  async createRecord(namespace: string, key: string, value: string): Promise<boolean> {
+    return this.#use(`create record "${key}" of namespace "${namespace}"`, async () => {
+      const changed = await this.#run(
+        `INSERT INTO {records} (namespace, key, value, version, updated_at)
+         VALUES ($1, $2, $3, 1, $4)
+         ON CONFLICT (namespace, key) DO NOTHING`,
+        [namespace, key, value, this.#clock.now().toISOString()],
+      );
+      return changed > 0;
+    });
+  }
+
+  async getRecord(namespace: string, key: string): Promise<StoredRecord | undefined> {
+    return this.#use(`read record "${key}" of namespace "${namespace}"`, async () => {
+      const [row] = await this.#rows(
+        'SELECT value, version, updated_at FROM {records} WHERE namespace = $1 AND key = $2',
+        [namespace, key],
+      );
+      return row === undefined ? undefined : toStoredRecord(row);
+    });
+  }
+
+  async updateRecord(
+    namespace: string,
+    key: string,
+    value: string,
+    expectedVersion: number,
+  ): Promise<boolean> {
+    return this.#use(`update record "${key}" of namespace "${namespace}"`, async () => {
+      // No record is at a version that is not an integer (which BIGINT would refuse to read).
+      if (!Number.isSafeInteger(expectedVersion)) return false;
+      // Compare-and-set in one statement: a concurrent update of the row makes this one wait
+      // for its commit, and PostgreSQL then re-checks the version on the new row, so of
+      // several writers from the same version exactly one changes it.
+      const changed = await this.#run(
+        `UPDATE {records} SET value = $1, version = version + 1, updated_at = $2
+         WHERE namespace = $3 AND key = $4 AND version = $5`,
+        [value, this.#clock.now().toISOString(), namespace, key, expectedVersion],
+      );
+      return changed > 0;
+    });
+  }
+
+  async deleteRecord(namespace: string, key: string): Promise<void> {
+    await this.#use(`delete record "${key}" of namespace "${namespace}"`, () =>
+      this.#run('DELETE FROM {records} WHERE namespace = $1 AND key = $2', [namespace, key]),
+    );
+  }
+
+  async listRecords(
+    namespace: string,
+    options: { prefix?: string; limit?: number } = {},
+  ): Promise<ListedRecord[]> {
+    const { prefix = '', limit } = options;
+    return this.#use(`list the records of namespace "${namespace}"`, async () => {
+      if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
+        throw new StateError(`The record limit must be a non-negative integer, got ${limit}`);
+      }
+      // A key range on the COLLATE "C" primary key, as in listHashKeys: code point order.
+      const upper = prefixUpperBound(prefix);
+      const rows =
+        upper === undefined
+          ? await this.#rows(
+              `SELECT key, value, version, updated_at FROM {records}
+               WHERE namespace = $1 AND key >= $2 ORDER BY key LIMIT $3`,
+              [namespace, prefix, limit ?? null],
+            )
+          : await this.#rows(
+              `SELECT key, value, version, updated_at FROM {records}
+               WHERE namespace = $1 AND key >= $2 AND key < $3 ORDER BY key LIMIT $4`,
+              [namespace, prefix, upper, limit ?? null],
+            );
+      return rows.map((row) => ({ key: readText(row, 'key'), ...toStoredRecord(row) }));
+    });
+  }
+
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
     return this.#use(`acquire the lease "${name}"`, async () => {
       const now = this.#clock.now();
@@ -435,6 +515,14 @@ async function checkEncoding(client: pg.PoolClient, target: string): Promise<voi
       'PMS_STATE_UNAVAILABLE',
     );
   }
+}
+
+function toStoredRecord(row: Row): StoredRecord {
+  return {
+    value: readText(row, 'value'),
+    version: readInteger(row, 'version'),
+    updatedAt: readText(row, 'updated_at'),
+  };
 }
 
 function toDeadLetter(row: Row): DeadLetter {

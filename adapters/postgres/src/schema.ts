@@ -8,9 +8,9 @@ import type pg from 'pg';
  * released one. Statements are unqualified: the migration runs with the store's schema as its
  * `search_path`.
  *
- * Keys are `COLLATE "C"` where order matters (`listHashKeys` scans a key range), so that
- * PostgreSQL compares them by code point as the SQLite store does, whatever the database's
- * locale.
+ * Keys are `COLLATE "C"` where order matters (`listHashKeys` and `listRecords` scan a key
+ * range), so that PostgreSQL compares them by code point as the SQLite store does, whatever
+ * the database's locale.
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -55,6 +55,18 @@ const MIGRATIONS: readonly string[] = [
     name       TEXT NOT NULL PRIMARY KEY,
     owner      TEXT NOT NULL,
     expires_at BIGINT NOT NULL
+  );
+  `,
+  // Step 2: records (core's RecordStore) — bookings' outbox entries, queued webhook
+  // deliveries. Listed by key prefix in key order, so the key is COLLATE "C" as above.
+  `
+  CREATE TABLE records (
+    namespace  TEXT NOT NULL,
+    key        TEXT COLLATE "C" NOT NULL,
+    value      TEXT NOT NULL,
+    version    BIGINT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
   );
   `,
 ];

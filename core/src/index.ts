@@ -219,3 +219,15 @@ export {
   DEFAULT_STATE_PATH,
 } from './state/open-state-store.js';
 export { withPipelineLease, PIPELINE_LEASE_TTL_MS } from './sync/pipeline-lease.js';
+export { openServeApp, type ServeApp, type ServeAppOptions } from './serve/serve-app.js';
+export {
+  startApiServer,
+  apiRoutes,
+  type ApiServer,
+  type ApiServices,
+  type Route,
+} from './serve/api-server.js';
+export { ApiKeys, hashApiKey, newApiKey, type ApiClient, type ApiScope } from './serve/api-keys.js';
+export { RateLimiter } from './serve/rate-limiter.js';
+export { buildOpenApi } from './serve/openapi.js';
+export { problem, PROBLEM_BASE, type Problem } from './serve/problem.js';

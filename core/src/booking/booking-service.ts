@@ -98,10 +98,46 @@ const isFinal = (booking: Booking) => booking.status !== 'pending';
  * patient's data is dropped as soon as the outcome is known.
  */
 export class BookingService {
+  /** A scrub of the store, due after patient data was dropped (see {@link flush}). */
+  #scrub: { timer: NodeJS.Timeout; done: Promise<void>; run: () => void } | undefined;
+
   constructor(
     private readonly deps: BookingServiceDeps,
     private readonly options: BookingServiceOptions,
   ) {}
+
+  /**
+   * Runs a pending scrub of the state store now: patient data dropped from settled bookings
+   * becomes unrecoverable from its files. Scrubs otherwise run within a second of settling.
+   */
+  async flush(): Promise<void> {
+    const pending = this.#scrub;
+    if (pending === undefined) return;
+    clearTimeout(pending.timer);
+    pending.run();
+    await pending.done;
+  }
+
+  #scrubSoon(): void {
+    if (this.#scrub !== undefined || this.deps.records.scrub === undefined) return;
+    let run = (): void => undefined;
+    const done = new Promise<void>((resolve) => {
+      run = () => {
+        this.#scrub = undefined;
+        this.deps.records
+          .scrub?.()
+          .catch((error: unknown) =>
+            this.deps.logger.warn('state store scrub failed', {
+              reason: error instanceof Error ? error.message : String(error),
+            }),
+          )
+          .finally(resolve);
+      };
+    });
+    const timer = setTimeout(run, 1000);
+    timer.unref();
+    this.#scrub = { timer, done, run };
+  }
 
   /** The booking of this id, or undefined. */
   async get(id: string): Promise<Booking | undefined> {
@@ -326,6 +362,7 @@ export class BookingService {
     ) {
       throw new Error(`Booking ${id} changed while its lease was held`);
     }
+    this.#scrubSoon();
     return booking;
   }
 

@@ -20,6 +20,7 @@ import type { SyncSummary } from '../sync/run-summary.js';
 import { ADAPTER_COMMANDS, isCommandDefinition, type CommandDefinition } from './command.js';
 import { formatSummary } from './format-summary.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { runServe } from './serve-command.js';
 
 /**
  * Exit codes: 0 success, 1 the run failed, 2 usage or config error. An error's code decides
@@ -35,6 +36,7 @@ Usage:
   pmsbridge dlq list --config FILE [--json]
   pmsbridge dlq replay --config FILE [--json]
   pmsbridge dlq purge --config FILE
+  pmsbridge serve --config FILE [--port 8095]                      (see pmsbridge serve --help)
   pmsbridge webhooks --config FILE [--port 8090] [--subscribe] …   (see pmsbridge webhooks --help)
   pmsbridge publish serve DIR [--port 8080] [--base-url URL] …      (see pmsbridge publish --help)
   pmsbridge --help | --version
@@ -43,6 +45,7 @@ Commands:
   sync       run a full or incremental sync of the config's pipeline
   validate   check the config and every plugin it names, start nothing
   dlq        list, replay or purge the pipeline's dead letters
+  serve      the provider directory, availability and booking HTTP API
   webhooks   run an incremental sync whenever HealthConnect sends a webhook
   publish    serve a SMART Scheduling Links bulk publication over HTTP
 
@@ -105,6 +108,7 @@ export async function runCli(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (argv[0] === 'serve') return await runServe(argv.slice(1), io, controller.signal);
     const adapterCommand = argv[0] === undefined ? undefined : ADAPTER_COMMANDS[argv[0]];
     if (adapterCommand !== undefined) {
       const definition = await loadAdapterCommand(argv[0] as string, adapterCommand);

@@ -18,7 +18,7 @@ export interface ListedRecord extends StoredRecord {
  * Small documents kept durably by namespace and key, created once and changed only by
  * compare-and-set, so that processes sharing the store agree on who did what: a booking's
  * outbox entry, a queued webhook delivery. An optional capability of a {@link StateStore}
- * (see {@link hasRecordStore}); the SQLite and in-memory stores have it.
+ * (see {@link hasRecordStore}); the SQLite, in-memory and PostgreSQL stores have it.
  */
 export interface RecordStore {
   /** Creates the record unless the key is taken; true when this call created it. */
@@ -41,6 +41,11 @@ export interface RecordStore {
     namespace: string,
     options?: { prefix?: string; limit?: number },
   ): Promise<ListedRecord[]>;
+  /**
+   * Makes deleted and overwritten values unrecoverable from the store's files (a database
+   * may keep old versions of a page in a log or free space), once patient data was dropped.
+   */
+  scrub?(): Promise<void>;
 }
 
 const RECORD_METHODS = [

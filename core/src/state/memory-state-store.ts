@@ -270,6 +270,11 @@ export class MemoryStateStore implements StateStore, RecordStore {
       .map(([key, record]) => ({ key, ...record }));
   }
 
+  /** Nothing to do: nothing is kept outside the process. */
+  async scrub(): Promise<void> {
+    this.#checkOpen();
+  }
+
   #recordsOf(namespace: string): Map<string, StoredRecord> {
     let records = this.#records.get(namespace);
     if (records === undefined) {

@@ -117,6 +117,9 @@ export class SqliteStateStore implements StateStore, RecordStore {
       }
       db.exec('PRAGMA journal_mode = WAL');
       db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      // Deleted and overwritten content is zeroed, not left in free space: records may have
+      // held patient data (see scrub).
+      db.exec('PRAGMA secure_delete = ON');
       migrateSchema(db);
       return new SqliteStateStore(db, options.clock ?? systemClock);
     } catch (error) {
@@ -367,6 +370,17 @@ export class SqliteStateStore implements StateStore, RecordStore {
       )
         .all(...params)
         .map((row) => ({ key: readText(row, 'key'), ...toStoredRecord(row) }));
+    });
+  }
+
+  /**
+   * Makes what was deleted or overwritten unrecoverable from the files: with `secure_delete`
+   * the database zeroes it, and this copies the write-ahead log into the database and
+   * truncates it, so no older version of a page survives in the log.
+   */
+  async scrub(): Promise<void> {
+    this.#use('scrub the write-ahead log', () => {
+      this.#open().exec('PRAGMA wal_checkpoint(TRUNCATE)');
     });
   }
 

@@ -175,7 +175,7 @@ export class HealthConnectClient {
    */
   async getProvider(
     id: string,
-    options: { signal?: AbortSignal; fields?: readonly ProviderField[] } = {},
+    options: { signal?: AbortSignal; fields?: readonly ProviderField[]; useCache?: boolean } = {},
   ): Promise<Provider | undefined> {
     const requested = options.fields ?? this.settings.fields;
     const fields = joinFields(requested);
@@ -185,27 +185,24 @@ export class HealthConnectClient {
         issues: [{ path: 'id', message: checkedId.error.issues[0]?.message ?? 'invalid' }],
       });
     }
-    return this.#cached(
-      providerKey(id, fields),
-      this.#providerTtlMs,
-      options.signal,
-      async (signal) => {
-        try {
-          const response = await this.http.send({
-            method: 'GET',
-            path: `/providers/${encodeURIComponent(id)}`,
-            query: { fields },
-            signal,
-          });
-          return providerFromWire(
-            parseWith(providerSchemaFor(requested), response.body, `provider ${id}`),
-          );
-        } catch (error) {
-          if (isHealthConnectError(error) && error.status === 404) return undefined;
-          throw error;
-        }
-      },
-    );
+    const load = async (signal: AbortSignal | undefined): Promise<Provider | undefined> => {
+      try {
+        const response = await this.http.send({
+          method: 'GET',
+          path: `/providers/${encodeURIComponent(id)}`,
+          query: { fields },
+          signal,
+        });
+        return providerFromWire(
+          parseWith(providerSchemaFor(requested), response.body, `provider ${id}`),
+        );
+      } catch (error) {
+        if (isHealthConnectError(error) && error.status === 404) return undefined;
+        throw error;
+      }
+    };
+    if (options.useCache === false) return load(options.signal);
+    return this.#cached(providerKey(id, fields), this.#providerTtlMs, options.signal, load);
   }
 
   /** The provider's practice locations. */

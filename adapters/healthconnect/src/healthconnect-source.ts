@@ -57,9 +57,12 @@ export class HealthConnectSource implements ProviderSource, SlotSource, Provider
     };
   }
 
-  /** One provider, or `undefined` when there is none. */
+  /**
+   * One provider, or `undefined` when there is none: read afresh (a sync, a replay or a
+   * webhook's re-read wants current data; the directory keeps its own hour-long cache).
+   */
   getProvider(id: string, signal?: AbortSignal): Promise<Provider | undefined> {
-    return this.client.getProvider(id, { signal });
+    return this.client.getProvider(id, { signal, useCache: false });
   }
 
   /** HealthConnect provider ids are `PRV` and 10 digits; other keys are positions. */

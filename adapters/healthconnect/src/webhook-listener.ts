@@ -15,7 +15,8 @@ import {
   type ListenerLimitsInput,
 } from './listener-limits.js';
 import { receiveWebhook } from './webhook-receiver.js';
-import { WebhookVerificationError } from './webhook-verifier.js';
+import type { WebhookQueue } from './webhook-queue.js';
+import { WebhookVerificationError, verifyWebhook } from './webhook-verifier.js';
 
 /**
  * Options of {@link startWebhookListener}. The limits (`headersTimeoutMs` 10 s,
@@ -31,11 +32,20 @@ export interface WebhookListenerOptions extends ListenerLimitsInput {
   path?: string;
   /** The subscription's `whsec_…` signing secret. */
   secret: string;
-  /** Where delivered `webhook-id`s are remembered, so redeliveries are not acted on twice. */
+  /**
+   * Where delivered `webhook-id`s are remembered, so redeliveries are not acted on twice;
+   * used when there is no `queue`.
+   */
   seen: Pick<StateStore, 'markSeen'>;
   /**
-   * Acts on new events, e.g. runs an incremental sync. Calls never overlap: events that
-   * arrive during a call are handed over together in the next one.
+   * The durable queue: a delivery is answered 2xx only once queued there, is marked handled
+   * once `onEvents` succeeded for it, and what a crash left queued is handed over at start.
+   */
+  queue?: WebhookQueue;
+  /**
+   * Acts on new events, e.g. re-reads the providers they name. Calls never overlap: events
+   * that arrive during a call are handed over together in the next one. With a queue, a
+   * call that throws leaves its events queued for the next start.
    */
   onEvents: (events: WebhookEvent[]) => Promise<void>;
   logger?: Logger;
@@ -90,13 +100,11 @@ function answer(response: ServerResponse, status: number, body: Record<string, u
 /**
  * Receives HealthConnect webhook deliveries over HTTP: verifies each (400 when the
  * signature, timestamp or body is wrong), answers redeliveries of a known `webhook-id` with
- * 200 without acting on them, and answers new events with 202 at once — acting on them
- * happens after the answer, so HealthConnect's 10-second delivery timeout never depends on
- * a sync. New events are handed to `onEvents` in batches that never overlap.
- *
- * The events are hints, not the data: the intended `onEvents` runs an incremental sync,
- * whose changes feed is the source of truth, so an event lost to a crash is caught by the
- * next run.
+ * 200 without acting on them, and answers new events with 202 as soon as they are recorded
+ * (with a `queue`, durably) — acting on them happens after the answer, so HealthConnect's
+ * 10-second delivery timeout never depends on a sync. New events are handed to `onEvents`
+ * in batches that never overlap; with a queue, what a crash left unhandled is handed over
+ * at start.
  */
 export async function startWebhookListener(
   options: WebhookListenerOptions,
@@ -123,6 +131,7 @@ export async function startWebhookListener(
         pending = [];
         try {
           await options.onEvents(events);
+          await options.queue?.handled(events.map((event) => event.id));
         } catch (error) {
           logger.error('acting on webhook events failed', {
             events: events.length,
@@ -141,14 +150,20 @@ export async function startWebhookListener(
       return;
     }
     readBody(request, limits.maxBodyBytes)
-      .then((rawBody) =>
-        receiveWebhook({
-          headers: request.headers,
-          rawBody,
-          secret: options.secret,
-          seen: options.seen,
-        }),
-      )
+      .then(async (rawBody) => {
+        const queue = options.queue;
+        if (queue === undefined) {
+          return receiveWebhook({
+            headers: request.headers,
+            rawBody,
+            secret: options.secret,
+            seen: options.seen,
+          });
+        }
+        const event = verifyWebhook(request.headers, rawBody, options.secret);
+        // Answered only once the delivery is in the state store.
+        return { event, isDuplicate: !(await queue.enqueue(event)) };
+      })
       .then(({ event, isDuplicate }) => {
         if (isDuplicate) {
           logger.debug('webhook redelivery ignored', { id: event.id, type: event.type });
@@ -178,6 +193,15 @@ export async function startWebhookListener(
         answer(response, 500, { error: 'internal' });
       });
   };
+  if (options.queue !== undefined) {
+    // What a crash left queued is acted on first.
+    const left = await options.queue.pending();
+    if (left.length > 0) {
+      logger.info('webhook deliveries left queued are handled', { events: left.length });
+      pending.push(...left);
+      void drain();
+    }
+  }
   const server = createServer(serverOptionsFor(limits), handle);
   // A client that waits for `100 Continue` before an announced oversized body is told 413
   // at once and never sends it.

@@ -5,15 +5,18 @@ import {
   checkPlugin,
   createLogger,
   defineCommand,
+  hasRecordStore,
   loadConfig,
   openSyncApp,
+  systemClock,
 } from '@pmsbridge/core';
 import { createHealthConnectClient } from './create-client.js';
 import type { HealthConnectOptions } from './options.js';
 import { healthConnectPlugin } from './plugin.js';
 import { startWebhookListener } from './webhook-listener.js';
+import { WebhookQueue } from './webhook-queue.js';
 
-const USAGE = `pmsbridge webhooks — run an incremental sync whenever HealthConnect sends a webhook
+const USAGE = `pmsbridge webhooks — re-read a provider whenever HealthConnect sends a webhook about it
 
 Usage:
   pmsbridge webhooks --config FILE [--port 8090] [--host 127.0.0.1] [--path /hooks/healthconnect]
@@ -38,7 +41,7 @@ function usageError(message: string): ConfigError {
 /** `pmsbridge webhooks --config FILE`: a webhook listener that runs incremental syncs. */
 export default defineCommand({
   name: 'webhooks',
-  summary: 'run an incremental sync whenever HealthConnect sends a webhook',
+  summary: 're-read a provider whenever HealthConnect sends a webhook about it',
   usage: USAGE,
   async run({ argv, stdout, signal }) {
     const { values } = parseArgs({
@@ -93,17 +96,13 @@ export default defineCommand({
         return secret;
       },
       seen: app.state,
+      ...(hasRecordStore(app.state) ? { queue: new WebhookQueue(app.state, systemClock) } : {}),
       logger,
       onEvents: async (events) => {
-        const summary = await app.engine.run({ ...app.syncOptions, mode: 'incremental' });
-        if (summary.failure === undefined) {
-          logger.info('incremental sync after webhooks', { events: events.length, ...summary });
-        } else {
-          logger.error('incremental sync after webhooks dead-lettered too many records', {
-            events: events.length,
-            ...summary,
-          });
-        }
+        // Each event names its provider: only those are read again, not the whole feed.
+        const providerIds = events.map((event) => event.data.provider_id);
+        const summary = await app.engine.refresh({ ...app.syncOptions, providerIds });
+        logger.info('providers re-read after webhooks', { events: events.length, ...summary });
       },
     });
     // Managing subscriptions needs its own scope; the sync's client does not ask for it.

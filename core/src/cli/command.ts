@@ -57,7 +57,7 @@ export const ADAPTER_COMMANDS: Readonly<
   webhooks: {
     module: '@pmsbridge/adapter-healthconnect/command',
     install: '@pmsbridge/adapter-healthconnect',
-    summary: 'run an incremental sync whenever HealthConnect sends a webhook',
+    summary: 're-read a provider whenever HealthConnect sends a webhook about it',
   },
   publish: {
     module: '@pmsbridge/adapter-smart-scheduling-links/command',

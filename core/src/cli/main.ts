@@ -46,7 +46,7 @@ Commands:
   validate   check the config and every plugin it names, start nothing
   dlq        list, replay or purge the pipeline's dead letters
   serve      the provider directory, availability and booking HTTP API
-  webhooks   run an incremental sync whenever HealthConnect sends a webhook
+  webhooks   re-read a provider whenever HealthConnect sends a webhook about it
   publish    serve a SMART Scheduling Links bulk publication over HTTP
 
 Options:

@@ -221,6 +221,56 @@ export class SyncEngine {
     );
   }
 
+  /**
+   * Sends the named providers through the pipeline again, read afresh from the source with
+   * their schedules over the horizon: what a webhook that a provider's data or schedule
+   * changed calls for, instead of a whole incremental sync. A provider the source no longer
+   * has goes through as a deactivation. No checkpoint moves: the next incremental sync still
+   * reads every change.
+   */
+  async refresh(
+    options: Omit<SyncOptions, 'mode' | 'dryRun'> & { providerIds: readonly string[] },
+  ): Promise<SyncSummary> {
+    return withPipelineLease(
+      this.deps.state,
+      options.pipeline,
+      this.deps.logger,
+      options.signal,
+      async (signal) => {
+        const logger = this.deps.logger.child({ pipeline: options.pipeline, refresh: true });
+        const now = this.deps.clock.now();
+        const tally = new RunTally(Date.now());
+        const window = rollingWindow(now, options.horizonDays ?? 14);
+        const runOptions: SyncOptions = { ...options, mode: 'incremental' };
+        const ids = [...new Set(options.providerIds)];
+        logger.info('refresh started', { providers: ids.length, window });
+        await this.#withSinks(runOptions, 'incremental', undefined, signal, logger, () =>
+          this.#processor.process(
+            this.#refreshItems(ids, now, signal),
+            this.#context(runOptions, 'incremental', window, tally, signal),
+          ),
+        );
+        const summary = this.#summary(runOptions, 'incremental', false, tally);
+        logger.info('refresh finished', { ...summary });
+        return summary;
+      },
+    );
+  }
+
+  async *#refreshItems(
+    ids: readonly string[],
+    now: Date,
+    signal: AbortSignal,
+  ): AsyncGenerator<WorkItem> {
+    const position: SourcePosition = { mode: 'incremental', since: now.toISOString() };
+    for (const id of ids) {
+      const provider = await this.deps.source.getProvider(id, signal);
+      yield provider === undefined
+        ? { kind: 'deactivation', providerId: id, changedAt: now.toISOString(), position }
+        : { kind: 'provider', provider, position };
+    }
+  }
+
   async #replay(
     options: Omit<SyncOptions, 'mode' | 'dryRun'>,
     signal: AbortSignal,

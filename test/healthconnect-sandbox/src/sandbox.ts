@@ -56,6 +56,8 @@ export interface Sandbox {
   clientSecret: string;
   /** Data mutations, the same operations as the admin HTTP API. */
   admin: SandboxAdmin;
+  /** Every request received so far (method and path, no query), oldest first. */
+  requests(): ReadonlyArray<{ method: string; path: string }>;
   /** Stops listening, cancels webhook retries and closes connections. */
   close(): Promise<void>;
 }
@@ -104,6 +106,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
   });
 
+  const received: Array<{ method: string; path: string }> = [];
+  const recorded: typeof handler = (request, response) => {
+    received.push({
+      method: request.method ?? 'GET',
+      path: new URL(request.url ?? '/', 'http://sandbox').pathname,
+    });
+    return handler(request, response);
+  };
+
   let server: Server;
   if (options.tls) {
     const dir = options.tls.certDir;
@@ -122,10 +133,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         requestCert: true,
         rejectUnauthorized: options.tls.requireClientCert ?? false,
       },
-      handler,
+      recorded,
     );
   } else {
-    server = createHttpServer({ keepAliveTimeout: 30_000 }, handler);
+    server = createHttpServer({ keepAliveTimeout: 30_000 }, recorded);
   }
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -145,6 +156,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clientId: first.clientId,
     clientSecret: first.clientSecret,
     admin,
+    requests: () => [...received],
     close() {
       closing ??= (async () => {
         for (const timer of timers) clearTimeout(timer);

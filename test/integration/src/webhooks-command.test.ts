@@ -78,7 +78,7 @@ describe('pmsbridge webhooks', () => {
     await workspace?.cleanup();
   });
 
-  it('runs an incremental sync into the FHIR server when HealthConnect sends a webhook, and unsubscribes at exit', async () => {
+  it('re-reads only the provider a webhook names into the FHIR server, and unsubscribes at exit', async () => {
     const config = `pipeline: webhooks
 state: { path: state.sqlite }
 log: { level: info }
@@ -106,12 +106,20 @@ sync: { horizonDays: 2 }
     const stderr = child.stderr;
     if (stdout === null || stderr === null) throw new Error('no pipes');
     await lineMatching(stdout, /^listening on http/);
-    const synced = lineMatching(stderr, /incremental sync after webhooks/);
+    const synced = lineMatching(stderr, /providers re-read after webhooks/);
 
+    const before = sandbox.requests().length;
     sandbox.admin.updateProvider('PRV0000000003', { accepting_new_patients: false });
     const line = await synced;
-    expect(JSON.parse(line)).toMatchObject({ read: 1, mode: 'incremental' });
+    expect(JSON.parse(line)).toMatchObject({ read: 1, written: 1 });
     expect(await newPatientsOf(fhir, 'PRV0000000003')).toBe('nopt');
+    // Targeted: that provider and its schedule, not the changes feed nor any other provider.
+    const reads = sandbox
+      .requests()
+      .slice(before)
+      .filter((r) => r.method === 'GET')
+      .map((r) => r.path.replace(/^\/provider\/v2/, ''));
+    expect(reads.sort()).toEqual(['/providers/PRV0000000003', '/providers/PRV0000000003/schedule']);
 
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -2,12 +2,22 @@
  * `@pmsbridge/adapter-hl7v2`: pmsbridge's providers and slots as HL7 v2 messages for
  * practice-management systems — the codec (encoding characters, escaping, charsets, control
  * ids, timestamps), the `MFN^M02` staff master file, the `SIU^S23`/`SIU^S24` slot messages and
- * acknowledgment parsing — and the sink that sends them over MLLP or writes them as batch
- * files (`hl7v2Plugin`, the package's default export).
+ * acknowledgment parsing, the `SRM`/`SRR`/`SQM`/`SQR` booking messages — and the sink that
+ * sends them over MLLP or writes them as batch files (`hl7v2Plugin`, the package's default
+ * export). The booking partner is the `./booking` subpath.
  */
 import { hl7v2Plugin } from './plugin.js';
 
 export { hl7v2Plugin } from './plugin.js';
+export {
+  hl7BookingPlugin,
+  Hl7BookingOptionsSchema,
+  Hl7BookingPort,
+  type Hl7BookingOptions,
+  type Hl7BookingPortOptions,
+  type Hl7BookingPortDeps,
+  type Hl7Requester,
+} from './booking/index.js';
 export {
   Hl7v2Sink,
   type Hl7v2SinkOptions,
@@ -92,7 +102,25 @@ export {
   type SlotChangeKind,
 } from './messages/slot-schedule.js';
 export {
+  buildBookingRequest,
+  buildCancellationRequest,
+  type HeldBooking,
+} from './messages/scheduling-request.js';
+export {
+  buildScheduleQuery,
+  QUERY_ID_LENGTH,
+  type BookingQuery,
+} from './messages/schedule-query.js';
+export {
+  readBookingResponse,
+  readScheduleQueryResponse,
+  readCancellationResponse,
+  SLOT_TAKEN_ERROR_CODE,
+} from './messages/scheduling-response.js';
+export {
   parseAck,
+  parseReply,
+  type Hl7Reply,
   ACK_CODES,
   type AckCode,
   type AckOutcome,

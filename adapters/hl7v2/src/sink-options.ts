@@ -1,18 +1,6 @@
 import { z } from 'zod';
 import { Hl7MessageOptionsSchema } from './messages/message-options.js';
-
-/** TLS files, each a path to a PEM file (relative to the config file's directory). */
-const TlsOptionsSchema = z.strictObject({
-  /** The peer's CA certificate(s); the system's trust store when left out. */
-  ca: z.string().min(1).optional(),
-  /** The client certificate, for a peer that asks for one. */
-  cert: z.string().min(1).optional(),
-  /** The client certificate's private key. */
-  key: z.string().min(1).optional(),
-  /** The name the peer's certificate must carry; default `host`. */
-  servername: z.string().min(1).optional(),
-  rejectUnauthorized: z.boolean().default(true),
-});
+import { TlsOptionsSchema } from './tls-options.js';
 
 /** How the sink delivers: over MLLP to a listener, or as batch files in a directory. */
 export const HL7_SINK_MODES = ['mllp', 'file'] as const;

@@ -1,5 +1,10 @@
 import { RemoteError } from '@pmsbridge/core';
-import { parseMessage, valueOf, type ParsedSegment } from '../codec/message-parser.js';
+import {
+  parseMessage,
+  valueOf,
+  type ParsedMessage,
+  type ParsedSegment,
+} from '../codec/message-parser.js';
 
 /** Acknowledgment codes (table 0008): `A*` application level, `C*` commit level (enhanced mode). */
 export const ACK_CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'] as const;
@@ -48,6 +53,12 @@ const OUTCOME: Record<AckCode, AckOutcome> = {
   CR: 'rejected',
 };
 
+/** A reply read as an acknowledgment, with the whole message for what else it carries (SCH, QAK). */
+export interface Hl7Reply {
+  readonly ack: Hl7Ack;
+  readonly message: ParsedMessage;
+}
+
 /**
  * Parses an acknowledgment — a general `ACK`, or any reply with an MSA segment such as
  * `MFK^M01` — into its outcome, MSA-2 control id and error texts. ERR is read both ways: the
@@ -56,12 +67,25 @@ const OUTCOME: Record<AckCode, AckOutcome> = {
  * an acknowledgment.
  */
 export function parseAck(text: string): Hl7Ack {
+  return parseReply(text).ack;
+}
+
+/**
+ * Parses a reply that answers with an MSA segment — an `ACK`, or a response such as
+ * `SRR^S01` or `SQR^S25` — into its acknowledgment (see {@link parseAck}) and the parsed
+ * message. Throws a {@link RemoteError} when the text is not an acknowledgment.
+ */
+export function parseReply(text: string): Hl7Reply {
   let message;
   try {
     message = parseMessage(text);
   } catch (cause) {
     throw notAnAck('it does not start with an MSH segment', cause);
   }
+  return { ack: readAck(message), message };
+}
+
+function readAck(message: ParsedMessage): Hl7Ack {
   const msa = message.segment('MSA');
   if (msa === undefined) throw notAnAck('it has no MSA segment');
   const rawCode = valueOf(msa, 1).toUpperCase();

@@ -38,6 +38,18 @@ export const Hl7MessageOptionsSchema = Hl7CodecOptionsSchema.extend({
 /** Parsed message options, defaults applied. */
 export type Hl7MessageOptions = z.infer<typeof Hl7MessageOptionsSchema>;
 
+/**
+ * The message options within a plugin's options (which add the transport's own): every key
+ * {@link Hl7MessageOptionsSchema} knows, parsed again so that those the plugin does not offer
+ * take their defaults.
+ */
+export function messageOptionsOf(options: object): Hl7MessageOptions {
+  const given = options as Record<string, unknown>;
+  return Hl7MessageOptionsSchema.parse(
+    Object.fromEntries(Object.keys(Hl7MessageOptionsSchema.shape).map((k) => [k, given[k]])),
+  );
+}
+
 /** What every message builder needs: the options and the clock that stamps MSH-7. */
 export interface MessageContext {
   readonly options: Hl7MessageOptions;

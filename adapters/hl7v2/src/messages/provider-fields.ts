@@ -15,7 +15,7 @@ const LEGAL_NAME = 'L';
  * Places a component at its HL7 number (1-based) in a component list, leaving the ones before
  * it empty.
  */
-function at(entries: Readonly<Record<number, Hl7Component>>): Hl7Component[] {
+export function componentsAt(entries: Readonly<Record<number, Hl7Component>>): Hl7Component[] {
   const numbers = Object.keys(entries).map(Number);
   const components: Hl7Component[] = Array.from({ length: Math.max(0, ...numbers) }, () => '');
   for (const n of numbers) components[n - 1] = entries[n] ?? '';
@@ -24,7 +24,7 @@ function at(entries: Readonly<Record<number, Hl7Component>>): Hl7Component[] {
 
 /** CX: the provider's NPI with its assigning authority, `1234567893^^^NPI&2.16.840.1.113883.4.6&ISO^NPI`. */
 export function npiIdentifier(npi: string): Hl7Component[] {
-  return at({ 1: npi, 4: NPI_ASSIGNING_AUTHORITY, 5: NPI_IDENTIFIER_TYPE });
+  return componentsAt({ 1: npi, 4: NPI_ASSIGNING_AUTHORITY, 5: NPI_IDENTIFIER_TYPE });
 }
 
 /**
@@ -33,7 +33,7 @@ export function npiIdentifier(npi: string): Hl7Component[] {
  */
 export function personName(name: Provider['name'], version: Hl7Version): Hl7Component[] {
   const title = name.title ?? '';
-  return at({
+  return componentsAt({
     1: name.last,
     2: name.first,
     ...(version === '2.3.1' ? { 6: title } : { 14: title }),
@@ -45,9 +45,12 @@ export function personName(name: Provider['name'], version: Hl7Version): Hl7Comp
  * XCN: the provider as a person with an id — NPI, name, assigning authority, name type and
  * identifier type. The title is XCN-7 (degree) in 2.3.1 and XCN-21 (professional suffix) from 2.5.
  */
-export function practitioner(provider: Provider, version: Hl7Version): Hl7Component[] {
+export function practitioner(
+  provider: Pick<Provider, 'npi' | 'name'>,
+  version: Hl7Version,
+): Hl7Component[] {
   const title = provider.name.title ?? '';
-  return at({
+  return componentsAt({
     1: provider.npi,
     2: provider.name.last,
     3: provider.name.first,
@@ -61,7 +64,7 @@ export function practitioner(provider: Provider, version: Hl7Version): Hl7Compon
 /** XAD: first street line, the others joined, city, state, postal code, country, type office (`O`). */
 export function officeAddress(address: PostalAddress): Hl7Component[] {
   const [street = '', ...others] = address.lines;
-  return at({
+  return componentsAt({
     1: street,
     2: others.join(', '),
     3: address.city,
@@ -74,12 +77,12 @@ export function officeAddress(address: PostalAddress): Hl7Component[] {
 
 /** XTN: a work phone number (`WPN`, equipment `PH`) as the source formats it. */
 export function workPhone(phone: string): Hl7Component[] {
-  return at({ 1: phone, 2: 'WPN', 3: 'PH' });
+  return componentsAt({ 1: phone, 2: 'WPN', 3: 'PH' });
 }
 
 /**
  * PL: a location as the point of care (its id), with its name as the description (PL-9).
  */
 export function pointOfCare(location: Location): Hl7Component[] {
-  return at({ 1: location.id, 9: location.name });
+  return componentsAt({ 1: location.id, 9: location.name });
 }

@@ -4,8 +4,9 @@ import { contentId } from '../codec/control-id.js';
 import { assembleMessage, type OutboundMessage } from '../codec/outbound-message.js';
 import { repeat, segment, type Hl7Component, type Hl7Segment } from '../codec/segment.js';
 import { formatHl7Timestamp, slotStartEpochMs } from '../codec/timestamp.js';
-import { coded, type MessageContext } from './message-options.js';
+import type { MessageContext } from './message-options.js';
 import { pointOfCare, practitioner } from './provider-fields.js';
+import { MINUTES, resourceGroup } from './resource-group.js';
 
 /** Whether slots were opened (`SIU^S24`) or blocked (`SIU^S23`, also a withdrawn free slot). */
 export type SlotChangeKind = 'opened' | 'blocked';
@@ -31,7 +32,6 @@ const EVENT_REASON: Record<SlotChangeKind, string[]> = {
 };
 /** SCH-25 and the resources' filler status (table 0278); it has no code for an open slot. */
 const FILLER_STATUS: Record<SlotChangeKind, string> = { opened: '', blocked: 'Blocked' };
-const MINUTES = ['min', 'minutes'];
 const MINUTE_MS = 60_000;
 
 /** A slot's start and end as HL7 timestamps at the location's offset on that day. */
@@ -67,7 +67,7 @@ export function buildSlotChange(change: SlotChange, context: MessageContext): Ou
   const body: Hl7Segment[] = [
     scheduleSegment(change, timings, context),
     ...(version === '2.3.1' ? [] : timings.map((t, i) => timingQuantity(t, i + 1))),
-    ...timings.flatMap((t, i) => resourceGroup(resources, t, i + 1, context)),
+    ...timings.flatMap((t, i) => slotResourceGroup(resources, t, i + 1, context)),
   ];
   return assembleMessage(
     {
@@ -167,44 +167,23 @@ interface GroupResources {
   readonly location: Hl7Component[];
 }
 
-function resourceGroup(
+function slotResourceGroup(
   resources: GroupResources,
   timing: SlotTiming,
   setId: number,
   { options }: MessageContext,
 ): Hl7Segment[] {
-  const id = String(setId);
   const { slot } = timing;
-  const duration = String(slot.durationMinutes);
-  const status = FILLER_STATUS[resources.kind];
-  return [
-    segment('RGS', { 1: id, 2: 'A', 3: [slot.id] }),
-    segment('AIS', {
-      1: id,
-      2: 'A',
-      3: coded(options.visitTypes[slot.visitType]),
-      4: timing.start,
-      7: duration,
-      8: MINUTES,
-      10: status,
-    }),
-    segment('AIL', {
-      1: id,
-      2: 'A',
-      3: resources.location,
-      6: timing.start,
-      9: duration,
-      10: MINUTES,
-      12: status,
-    }),
-    segment('AIP', {
-      1: id,
-      2: 'A',
-      3: resources.practitioner,
-      6: timing.start,
-      9: duration,
-      10: MINUTES,
-      12: status,
-    }),
-  ];
+  return resourceGroup(
+    {
+      slotId: slot.id,
+      service: options.visitTypes[slot.visitType],
+      start: timing.start,
+      durationMinutes: slot.durationMinutes,
+      location: resources.location,
+      practitioner: resources.practitioner,
+      fillerStatus: FILLER_STATUS[resources.kind],
+    },
+    setId,
+  );
 }

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { CancelledError, ErrorCode, RemoteError, type Logger } from '@pmsbridge/core';
 import { decodeBytes, encodeBytes } from '../codec/charset.js';
 import type { OutboundMessage } from '../codec/outbound-message.js';
-import { parseAck, type Hl7Ack } from '../messages/ack.js';
+import { parseReply, type Hl7Ack, type Hl7Reply } from '../messages/ack.js';
 import { FrameDecoder, frame } from './framing.js';
 
 /** TLS for the MLLP connection: PEM contents (not paths), all optional. */
@@ -121,7 +121,15 @@ export class MllpClient {
    * an {@link MllpError} when no acknowledgment came. Calls are queued: one message is
    * outstanding at a time.
    */
-  send(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack> {
+  async send(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack> {
+    return (await this.request(message, signal)).ack;
+  }
+
+  /**
+   * Like {@link send}, for a message answered by a response that carries more than the
+   * acknowledgment (`SRR^S01`, `SQR^S25`): resolves to the acknowledgment and the parsed reply.
+   */
+  request(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Reply> {
     const sent = this.#queue.then(() => this.#exchange(message, signal));
     this.#queue = sent.catch(() => undefined);
     return sent;
@@ -139,13 +147,13 @@ export class MllpClient {
     });
   }
 
-  async #exchange(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack> {
+  async #exchange(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Reply> {
     if (signal.aborted) throw new CancelledError();
     const socket = await this.#connection(signal);
-    const reply = await this.#request(socket, frame(encodeBytes(message.text, message.charset)));
-    let ack: Hl7Ack;
+    const bytes = await this.#request(socket, frame(encodeBytes(message.text, message.charset)));
+    let reply: Hl7Reply;
     try {
-      ack = parseAck(decodeBytes(reply, message.charset));
+      reply = parseReply(decodeBytes(bytes, message.charset));
     } catch (cause) {
       this.#drop(socket);
       throw new MllpError(
@@ -154,14 +162,15 @@ export class MllpClient {
         cause,
       );
     }
-    if (ack.controlId !== message.controlId) {
+    const { controlId } = reply.ack;
+    if (controlId !== message.controlId) {
       this.#drop(socket);
       throw new MllpError(
         'protocol',
-        `${this.peer} acknowledged control id ${ack.controlId || '(none)'} instead of ${message.controlId}`,
+        `${this.peer} acknowledged control id ${controlId || '(none)'} instead of ${message.controlId}`,
       );
     }
-    return ack;
+    return reply;
   }
 
   /** Writes a frame and waits for the next one, or the timeout, or the connection's end. */

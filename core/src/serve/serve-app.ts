@@ -84,7 +84,7 @@ export async function openServeApp(
     const entry = config.booking;
     const plugin = await loadPlugin(entry.use, entry.options, 'booking', 'booking', loaded.baseDir);
     port = (await createComponent(
-      { ...plugin, entry: 'booking', name: entry.name ?? 'booking' },
+      { ...plugin, entry: 'booking', name: entry.name ?? plugin.definition.id },
       { logger, clock, state, cache: new MemoryCache() },
       loaded.baseDir,
     )) as BookingPort;

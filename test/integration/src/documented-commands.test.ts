@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { hashApiKey } from '@pmsbridge/core';
 import { ALL_SCOPES, startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { runDemo, whereToLook } from '@pmsbridge/example-demo';
@@ -23,7 +24,7 @@ import {
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const SERVER_COMMAND =
-  /^([A-Z_][A-Z0-9_]*=\S*\s+)*(npx )?pmsbridge(-sandbox|-fhir-server| webhooks| publish serve)\b/;
+  /^([A-Z_][A-Z0-9_]*=\S*\s+)*(npx )?pmsbridge(-sandbox|-fhir-server| webhooks| publish serve| serve --config)\b/;
 const NOT_RESOLVED =
   /could not determine executable|E404|404 Not Found|: not found|command not found/i;
 
@@ -75,9 +76,11 @@ async function workspace(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pmsbridge-docs-'));
   await writeFile(join(dir, 'package.json'), '{ "name": "docs-check", "private": true }\n');
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  await cp(join(repoRoot, 'examples', 'data-sync'), join(dir, 'examples', 'data-sync'), {
-    recursive: true,
-  });
+  for (const folder of ['data-sync', 'booking', 'pms-export']) {
+    await cp(join(repoRoot, 'examples', folder), join(dir, 'examples', folder), {
+      recursive: true,
+    });
+  }
   return dir;
 }
 
@@ -183,6 +186,8 @@ describe('every documented pmsbridge command', () => {
       OUTPUT_DIR: join(cwd, 'publication'),
       PMSBRIDGE_STATE: join(cwd, 'state.sqlite'),
       PUBLICATION_BASE_URL: 'http://localhost:8080',
+      PMSBRIDGE_API_KEY_HASH: hashApiKey('pmsb_documented-commands-key'),
+      PMSBRIDGE_SERVE_PORT: '0',
     });
   }
 

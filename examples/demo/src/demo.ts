@@ -4,8 +4,12 @@ import {
   ProgressReporter,
   createLogger,
   formatSummary,
+  hashApiKey,
   loadConfig,
+  newApiKey,
+  openServeApp,
   openSyncApp,
+  type Booking,
   type SyncSummary,
 } from '@pmsbridge/core';
 import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
@@ -36,12 +40,19 @@ export interface DemoResult {
   incremental: SyncSummary;
   /** What the practice-management peer accepted over MLLP during each sync. */
   hl7: { full: Hl7Accepted; incremental: Hl7Accepted };
+  /** The booking made through the API, and whether sending it again answered the same one. */
+  booking: { booking: Booking; sameOnRetry: boolean };
   mutations: { updated: string[]; deactivated: string[]; created: string[]; booked: string[] };
   fhirBaseUrl: string;
   outputDir: string;
 }
 
-function pipelineConfig(sandbox: Sandbox, fhir: FhirServer, peer: Hl7Peer): string {
+function pipelineConfig(
+  sandbox: Sandbox,
+  fhir: FhirServer,
+  peer: Hl7Peer,
+  keyHash: string,
+): string {
   return `# Written by the demo: the sandbox and FHIR server addresses of this run.
 pipeline: demo
 state: { path: state.sqlite }
@@ -70,6 +81,14 @@ sinks:
   - use: '@pmsbridge/adapter-hl7v2'
     name: pms-hl7
     options: { host: 127.0.0.1, port: ${peer.port}, receivingApplication: PMS }
+# pmsbridge serve: the directory and bookings, booked as Appointments in the FHIR server.
+booking:
+  use: '@pmsbridge/adapter-fhir/booking'
+  options: { baseUrl: '${fhir.baseUrl}' }
+serve:
+  port: 0
+  apiKeys:
+    - { id: demo, hash: '${keyHash}', scopes: [read, book] }
 sync: { horizonDays: 14, concurrency: 16, batchSize: 100, batchMaxWaitMs: 500 }
 `;
 }
@@ -128,6 +147,58 @@ async function sync(
   }
 }
 
+/**
+ * Starts the booking API on the demo's config, finds the first free new-patient slot of the
+ * week through it, books it, and sends the same request again (same Idempotency-Key).
+ */
+async function bookThroughApi(
+  configPath: string,
+  key: string,
+  stream: NodeJS.WriteStream,
+): Promise<DemoResult['booking']> {
+  const app = await openServeApp(await loadConfig(configPath), {
+    logger: createLogger({ level: 'warn', stream }),
+  });
+  try {
+    const call = async (path: string, init: { method?: 'POST'; body?: unknown } = {}) => {
+      const response = await fetch(`${app.server.url}${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'demo-booking-1',
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      return { status: response.status, body: (await response.json()) as never };
+    };
+    const day = (offset: number) =>
+      new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const found = await call(
+      `/v1/availability?startDate=${day(0)}&endDate=${day(6)}&visitType=new_patient&perPage=1`,
+    );
+    const [first] = (
+      found.body as { items: Array<{ provider: { id: string }; slot: { id: string } }> }
+    ).items;
+    if (first === undefined) throw new Error('no free new-patient slot this week');
+    const body = {
+      providerId: first.provider.id,
+      slotId: first.slot.id,
+      patient: { firstName: 'Ana', lastName: 'Rivera', birthDate: '1980-04-02' },
+    };
+    const booked = await call('/v1/bookings', { method: 'POST', body });
+    const again = await call('/v1/bookings', { method: 'POST', body });
+    if (booked.status !== 201) throw new Error(`booking answered HTTP ${booked.status}`);
+    return {
+      booking: booked.body as Booking,
+      sameOnRetry:
+        again.status === 200 && JSON.stringify(again.body) === JSON.stringify(booked.body),
+    };
+  } finally {
+    await app.close();
+  }
+}
+
 /** `MFN^M02` by staff event (`MFN^M02 MAD`), the other types as they are. */
 function tally(messages: readonly ReceivedMessage[]): Hl7Accepted {
   const counts: Hl7Accepted = {};
@@ -167,14 +238,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     process.env.HEALTHCONNECT_CLIENT_ID = sandbox.clientId;
     process.env.HEALTHCONNECT_CLIENT_SECRET = sandbox.clientSecret;
     const configPath = join(out, 'pipeline.yaml');
-    await writeFile(configPath, pipelineConfig(sandbox, fhir, peer));
+    const apiKey = newApiKey();
+    await writeFile(configPath, pipelineConfig(sandbox, fhir, peer, hashApiKey(apiKey)));
 
     const write = (text: string) => options.stream.write(`${text}\n`);
     write(
       `Sandbox ${sandbox.baseUrl} (${options.providers} providers), FHIR server ${fhir.baseUrl}, HL7 v2 peer mllp://127.0.0.1:${peer.port}`,
     );
     write(
-      '\n1/3 Full sync: HealthConnect → FHIR server + SMART Scheduling Links files + HL7 v2 over MLLP',
+      '\n1/4 Full sync: HealthConnect → FHIR server + SMART Scheduling Links files + HL7 v2 over MLLP',
     );
     const full = await sync(configPath, 'full', options.stream);
     write(formatSummary(full));
@@ -182,20 +254,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write(describeAccepted(hl7Full));
 
     write(
-      '\n2/3 Changing the sandbox: 3 providers updated, 1 deactivated, 1 created, 2 slots booked',
+      '\n2/4 Changing the sandbox: 3 providers updated, 1 deactivated, 1 created, 2 slots booked',
     );
     const mutations = await mutate(sandbox);
 
-    write('\n3/3 Incremental sync: only what changed');
+    write('\n3/4 Incremental sync: only what changed');
     const before = accepted().length;
     const incremental = await sync(configPath, 'incremental', options.stream);
     write(formatSummary(incremental));
     const hl7Incremental = tally(accepted().slice(before));
     write(describeAccepted(hl7Incremental));
+
+    write('\n4/4 Booking through the API (pmsbridge serve): a free new-patient slot this week');
+    const booking = await bookThroughApi(configPath, apiKey, options.stream);
+    write(
+      `Booked ${booking.booking.id} with ${booking.booking.providerId} at ${booking.booking.start ?? '?'}: ${booking.booking.partnerId ?? '?'} in the FHIR server` +
+        (booking.sameOnRetry ? '; the same request again answered the same booking' : ''),
+    );
     const result = {
       full,
       incremental,
       hl7: { full: hl7Full, incremental: hl7Incremental },
+      booking,
       mutations,
       fhirBaseUrl: fhir.baseUrl,
       outputDir: out,

@@ -42,6 +42,11 @@ describe('the demo', () => {
     expect(result.hl7.incremental['SIU^S23']).toBeGreaterThanOrEqual(2);
     expect(printed).toMatch(/HL7 v2 peer accepted: .*1 MFN\^M02 MDC/);
 
+    // A booking through the API: an Appointment in the FHIR server, the same on a retry.
+    expect(result.booking).toMatchObject({ sameOnRetry: true, booking: { status: 'booked' } });
+    expect(result.booking.booking.partnerId).toMatch(/^Appointment\//);
+    expect(printed).toContain('the same request again answered the same booking');
+
     const manifest = JSON.parse(
       await readFile(join(outputDir, 'bulk', '$bulk-publish'), 'utf8'),
     ) as {

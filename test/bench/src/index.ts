@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { bookingScenarios } from './booking-bench.js';
 import { csvScenarios } from './csv-bench.js';
 import { hl7Scenarios } from './hl7-bench.js';
 import { runStep, startFhirServerProcess, startSandboxProcess } from './processes.js';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'hl7-providers': { type: 'string', default: '2000' },
     'skip-hl7': { type: 'boolean', default: false },
     'skip-csv': { type: 'boolean', default: false },
+    'skip-booking': { type: 'boolean', default: false },
     'skip-state': { type: 'boolean', default: false },
   },
 });
@@ -179,6 +181,7 @@ try {
 
   if (!values['skip-hl7']) scenarios.push(...(await hl7Scenarios(workRoot, hl7Providers)));
   if (!values['skip-csv']) scenarios.push(...(await csvScenarios(workRoot)));
+  if (!values['skip-booking']) scenarios.push(...(await bookingScenarios(workRoot)));
   if (!values['skip-state']) scenarios.push(...(await stateScenarios(workRoot)));
 
   if (!values['skip-large']) {

@@ -49,6 +49,7 @@ const request = (slotId = 'SLT1', lastName = 'Rivera'): BookingRequest => ({
   patient: { firstName: 'Ana', lastName, birthDate: '1980-04-02', phone: '+1 312 555 0100' },
 });
 
+let clock: ManualClock;
 let state: MemoryStateStore;
 let port: MemoryBookingPort;
 let service: BookingService;
@@ -56,7 +57,7 @@ let scheduleReads: number;
 const signal = () => AbortSignal.timeout(10_000);
 
 beforeEach(() => {
-  const clock = new ManualClock('2026-03-02T15:00:00.000Z');
+  clock = new ManualClock('2026-03-02T15:00:00.000Z');
   state = new MemoryStateStore({ clock });
   port = new MemoryBookingPort();
   scheduleReads = 0;
@@ -75,7 +76,7 @@ beforeEach(() => {
       clock,
       logger: new RecordingLogger(),
     },
-    { horizonDays: 14, lockWaitMs: 5_000, lockTtlMs: 30_000 },
+    { horizonDays: 14, lockWaitMs: 5_000, lockTtlMs: 30_000, pendingRetentionMs: 3_600_000 },
   );
 });
 
@@ -206,5 +207,52 @@ describe('BookingService', () => {
       failure: 'booking_not_found',
     });
     expect(scheduleReads).toBe(2);
+  });
+
+  it('purges the patient data of a booking still pending after the retention', async () => {
+    port.mode = 'down';
+    await service.book('client', 'never', request('SLT1'), signal()).catch(() => undefined);
+    await service
+      .book('client', 'still-down', request('SLT2', 'Okafor'), signal())
+      .catch(() => undefined);
+    const raw = async () => JSON.stringify(await state.listRecords(BOOKINGS_NAMESPACE));
+    expect(await raw()).toContain('Rivera');
+    // Within the retention nothing changes while the partner is down.
+    expect(await service.reconcile(signal())).toBe(2);
+    clock.advance(2 * 3_600_000);
+    // Past it, with the partner still down: the data goes, the bookings stay pending.
+    expect(await service.reconcile(signal())).toBe(2);
+    expect(await raw()).not.toContain('Rivera');
+    expect(await raw()).not.toContain('Okafor');
+    // The partner back and holding none of them: refused, never sent again.
+    port.mode = 'normal';
+    expect(await service.reconcile(signal())).toBe(0);
+    const statuses = (await state.listRecords(BOOKINGS_NAMESPACE)).map(
+      (r) =>
+        (JSON.parse(r.value) as { booking: { status: string; refusal?: { code: string } } })
+          .booking,
+    );
+    expect(statuses).toEqual([
+      expect.objectContaining({
+        status: 'refused',
+        refusal: expect.objectContaining({ code: 'rejected' }),
+      }),
+      expect.objectContaining({
+        status: 'refused',
+        refusal: expect.objectContaining({ code: 'rejected' }),
+      }),
+    ]);
+    expect(port.bookings.size).toBe(0);
+  });
+
+  it('settles as booked a booking past the retention that the partner holds', async () => {
+    port.mode = 'answer-lost';
+    await service.book('client', 'lost', request(), signal()).catch(() => undefined);
+    port.mode = 'normal';
+    clock.advance(2 * 3_600_000);
+    expect(await service.reconcile(signal())).toBe(0);
+    const [stored] = await state.listRecords(BOOKINGS_NAMESPACE);
+    expect(JSON.parse(stored?.value ?? '{}')).toMatchObject({ booking: { status: 'booked' } });
+    expect(port.requests).toHaveLength(1);
   });
 });

@@ -24,7 +24,16 @@ export interface BookingServiceOptions {
   lockWaitMs: number;
   /** How long a crashed holder on another machine blocks a slot or key. */
   lockTtlMs: number;
+  /**
+   * How long a booking whose outcome is unknown keeps its patient's data, so that it can be
+   * sent again if the partner has none; after that the data is purged and, unless the
+   * partner has the booking, it ends refused. Default 72 hours.
+   */
+  pendingRetentionMs?: number;
 }
+
+/** Default {@link BookingServiceOptions.pendingRetentionMs}: 72 hours. */
+export const DEFAULT_PENDING_RETENTION_MS = 72 * 3_600_000;
 
 /** Collaborators of {@link BookingService}. */
 export interface BookingServiceDeps {
@@ -226,21 +235,60 @@ export class BookingService {
    */
   async reconcile(signal: AbortSignal): Promise<number> {
     let pending = 0;
+    const retentionMs = this.options.pendingRetentionMs ?? DEFAULT_PENDING_RETENTION_MS;
+    const nowMs = this.deps.clock.now().getTime();
     for (const listed of await this.deps.records.listRecords(BOOKINGS_NAMESPACE)) {
       const entry = JSON.parse(listed.value) as BookingEntry;
       if (isFinal(entry.booking)) continue;
+      const id = entry.booking.id;
       try {
-        const booking = await this.#drive(entry.booking.id, signal);
+        const expired = nowMs - Date.parse(entry.booking.createdAt) > retentionMs;
+        const booking = expired ? await this.#expire(id, signal) : await this.#drive(id, signal);
         if (!isFinal(booking)) pending++;
       } catch (error) {
         pending++;
         this.deps.logger.warn('pending booking not settled', {
-          booking: entry.booking.id,
+          booking: id,
           reason: error instanceof Error ? error.message : String(error),
         });
       }
     }
     return pending;
+  }
+
+  /**
+   * A booking pending past the retention: settled if the partner has it; else its patient's
+   * data is purged and it ends refused (or, when the partner cannot be asked, stays pending
+   * without the data, to be looked up later).
+   */
+  async #expire(id: string, signal: AbortSignal): Promise<Booking> {
+    return this.#holding(`booking:${id}`, signal, async () => {
+      const read = await this.#read(id);
+      if (read === undefined) throw new BookingError('booking_not_found', `No booking ${id}`);
+      if (isFinal(read.entry.booking)) return read.entry.booking;
+      let found: PartnerOutcome | undefined;
+      try {
+        found = await this.deps.port.find(id, signal);
+      } catch (error) {
+        const { patient: _patient, reason: _reason, ...kept } = read.entry;
+        await this.#update(id, { entry: kept, version: read.version }, {});
+        this.#scrubSoon();
+        this.deps.logger.warn("pending booking's patient data purged after the retention", {
+          booking: id,
+        });
+        throw error;
+      }
+      if (found !== undefined) return this.#settle(id, read, found);
+      this.deps.logger.warn('pending booking refused after the retention', { booking: id });
+      return this.#finish(id, read, {
+        status: 'refused',
+        refusal: {
+          code: 'rejected',
+          message:
+            'Not confirmed by the partner within the retention period; the patient data was purged and the request not sent again',
+        },
+      });
+    });
   }
 
   /** The same key again: the original result, or the pending booking carried on. */
@@ -287,7 +335,17 @@ export class BookingService {
           });
         }
         const { patient, reason } = read.entry;
-        if (patient === undefined) throw new Error(`Booking ${id} is pending without its patient`);
+        if (patient === undefined) {
+          // Purged after the retention, and the partner has no such booking: it cannot be sent.
+          return this.#finish(id, read, {
+            status: 'refused',
+            refusal: {
+              code: 'rejected',
+              message:
+                'Not confirmed by the partner within the retention period; the patient data was purged and the request not sent again',
+            },
+          });
+        }
         const target = known ?? (await this.#bookable(booking, signal));
         const sent = await this.#update(id, read, { sentAt: this.deps.clock.now().toISOString() });
         let outcome: PartnerOutcome;

@@ -32,6 +32,10 @@ export const ServeConfigSchema = z.strictObject({
   maxBodyBytes: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
   /** How far ahead a slot can be booked and a next free slot is looked for, in days. */
   horizonDays: z.coerce.number().int().min(1).max(30).default(30),
+  /** How often bookings whose outcome is unknown are looked up at the partner, in seconds. */
+  reconcileSeconds: z.coerce.number().int().min(1).default(60),
+  /** How long such a booking keeps its patient's data before it is purged, in hours. */
+  pendingRetentionHours: z.coerce.number().min(0.01).default(72),
 });
 
 /** The whole config file. Numbers in `sync` may come from `${ENV_VAR}` strings. */

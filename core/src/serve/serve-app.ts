@@ -105,7 +105,12 @@ export async function openServeApp(
         clock,
         logger: logger.child({ component: 'bookings' }),
       },
-      { horizonDays: serve.horizonDays, lockWaitMs: 10_000, lockTtlMs: 60_000 },
+      {
+        horizonDays: serve.horizonDays,
+        lockWaitMs: 10_000,
+        lockTtlMs: 60_000,
+        pendingRetentionMs: serve.pendingRetentionHours * 3_600_000,
+      },
     );
     const signal = options.signal ?? new AbortController().signal;
     const pendingAtStart = await bookings.reconcile(signal);
@@ -127,6 +132,15 @@ export async function openServeApp(
       },
       { port: options.port ?? serve.port, host: options.host ?? serve.host, signal },
     );
+    // Bookings left pending by an unanswered request are looked up again from time to time.
+    let reconciling: Promise<unknown> | undefined;
+    const timer = setInterval(() => {
+      reconciling ??= bookings
+        .reconcile(signal)
+        .catch(() => undefined)
+        .finally(() => (reconciling = undefined));
+    }, serve.reconcileSeconds * 1000);
+    timer.unref();
     const started = port;
     return {
       server,
@@ -134,7 +148,9 @@ export async function openServeApp(
       pendingAtStart,
       async close() {
         try {
+          clearInterval(timer);
           await server.close();
+          await reconciling;
           await bookings.flush();
           await started.close?.();
         } finally {

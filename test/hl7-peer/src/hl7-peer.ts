@@ -10,7 +10,14 @@ import {
   frame,
   type Hl7Charset,
 } from '@pmsbridge/adapter-hl7v2';
+import { AppointmentBook, type PeerBooking } from './appointment-book.js';
 import { RuleBook, type PeerAction, type PeerRule } from './reply-rules.js';
+import {
+  answerScheduling,
+  refuseScheduling,
+  schedulingEventOf,
+  type SchedulingEvent,
+} from './scheduling-replies.js';
 
 /** Options of {@link startHl7Peer}. */
 export interface Hl7PeerOptions {
@@ -59,6 +66,11 @@ export interface Hl7Peer {
    * once (resends left out), in arrival order.
    */
   accepted(): ReceivedMessage[];
+  /**
+   * The appointments booked by `SRM^S01` (cancelled ones included, with their status), in
+   * booking order: at most one `Booked` per practitioner and start.
+   */
+  bookings(): PeerBooking[];
   /** Replaces the reply rules; their counters start again from zero. */
   setRules(rules: readonly PeerRule[]): void;
   /** Stops listening and closes every connection. */
@@ -82,10 +94,19 @@ function typeOf(message: Hl7Message): string {
     .join('^');
 }
 
-/** The acknowledgment for `action`, or undefined for silence and drops. */
-function acknowledgment(message: Hl7Message, action: PeerAction, text: string) {
+/**
+ * The acknowledgment for `action`, or undefined for silence and drops: a scheduling request's
+ * own answer when it was taken, the response type with the rule's error when refused.
+ */
+function acknowledgment(
+  message: Hl7Message,
+  action: PeerAction,
+  text: string,
+  scheduling: { event: SchedulingEvent; answer?: Hl7Message } | undefined,
+) {
   if (action === 'silence' || action === 'drop') return undefined;
-  if (action === 'AA') return message.buildAck();
+  if (action === 'AA') return scheduling?.answer ?? message.buildAck();
+  if (scheduling !== undefined) return refuseScheduling(scheduling.event, message, action, text);
   const err = Hl7Segment.parse(`ERR||MSH^1^10|207^${text}^HL70357|E||||${text}`);
   const ack = message.buildAck({ ackCode: action, errSegment: err });
   ack.getSegment('MSA')?.setField(3, text);
@@ -95,12 +116,15 @@ function acknowledgment(message: Hl7Message, action: PeerAction, text: string) {
 /**
  * Starts a practice-management peer: an MLLP listener that reads every framed message with
  * `@medplum/core`'s `Hl7Message.parse`, stores it, and answers according to the rules (see
- * {@link PeerRule}), one message at a time per connection. A frame that does not parse as a
+ * {@link PeerRule}), one message at a time per connection. As a filler application it books
+ * `SRM^S01`, cancels `SRM^S04` and answers `SQM^S25` lookups (see {@link answerScheduling}):
+ * a scheduling request is taken when the rules accept it or answer it with silence. A frame that does not parse as a
  * message with an MSH segment is stored with its error and the connection is closed. With
  * `tls`, it listens with TLS (and requires a client certificate when `tls.clientCa` is set).
  */
 export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Peer> {
   const received: ReceivedMessage[] = [];
+  const appointments = new AppointmentBook();
   const acceptedIds = new Set<string>();
   const sockets = new Set<Socket>();
   let rules = new RuleBook(options.rules);
@@ -137,13 +161,24 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
       duplicate: decision.action === 'AA' && acceptedIds.has(controlId),
     });
     if (decision.action === 'AA') acceptedIds.add(controlId);
+    const event = schedulingEventOf(type);
+    // Taken into the book when accepted, or when its answer is lost (silence); not when
+    // refused by a rule or dropped.
+    const taken = decision.action === 'AA' || decision.action === 'silence';
+    const scheduling =
+      event === undefined
+        ? undefined
+        : {
+            event,
+            ...(taken ? { answer: answerScheduling(appointments, event, message, controlId) } : {}),
+          };
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (socket.destroyed) return;
     if (decision.action === 'drop') {
       socket.destroy();
       return;
     }
-    const ack = acknowledgment(message, decision.action, decision.text);
+    const ack = acknowledgment(message, decision.action, decision.text, scheduling);
     if (ack !== undefined) socket.write(frame(encodeBytes(ack.toString(), charset)));
   };
 
@@ -183,6 +218,7 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
     port: (server.address() as AddressInfo).port,
     received: () => [...received],
     accepted: () => received.filter((m) => m.reply === 'AA' && !m.duplicate),
+    bookings: () => appointments.list(),
     setRules: (next) => {
       rules = new RuleBook(next);
     },

@@ -15,7 +15,7 @@ import {
   readScheduleQueryResponse,
 } from '../messages/scheduling-response.js';
 
-/** What the port sends through: an {@link MllpClient}, one message outstanding at a time. */
+/** What the port sends through: an `MllpClient`, one message outstanding at a time. */
 export interface Hl7Requester {
   /** Sends a message and resolves to the reply that answers it; rejects when none came. */
   request(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Reply>;

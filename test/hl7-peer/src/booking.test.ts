@@ -192,7 +192,7 @@ describe('the HL7 v2 booking partner against the peer', () => {
     });
   });
 
-  it('refuses as rejected what a rule answers AE or AR, with codes and not the peer text', async () => {
+  it('refuses as rejected what a rule answers AE, with codes and not the peer text; throws for AR', async () => {
     peer.setRules([
       { messageType: 'SRM^S01', pattern: 'BKG1', reply: 'AE', text: 'Patient Rivera unknown' },
       { messageType: 'SRM^S01', pattern: 'BKG2', reply: 'AR' },
@@ -205,10 +205,10 @@ describe('the HL7 v2 booking partner against the peer', () => {
       message:
         'The practice-management system refused the appointment (AE: 207 Application internal error at MSH^1^10)',
     });
-    expect(await port.book(booking('BKG2', '10:00'), signal())).toMatchObject({
-      status: 'refused',
-      code: 'rejected',
-    });
+    // AR: not processed; the outcome is left to a lookup and a resend.
+    await expect(port.book(booking('BKG2', '10:00'), signal())).rejects.toThrow(
+      'did not process the booking (AR: 207',
+    );
     expect(peer.bookings()).toEqual([]);
   });
 

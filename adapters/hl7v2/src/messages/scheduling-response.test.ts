@@ -72,7 +72,7 @@ describe('readBookingResponse', () => {
     });
   });
 
-  it('AE or AR with another code: rejected, with codes and no text the peer wrote', () => {
+  it('AE with another code: rejected, with codes and no text the peer wrote; AR: not processed, thrown', () => {
     const ae = answer('AE', 'ERR||PID^1^5|101^Patient Ana Rivera unknown^HL70357|E||||Ana Rivera');
     expect(readBookingResponse(ae, 'BKG1', SLOT_TAKEN)).toEqual({
       status: 'refused',
@@ -80,9 +80,9 @@ describe('readBookingResponse', () => {
       message:
         'The practice-management system refused the appointment (AE: 101 Required field missing at PID^1^5)',
     });
-    const ar = readBookingResponse(answer('AR'), 'BKG1', SLOT_TAKEN);
-    expect(ar).toMatchObject({ status: 'refused', code: 'rejected' });
-    expect(JSON.stringify(ar)).toContain('(AR)');
+    expect(() => readBookingResponse(answer('AR'), 'BKG1', SLOT_TAKEN)).toThrow(
+      'did not process the booking (AR); it stays pending',
+    );
   });
 
   it('takes the slot-taken codes it is given', () => {

@@ -52,13 +52,23 @@ export function readBookingResponse(
     const slotTaken = ack.errors.some(
       (e) => e.code !== undefined && slotTakenCodes.includes(e.code),
     );
-    return slotTaken
-      ? { status: 'refused', code: 'slot_unavailable', message: 'The slot is already booked' }
-      : {
-          status: 'refused',
-          code: 'rejected',
-          message: `The practice-management system refused the appointment (${describeAck(ack)})`,
-        };
+    if (slotTaken) {
+      return { status: 'refused', code: 'slot_unavailable', message: 'The slot is already booked' };
+    }
+    if (ack.outcome === 'rejected') {
+      // AR: not processed (unsupported, the receiver busy or down), not a verdict on the
+      // booking: it stays pending, to be looked up and sent again.
+      throw new RemoteError(
+        `The practice-management system did not process the booking (${describeAck(ack)}); it stays pending`,
+        PEER,
+        { details: { ack: ack.code } },
+      );
+    }
+    return {
+      status: 'refused',
+      code: 'rejected',
+      message: `The practice-management system refused the appointment (${describeAck(ack)})`,
+    };
   }
   const schedule = reply.message.segment('SCH');
   const placerId = schedule === undefined ? '' : valueOf(schedule, 1);

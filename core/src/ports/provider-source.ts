@@ -27,6 +27,11 @@ export interface ListProvidersOptions {
   signal?: AbortSignal;
   /** Skip providers whose id sorts at or before this one (resume after a checkpoint). */
   startAfterId?: string;
+  /**
+   * A dry run: nothing read will be delivered, so a source that records what it hands out
+   * (a baseline of an export) must record nothing.
+   */
+  dryRun?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export interface ChangesOptions {
   /** Resume inside a read, at the page this cursor fetched. */
   cursor?: SourceCursor;
   signal?: AbortSignal;
+  /** A dry run: see {@link ListProvidersOptions.dryRun}. */
+  dryRun?: boolean;
 }
 
 /** One page of changes, with the cursor that fetched it so a reader can resume there. */

@@ -38,10 +38,15 @@ export async function* readFull(
   from: FullPosition,
   signal: AbortSignal,
   onTotal?: (total: number) => void,
+  dryRun = false,
 ): AsyncGenerator<SourceItem> {
   let afterId = from.afterId;
   const at = (): FullPosition => ({ mode: 'full', startedAt: from.startedAt, afterId });
-  for await (const page of source.listProviders({ signal, startAfterId: from.afterId })) {
+  for await (const page of source.listProviders({
+    signal,
+    startAfterId: from.afterId,
+    ...(dryRun ? { dryRun } : {}),
+  })) {
     if (page.total !== undefined) onTotal?.(page.total);
     for (const invalid of page.invalid) yield { kind: 'invalid', invalid, position: at() };
     for (const provider of page.providers) {
@@ -61,10 +66,16 @@ export async function* readChanges(
   from: IncrementalPosition,
   signal: AbortSignal,
   onComplete: (next: IncrementalPosition) => void,
+  dryRun = false,
 ): AsyncGenerator<SourceItem> {
   let until = from.since;
   let isFirstPage = true;
-  for await (const read of source.changes({ since: from.since, cursor: from.cursor, signal })) {
+  for await (const read of source.changes({
+    since: from.since,
+    cursor: from.cursor,
+    signal,
+    ...(dryRun ? { dryRun } : {}),
+  })) {
     const skip = isFirstPage && read.cursor === from.cursor ? (from.index ?? -1) + 1 : 0;
     isFirstPage = false;
     const position = (index: number): IncrementalPosition => ({

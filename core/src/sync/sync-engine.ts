@@ -159,13 +159,25 @@ export class SyncEngine {
     let finalIncremental: IncrementalPosition | undefined;
     const items =
       position.mode === 'full'
-        ? readFull(this.deps.source, position, signal, (total) => {
-            tally.total = total;
-          })
+        ? readFull(
+            this.deps.source,
+            position,
+            signal,
+            (total) => {
+              tally.total = total;
+            },
+            options.dryRun === true,
+          )
         : coalesceChanges(
-            readChanges(this.deps.source, position, signal, (next) => {
-              finalIncremental = next;
-            }),
+            readChanges(
+              this.deps.source,
+              position,
+              signal,
+              (next) => {
+                finalIncremental = next;
+              },
+              options.dryRun === true,
+            ),
             options.maxCoalescedProviders,
           );
     const dryRun = options.dryRun === true;

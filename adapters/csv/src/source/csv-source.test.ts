@@ -170,7 +170,12 @@ describe('CsvSource reading an awkward export', () => {
 describe('CsvSource changes between exports', () => {
   const HEADER = 'slot_id,provider_id,location_id,date,time,duration_minutes,available,visit_type';
 
-  async function run(state: MemoryStateStore, clock: ManualClock, mode: 'full' | 'incremental') {
+  async function run(
+    state: MemoryStateStore,
+    clock: ManualClock,
+    mode: 'full' | 'incremental',
+    dryRun = false,
+  ) {
     const source = await csvSource({ inputDir: dir, pageSize: 2 }, state, clock);
     clock.advance(10 * 60_000);
     const result = await runPipeline({
@@ -179,6 +184,7 @@ describe('CsvSource changes between exports', () => {
       sinks: [
         {
           name: 'seen',
+          supportsDryRun: true,
           write: async (batch) =>
             batch.map((r) => ({
               key: recordKey(r),
@@ -190,6 +196,7 @@ describe('CsvSource changes between exports', () => {
       state,
       clock,
       mode,
+      dryRun,
     });
     return (result.received.seen ?? []).map((record) =>
       record.kind === 'provider'
@@ -241,5 +248,28 @@ describe('CsvSource changes between exports', () => {
     ]);
     await writeFile(join(dir, 'locations.csv'), locations);
     expect(await run(state, clock, 'incremental')).toEqual(['P2:S4+']);
+  });
+
+  it('records nothing in a dry run: the real runs after it see the same changes', async () => {
+    const state = new MemoryStateStore();
+    const clock = new ManualClock();
+    await writeAwkwardExport();
+    // A dry full run first leaves no baseline: the real incremental still reports everyone.
+    expect(await run(state, clock, 'full', true)).toEqual(['P1:S1+,S2-', 'P2:S4+', 'P4:']);
+    expect(await run(state, clock, 'full')).toEqual(['P1:S1+,S2-', 'P2:S4+', 'P4:']);
+    await writeAwkwardExport([
+      HEADER,
+      'S1,P1,L1,2025-03-02,09:00,30,true,new_patient',
+      'S2,P1,L1,2025-03-02,09:30,30,true,follow_up',
+      'S4,P2,L2,2025-03-03,10:00,45,true,telehealth',
+    ]);
+    // P1's slot S2 became free; P4's slot rows (outside the window) are gone.
+    const changed = ['P1:S1+,S2+', 'P4:'];
+    expect(await run(state, clock, 'incremental', true)).toEqual(changed);
+    expect(await run(state, clock, 'incremental', true)).toEqual(changed);
+    // A dry full run lists everyone without making the new export the baseline.
+    expect(await run(state, clock, 'full', true)).toEqual(['P1:S1+,S2+', 'P2:S4+', 'P4:']);
+    expect(await run(state, clock, 'incremental')).toEqual(changed);
+    expect(await run(state, clock, 'incremental')).toEqual([]);
   });
 });

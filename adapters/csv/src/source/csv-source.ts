@@ -94,9 +94,11 @@ export class CsvSource implements ProviderSource, SlotSource {
     const total = snapshot.providers.length;
     for (let i = 0; i < providers.length || invalid.length > 0; i += this.options.pageSize) {
       const page = providers.slice(i, i + this.options.pageSize);
-      await this.deps.baseline.recordListed(
-        page.map((p) => [p.id, snapshot.hashes.get(p.id) ?? ''] as const),
-      );
+      if (options.dryRun !== true) {
+        await this.deps.baseline.recordListed(
+          page.map((p) => [p.id, snapshot.hashes.get(p.id) ?? ''] as const),
+        );
+      }
       yield { providers: page, invalid, total };
       invalid = [];
     }
@@ -130,12 +132,16 @@ export class CsvSource implements ProviderSource, SlotSource {
         replaced = await baseline.readPending();
       }
     } else {
-      if (pendingRun !== undefined && pendingRun.until === options.since) await baseline.promote();
-      else if (pendingRun !== undefined) await baseline.clearPending();
+      // A dry run compares with the baseline as it stands and records nothing.
+      if (options.dryRun !== true) {
+        if (pendingRun !== undefined && pendingRun.until === options.since)
+          await baseline.promote();
+        else if (pendingRun !== undefined) await baseline.clearPending();
+      }
       until = this.deps.clock.now().toISOString();
     }
     const base = await baseline.readBaseline();
-    if (firstPage === 0) {
+    if (firstPage === 0 && options.dryRun !== true) {
       await baseline.replacePending(this.pendingEntries(snapshot, base), {
         until,
         fingerprint: snapshot.fingerprint,

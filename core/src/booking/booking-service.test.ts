@@ -1,26 +1,14 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { Location } from '../domain/provider.js';
 import type { Slot } from '../domain/slot.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { MemoryBookingPort } from '../testing/memory-booking-port.js';
-import { makeProvider } from '../testing/memory-source.js';
+import { makeLocation, makeProvider } from '../testing/memory-source.js';
 import { RecordingLogger } from '../testing/recording-logger.js';
 import type { BookingRequest } from './booking.js';
 import { BOOKINGS_NAMESPACE, BookingService, type BookingResult } from './booking-service.js';
 
-const clinic: Location = {
-  id: 'LOC1',
-  name: 'Lakeview Clinic',
-  address: {
-    lines: ['1 Main St'],
-    city: 'Chicago',
-    state: 'IL',
-    postalCode: '60601',
-    country: 'US',
-  },
-  timezone: 'America/Chicago',
-};
+const clinic = makeLocation(1, { id: 'LOC1' });
 const provider = makeProvider(1, { locations: [clinic] });
 const slots: Slot[] = [
   {

@@ -409,17 +409,7 @@ export class BookingService {
       ...change,
       updatedAt: this.deps.clock.now().toISOString(),
     };
-    const entry: BookingEntry = { booking, fingerprint: read.entry.fingerprint };
-    if (
-      !(await this.deps.records.updateRecord(
-        BOOKINGS_NAMESPACE,
-        id,
-        JSON.stringify(entry),
-        read.version,
-      ))
-    ) {
-      throw new Error(`Booking ${id} changed while its lease was held`);
-    }
+    await this.#replace(id, read.version, { booking, fingerprint: read.entry.fingerprint });
     this.#scrubSoon();
     return booking;
   }
@@ -430,17 +420,16 @@ export class BookingService {
     change: Partial<BookingEntry>,
   ): Promise<{ entry: BookingEntry; version: number }> {
     const entry = { ...read.entry, ...change };
-    if (
-      !(await this.deps.records.updateRecord(
-        BOOKINGS_NAMESPACE,
-        id,
-        JSON.stringify(entry),
-        read.version,
-      ))
-    ) {
+    await this.#replace(id, read.version, entry);
+    return { entry, version: read.version + 1 };
+  }
+
+  /** Writes the entry over the version read; the lease held makes a conflict a bug. */
+  async #replace(id: string, version: number, entry: BookingEntry): Promise<void> {
+    const json = JSON.stringify(entry);
+    if (!(await this.deps.records.updateRecord(BOOKINGS_NAMESPACE, id, json, version))) {
       throw new Error(`Booking ${id} changed while its lease was held`);
     }
-    return { entry, version: read.version + 1 };
   }
 
   async #read(id: string): Promise<{ entry: BookingEntry; version: number } | undefined> {

@@ -5,7 +5,7 @@
  */
 export { ManualClock } from './manual-clock.js';
 export { RecordingLogger, type LoggedLine } from './recording-logger.js';
-export { MemorySource, makeProvider, twoSlots } from './memory-source.js';
+export { MemorySource, makeLocation, makeProvider, twoSlots } from './memory-source.js';
 export { AppendSink } from './append-sink.js';
 export { describeStateStoreContract, type StateStoreFactory } from './state-store-contract.js';
 export { describeRecordStoreContract, type RecordStoreFactory } from './record-store-contract.js';

@@ -4,10 +4,27 @@ import type {
   ProviderPageRead,
   ProviderSource,
 } from '../ports/provider-source.js';
-import type { Provider } from '../domain/provider.js';
+import type { Location, Provider } from '../domain/provider.js';
 import type { ProviderChange } from '../domain/change.js';
 import type { SlotSource } from '../ports/slot-source.js';
 import type { Slot } from '../domain/slot.js';
+
+/** A valid location with the given sequence number (`LOC0000000001`, a Chicago clinic). */
+export function makeLocation(n = 1, patch: Partial<Location> = {}): Location {
+  return {
+    id: `LOC${String(n).padStart(10, '0')}`,
+    name: `Lakeview Clinic ${n}`,
+    address: {
+      lines: [`${n} Main St`],
+      city: 'Chicago',
+      state: 'IL',
+      postalCode: '60601',
+      country: 'US',
+    },
+    timezone: 'America/Chicago',
+    ...patch,
+  };
+}
 
 /** A valid provider with the given sequence number. */
 export function makeProvider(n: number, patch: Partial<Provider> = {}): Provider {

@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Appointment } from '@medplum/fhirtypes';
-import type { Location, PartnerBookingRequest } from '@pmsbridge/core';
-import { createPlugin, makeProvider } from '@pmsbridge/core/testing';
+import type { PartnerBookingRequest } from '@pmsbridge/core';
+import { createPlugin, makeLocation, makeProvider } from '@pmsbridge/core/testing';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { request as httpRequest } from 'undici';
 import { BOOKING_ID_SYSTEM } from './fhir-booking-port.js';
 import { fhirBookingPlugin } from './plugin.js';
 
-const clinic: Location = {
-  id: 'LOC0000000001',
-  name: 'Lakeview Clinic',
-  address: {
-    lines: ['1 Main St'],
-    city: 'Chicago',
-    state: 'IL',
-    postalCode: '60601',
-    country: 'US',
-  },
-  timezone: 'America/Chicago',
-};
+const clinic = makeLocation(1, { name: 'Lakeview Clinic' });
 const provider = makeProvider(1, { locations: [clinic] });
 
 function booking(reference: string, slotId = 'SLT0000000001'): PartnerBookingRequest {

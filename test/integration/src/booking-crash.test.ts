@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import { bookingIdOf, hashApiKey } from '@pmsbridge/core';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { createWorkspace, sandboxSource, type Workspace } from './pipeline-harness.js';
+import { forward, readBody } from './transaction-recorder.js';
 
 const cli = join(
   dirname(createRequire(import.meta.url).resolve('@pmsbridge/core/package.json')),
@@ -26,12 +27,6 @@ const cli = join(
   'bin.js',
 );
 const KEY = 'pmsb_crash-test-key-000000000000000000000000';
-
-async function readBody(incoming: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /**
  * A proxy to the FHIR server that, while `swallow` is set, forwards an Appointment create
@@ -44,22 +39,13 @@ async function startSwallowingProxy(fhir: FhirServer) {
   const appointmentSwallowed = new Promise<void>((resolve) => (swallowed = resolve));
   const server: Server = createServer((incoming, outgoing) => {
     void (async () => {
-      const body = await readBody(incoming);
-      const headers = { ...incoming.headers, host: target.host };
-      delete headers['content-length'];
-      const response = await request(new URL(incoming.url ?? '/', target.origin), {
-        method: incoming.method as 'GET',
-        headers,
-        body: body.length > 0 ? body : undefined,
-      });
-      const answer = Buffer.from(await response.body.arrayBuffer());
+      const answer = await forward(incoming, await readBody(incoming), target);
       if (swallow && incoming.method === 'POST' && incoming.url?.endsWith('/Appointment')) {
         swallowed();
         return; // never answered
       }
-      const { 'transfer-encoding': _encoding, ...responseHeaders } = response.headers;
-      outgoing.writeHead(response.statusCode, responseHeaders);
-      outgoing.end(answer);
+      outgoing.writeHead(answer.status, answer.headers);
+      outgoing.end(answer.body);
     })().catch(() => outgoing.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

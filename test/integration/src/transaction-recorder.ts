@@ -17,10 +17,36 @@ export interface TransactionRecorder {
   close(): Promise<void>;
 }
 
-async function readBody(incoming: IncomingMessage): Promise<Buffer> {
+/** A request's whole body. */
+export async function readBody(incoming: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** What the upstream server answered to a forwarded request. */
+export interface ForwardedAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Sends `incoming` (its method, path, headers and `body`) on to `target`'s origin. */
+export async function forward(
+  incoming: IncomingMessage,
+  body: Buffer,
+  target: URL,
+): Promise<ForwardedAnswer> {
+  const headers = { ...incoming.headers, host: target.host };
+  delete headers['content-length'];
+  const response = await request(new URL(incoming.url ?? '/', target.origin), {
+    method: incoming.method as 'GET',
+    headers,
+    body: body.length > 0 ? body : undefined,
+  });
+  const answer = Buffer.from(await response.body.arrayBuffer());
+  const { 'transfer-encoding': _encoding, ...responseHeaders } = response.headers;
+  return { status: response.statusCode, headers: responseHeaders, body: answer };
 }
 
 /**
@@ -37,17 +63,9 @@ export async function startTransactionRecorder(fhirBaseUrl: string): Promise<Tra
         const parsed = JSON.parse(body.toString('utf8')) as { type?: string };
         if (parsed.type === 'transaction') transactions.push(parsed as RecordedTransaction);
       }
-      const headers = { ...incoming.headers, host: target.host };
-      delete headers['content-length'];
-      const response = await request(new URL(incoming.url ?? '/', target.origin), {
-        method: incoming.method as 'GET',
-        headers,
-        body: body.length > 0 ? body : undefined,
-      });
-      const answer = Buffer.from(await response.body.arrayBuffer());
-      const { 'transfer-encoding': _encoding, ...responseHeaders } = response.headers;
-      outgoing.writeHead(response.statusCode, responseHeaders);
-      outgoing.end(answer);
+      const answer = await forward(incoming, body, target);
+      outgoing.writeHead(answer.status, answer.headers);
+      outgoing.end(answer.body);
     })().catch((error: unknown) => {
       outgoing.writeHead(502, { 'content-type': 'text/plain' });
       outgoing.end(String(error));

@@ -212,6 +212,11 @@ export { formatSummary } from './cli/format-summary.js';
 export { SqliteStateStore, type SqliteStateStoreOptions } from './state/sqlite-state-store.js';
 export { createDirectory, ensureWritableDirectory } from './files/writable-directory.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
+// For state-store plugins: what the built-in stores share, so that every store behaves alike.
+export { encodeStoredJson, decodeStoredJson } from './state/stored-json.js';
+export { prefixUpperBound, compareCodePoints } from './state/prefix-range.js';
+export { leaseExpiry, type LeaseExpiry } from './state/lease-expiry.js';
+export { checkTtl } from './state/seen-expiry.js';
 export {
   openStateStore,
   sqliteStateStorePlugin,

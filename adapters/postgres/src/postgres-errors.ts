@@ -1,5 +1,4 @@
 import { StateError } from '@pmsbridge/core';
-import { messageOf } from './stored-json.js';
 
 const SETTING = 'state.options.connectionString';
 
@@ -39,7 +38,7 @@ function codeOf(error: unknown): string | undefined {
 /** What went wrong, in words, with the fix when there is one. Never holds `secret`. */
 export function describeFailure(error: unknown, secret: string): string {
   const code = codeOf(error);
-  const message = messageOf(error);
+  const message = error instanceof Error ? error.message : String(error);
   let problem: string;
   if (code !== undefined && NETWORK[code] !== undefined) {
     problem = `${message} (${NETWORK[code]})`;

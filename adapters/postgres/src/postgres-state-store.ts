@@ -12,16 +12,18 @@ import {
   type RecordStore,
   type StateStore,
   type StoredRecord,
+  checkTtl,
+  decodeStoredJson,
+  encodeStoredJson,
+  leaseExpiry,
+  prefixUpperBound,
 } from '@pmsbridge/core';
 import pg from 'pg';
 import { describeTarget } from './connection-target.js';
-import { checkTtl, expiryOf } from './expiry.js';
 import { PostgresStateOptionsSchema, type PostgresStateOptionsInput } from './options.js';
 import { describeFailure, toStateError } from './postgres-errors.js';
-import { prefixUpperBound } from './prefix-range.js';
 import { readInteger, readOptionalText, readText, type Row } from './row.js';
 import { migrateSchema } from './schema.js';
-import { decodeJson, encodeJson } from './stored-json.js';
 
 /** Options of {@link PostgresStateStore.open}: the config's options, and what the runtime hands in. */
 export interface PostgresStateStoreOptions extends PostgresStateOptionsInput {
@@ -139,7 +141,7 @@ export class PostgresStateStore implements StateStore, RecordStore {
         [pipeline, stream],
       );
       if (row === undefined) return undefined;
-      const sinkStates = decodeJson(readText(row, 'sink_states'), `${what} (sink states)`);
+      const sinkStates = decodeStoredJson(readText(row, 'sink_states'), `${what} (sink states)`);
       if (!isRecord(sinkStates)) {
         throw new StateError(
           `The state store holds sink states that are not an object in ${what}`,
@@ -148,7 +150,7 @@ export class PostgresStateStore implements StateStore, RecordStore {
         );
       }
       return {
-        position: decodeJson(readOptionalText(row, 'position'), `${what} (position)`),
+        position: decodeStoredJson(readOptionalText(row, 'position'), `${what} (position)`),
         sinkStates,
         updatedAt: readText(row, 'updated_at'),
       };
@@ -168,8 +170,8 @@ export class PostgresStateStore implements StateStore, RecordStore {
         [
           pipeline,
           stream,
-          encodeJson(checkpoint.position, `the position of ${what}`),
-          encodeJson(checkpoint.sinkStates, `the sink states of ${what}`),
+          encodeStoredJson(checkpoint.position, `the position of ${what}`),
+          encodeStoredJson(checkpoint.sinkStates, `the sink states of ${what}`),
           checkpoint.updatedAt,
         ],
       ),
@@ -201,8 +203,8 @@ export class PostgresStateStore implements StateStore, RecordStore {
           input.pipeline,
           input.key,
           input.stage,
-          encodeJson(input.reason, `the reason of ${what}`),
-          encodeJson(input.record, `the record of ${what}`),
+          encodeStoredJson(input.reason, `the reason of ${what}`),
+          encodeStoredJson(input.record, `the record of ${what}`),
           this.#clock.now().toISOString(),
         ],
       ),
@@ -403,7 +405,7 @@ export class PostgresStateStore implements StateStore, RecordStore {
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
     return this.#use(`acquire the lease "${name}"`, async () => {
       const now = this.#clock.now();
-      const { expiresAtMs, expiresAt } = expiryOf(now, ttlMs, 'acquireLease');
+      const { expiresAtMs, expiresAt } = leaseExpiry(now, ttlMs, 'acquireLease');
       // One statement: it inserts a free lease, or takes over one that is ours or has expired,
       // and leaves another owner's live lease alone. PostgreSQL locks the conflicting row and
       // evaluates the WHERE on its latest version, so of several callers exactly one wins.
@@ -421,7 +423,7 @@ export class PostgresStateStore implements StateStore, RecordStore {
 
   async renewLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
     return this.#use(`renew the lease "${name}"`, async () => {
-      const { expiresAtMs } = expiryOf(this.#clock.now(), ttlMs, 'renewLease');
+      const { expiresAtMs } = leaseExpiry(this.#clock.now(), ttlMs, 'renewLease');
       const changed = await this.#run(
         'UPDATE {leases} SET expires_at = $1 WHERE name = $2 AND owner = $3',
         [expiresAtMs, name, owner],
@@ -528,7 +530,7 @@ function toStoredRecord(row: Row): StoredRecord {
 function toDeadLetter(row: Row): DeadLetter {
   const id = readInteger(row, 'id');
   const what = `dead letter ${id}`;
-  const reason = decodeJson(readText(row, 'reason'), `the reason of ${what}`);
+  const reason = decodeStoredJson(readText(row, 'reason'), `the reason of ${what}`);
   if (!isRecord(reason) || typeof reason.code !== 'string' || typeof reason.message !== 'string') {
     throw new StateError(
       `The state store holds a malformed reason in ${what}`,
@@ -542,7 +544,7 @@ function toDeadLetter(row: Row): DeadLetter {
     key: readText(row, 'key'),
     stage: readText(row, 'stage'),
     reason: { ...reason, code: reason.code, message: reason.message },
-    record: decodeJson(readOptionalText(row, 'record'), `the record of ${what}`),
+    record: decodeStoredJson(readOptionalText(row, 'record'), `the record of ${what}`),
     attempts: readInteger(row, 'attempts'),
     firstSeenAt: readText(row, 'first_seen_at'),
     lastSeenAt: readText(row, 'last_seen_at'),

@@ -140,6 +140,23 @@ export { CacheToken, type Cache } from './ports/cache.js';
 export { systemClock, ClockToken, type Clock } from './ports/clock.js';
 export { LoggerToken, type LogFields, type Logger } from './ports/logger.js';
 export {
+  MetricsRecorderToken,
+  noMetrics,
+  type CircuitState,
+  type HttpAttempt,
+  type HttpObserver,
+  type HttpRetry,
+  type MetricsRecorder,
+  type SyncBatchReport,
+} from './ports/metrics-recorder.js';
+export { Metrics, type MetricsOptions } from './metrics/metrics.js';
+export {
+  answerOperationsRequest,
+  metricsResponse,
+  type MetricsResponse,
+  type OperationsEndpoints,
+} from './metrics/operations-endpoints.js';
+export {
   defineSource,
   defineStage,
   defineSink,
@@ -149,6 +166,7 @@ export {
   SERVICE_NAMES,
   PLUGIN_DEFINITION,
   type PluginServices,
+  type RuntimeServices,
   type ServiceName,
   type Needs,
   type Provided,

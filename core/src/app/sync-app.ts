@@ -10,6 +10,7 @@ import { SlotSourceToken } from '../ports/slot-source.js';
 import { StageToken } from '../ports/stage.js';
 import { ClockToken, systemClock, type Clock } from '../ports/clock.js';
 import { LoggerToken, type Logger } from '../ports/logger.js';
+import { MetricsRecorderToken, type MetricsRecorder } from '../ports/metrics-recorder.js';
 import { StateStoreToken, type StateStore } from '../ports/state-store.js';
 import { openStateStore } from '../state/open-state-store.js';
 import { SyncEngine, type SyncOptions } from '../sync/sync-engine.js';
@@ -38,6 +39,8 @@ export interface SyncAppOptions {
    * reported instead of answered from a new, empty store.
    */
   createState?: boolean;
+  /** Where the engine and the plugins report metrics; default nowhere. */
+  metrics?: MetricsRecorder;
 }
 
 /**
@@ -68,10 +71,18 @@ export async function openSyncApp(
   container.bind(ClockToken).toConstantValue(clock);
   container.bind(StateStoreToken).toConstantValue(state);
   container.bind(CacheToken).toConstantValue(cache);
+  if (options.metrics !== undefined)
+    container.bind(MetricsRecorderToken).toConstantValue(options.metrics);
 
   let pipeline: AssembledPipeline | undefined;
   try {
-    pipeline = await assemblePipeline(config, loaded.baseDir, { logger, clock, state, cache });
+    pipeline = await assemblePipeline(config, loaded.baseDir, {
+      logger,
+      clock,
+      state,
+      cache,
+      metrics: options.metrics,
+    });
     container.bind(ProviderSourceToken).toConstantValue(pipeline.source);
     if (pipeline.slots !== undefined)
       container.bind(SlotSourceToken).toConstantValue(pipeline.slots);

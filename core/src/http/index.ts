@@ -23,6 +23,7 @@ export { RateGate } from './rate-gate.js';
 export { bearerAuth, type RequestAuth } from './request-auth.js';
 export {
   RequestPipeline,
+  routeOf,
   type PipelineRequest,
   type RequestPipelineParts,
   type RetryEvent,
@@ -36,6 +37,12 @@ export {
   type RetryOptions,
 } from './retry-policy.js';
 export { sleep, throwIfAborted, type Sleep } from './sleep.js';
+export type {
+  CircuitState,
+  HttpAttempt,
+  HttpObserver,
+  HttpRetry,
+} from '../ports/metrics-recorder.js';
 export {
   TokenProvider,
   type TokenErrorFactory,

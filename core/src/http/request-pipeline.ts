@@ -1,4 +1,5 @@
 import { ErrorCategory, hasErrorCategory } from '../errors/errors.js';
+import type { HttpObserver } from '../ports/metrics-recorder.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ConcurrencyLimit } from './concurrency-limit.js';
 import type { RateGate } from './rate-gate.js';
@@ -11,6 +12,11 @@ export interface PipelineRequest {
   method: string;
   /** For logs and errors; never carries a secret. */
   path: string;
+  /**
+   * The path as a template for metrics, ids replaced (`/providers/{id}`). Default: `path`
+   * without its query, each segment holding a digit replaced by `{id}`.
+   */
+  route?: string;
   /** Whether the call may be sent again after a failure the server may have acted on. */
   isIdempotent: boolean;
   signal?: AbortSignal;
@@ -42,6 +48,24 @@ export interface RequestPipelineParts {
   isCredentialRejected?(error: unknown): boolean;
   /** Told before each retry's wait. */
   onRetry?(event: RetryEvent): void;
+  /** Told of every attempt, retry and the breaker's state, for metrics. */
+  observer?: HttpObserver;
+  /**
+   * The HTTP status an attempt ended with, read from its result or its error; `undefined`
+   * when no response arrived. Without it, the observer hears of no status.
+   */
+  readStatus?(outcome: unknown): number | undefined;
+  /** Milliseconds from an arbitrary origin, to time attempts; default `performance.now`. */
+  now?(): number;
+}
+
+/** `/providers/PRV0000000001/schedule?from=…` → `/providers/{id}/schedule`. */
+export function routeOf(path: string): string {
+  return path
+    .replace(/\?.*$/s, '')
+    .split('/')
+    .map((segment) => (/\d/.test(segment) ? '{id}' : segment))
+    .join('/');
 }
 
 /**
@@ -52,7 +76,10 @@ export interface RequestPipelineParts {
  * nor failure. Once the circuit is open, a retry is not waited for: the call fails at once.
  */
 export class RequestPipeline {
-  constructor(private readonly parts: RequestPipelineParts) {}
+  constructor(private readonly parts: RequestPipelineParts) {
+    const { breaker, observer } = parts;
+    if (breaker !== undefined) observer?.watchCircuit(() => breaker.state);
+  }
 
   /**
    * Runs `exchange` (one attempt, given the `Authorization` header value) until it
@@ -77,6 +104,12 @@ export class RequestPipeline {
           attempt,
           delayMs: decision.delayMs,
           error,
+        });
+        this.parts.observer?.onRetry({
+          method: req.method,
+          route: req.route ?? routeOf(req.path),
+          attempt,
+          delayMs: decision.delayMs,
         });
         if (decision.pausesEveryone && gate !== undefined) gate.pause(decision.delayMs);
         else await sleep(decision.delayMs, req.signal);
@@ -114,19 +147,40 @@ export class RequestPipeline {
     const admitted = async (): Promise<T> => {
       await this.parts.gate?.wait(req.signal);
       const isProbe = breaker?.admit() ?? false;
+      const startedAt = this.#now();
       try {
         const result = await exchange();
+        this.#observe(req, startedAt, result);
         breaker?.recordSuccess();
         return result;
       } catch (error) {
         // A cancellation says nothing about the remote side: no verdict, only the probe back.
         if (hasErrorCategory(error, ErrorCategory.Cancelled)) {
           if (isProbe) breaker?.releaseProbe();
-        } else if (this.parts.isSignOfTrouble(error)) breaker?.recordFailure();
+          throw error;
+        }
+        this.#observe(req, startedAt, error);
+        if (this.parts.isSignOfTrouble(error)) breaker?.recordFailure();
         else breaker?.recordSuccess();
         throw error;
       }
     };
     return limit === undefined ? admitted() : limit.run(admitted, req.signal);
+  }
+
+  #now(): number {
+    return this.parts.now?.() ?? performance.now();
+  }
+
+  /** Tells the observer of one attempt that ended with `outcome` (its result or its error). */
+  #observe(req: PipelineRequest, startedAt: number, outcome: unknown): void {
+    const { observer, readStatus } = this.parts;
+    if (observer === undefined) return;
+    observer.onAttempt({
+      method: req.method,
+      route: req.route ?? routeOf(req.path),
+      status: readStatus?.(outcome),
+      durationMs: this.#now() - startedAt,
+    });
   }
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Cache } from '../ports/cache.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { MetricsRecorder } from '../ports/metrics-recorder.js';
 import type { ProviderSource } from '../ports/provider-source.js';
 import type { BookingPort } from '../ports/booking-port.js';
 import type { Sink } from '../ports/sink.js';
@@ -20,13 +21,27 @@ export interface PluginServices {
   state: StateStore;
   /** The application's in-memory cache, shared by every plugin. */
   cache: Cache;
+  /**
+   * Where to report metrics (an HTTP client's calls, a queue's depth); records nothing when
+   * the process exposes no metrics.
+   */
+  metrics: MetricsRecorder;
 }
+
+/** The services the runtime holds; `metrics` may be left out (plugins then get `noMetrics`). */
+export type RuntimeServices = Omit<PluginServices, 'metrics'> & { metrics?: MetricsRecorder };
 
 /** The name of one of the {@link PluginServices}. */
 export type ServiceName = keyof PluginServices;
 
 /** Every service name, for checks and messages. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['logger', 'clock', 'state', 'cache'];
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  'logger',
+  'clock',
+  'state',
+  'cache',
+  'metrics',
+];
 
 /**
  * What a plugin needs: the names it wants in `create` mapped to the service each one is,

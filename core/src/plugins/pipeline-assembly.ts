@@ -1,5 +1,6 @@
 import type { PipelineConfig, PluginEntry } from '../config/config-schema.js';
 import { ConfigError, PluginError, isPmsbridgeError } from '../errors/errors.js';
+import { noMetrics } from '../ports/metrics-recorder.js';
 import type { ProviderSource } from '../ports/provider-source.js';
 import type { Sink } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
@@ -8,7 +9,7 @@ import type {
   Lifecycle,
   PluginDefinition,
   PluginKind,
-  PluginServices,
+  RuntimeServices,
   SourceComponent,
 } from './define.js';
 import { loadPlugin } from './plugin-loader.js';
@@ -53,11 +54,12 @@ async function loadEntry(
 }
 
 /** The services `definition` asks for, under its own names; the logger names the entry. */
-function servicesFor(loaded: LoadedEntry, services: PluginServices): Record<string, unknown> {
+function servicesFor(loaded: LoadedEntry, services: RuntimeServices): Record<string, unknown> {
+  const all = { ...services, metrics: services.metrics ?? noMetrics };
   return Object.fromEntries(
     Object.entries(loaded.definition.needs ?? {}).map(([name, service]) => [
       name,
-      service === 'logger' ? services.logger.child({ plugin: loaded.name }) : services[service],
+      service === 'logger' ? all.logger.child({ plugin: loaded.name }) : all[service],
     ]),
   );
 }
@@ -93,7 +95,7 @@ const REQUIRED_METHODS: Record<PluginKind, readonly string[]> = {
  */
 export async function createComponent(
   loaded: LoadedEntry,
-  services: PluginServices,
+  services: RuntimeServices,
   baseDir: string,
   /** What a kind's context adds (a state store's `mustExist`). */
   extra: Record<string, unknown> = {},
@@ -141,7 +143,7 @@ export async function createComponent(
 export async function assemblePipeline(
   config: PipelineConfig,
   baseDir: string,
-  services: PluginServices,
+  services: RuntimeServices,
 ): Promise<AssembledPipeline> {
   const sourceEntry = await loadEntry(config.source, 'source', 'source', baseDir);
   const stageEntries: LoadedEntry[] = [];

@@ -11,10 +11,10 @@ import { MemoryCache } from '../cache/memory-cache.js';
 import { silentLogger } from '../logging/logger.js';
 import { systemClock } from '../ports/clock.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
-import { defineSink, defineSource, defineStage, type PluginServices } from './define.js';
+import { defineSink, defineSource, defineStage, type RuntimeServices } from './define.js';
 import { z } from 'zod';
 
-const services = (): PluginServices => ({
+const services = (): RuntimeServices => ({
   logger: silentLogger,
   clock: systemClock,
   state: new MemoryStateStore(),
@@ -93,7 +93,7 @@ describe('plugin definitions, checked at load time', () => {
   it('refuses a need that names no service, listing the services there are', () => {
     const bad = { ...stage, needs: { store: 'states' } } as unknown as typeof stage;
     expect(() => checkPlugin(bad, {}, 'stages[0]', 'stage')).toThrow(
-      'stages[0]: "@acme/keep-all" needs.store asks for "states", which is not a service; the services are logger, clock, state, cache',
+      'stages[0]: "@acme/keep-all" needs.store asks for "states", which is not a service; the services are logger, clock, state, cache, metrics',
     );
   });
 

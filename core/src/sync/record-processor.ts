@@ -2,6 +2,7 @@ import type { SyncRecord } from '../domain/sync-record.js';
 import { recordKey } from '../domain/sync-record.js';
 import type { ScheduleWindow } from '../domain/slot.js';
 import { PmsbridgeError, describeError, errorCategoryOf, isErrorCode } from '../errors/errors.js';
+import type { MetricsRecorder } from '../ports/metrics-recorder.js';
 import type { RecordOutcome, Sink } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
 import type { Stage } from '../ports/stage.js';
@@ -36,6 +37,8 @@ export interface ProcessingContext {
   /** Dead letters of the keys being replayed, to settle once each key's outcome is known. */
   lettersByKey?: ReadonlyMap<string, readonly DeadLetter[]>;
   onProgress?: (progress: SyncProgress) => void;
+  /** Told what each acknowledged batch added to the counts (not in dry runs). */
+  metrics?: MetricsRecorder;
 }
 
 /** The result of processing one item, carried in order to the batch writer. */
@@ -109,12 +112,18 @@ export class RecordProcessor {
         await this.#settleLetters(group, failedInSinks, context);
       }
       for (const item of group) {
-        if (item.failedStage !== undefined) context.tally.deadLettered += 1;
+        if (item.failedStage !== undefined) context.tally.addDeadLetter(item.failedStage);
         else if (item.record === undefined) context.tally.filtered += 1;
         context.tally.coalesced += item.superseded;
         context.tally.done += 1 + item.superseded;
       }
       context.onProgress?.(context.tally.progress(Date.now()));
+      if (!context.dryRun) {
+        context.metrics?.recordBatch({
+          pipeline: context.pipeline,
+          ...context.tally.takeUnreported(),
+        });
+      }
     }
   }
 
@@ -253,7 +262,8 @@ export class RecordProcessor {
     }
     for (const record of records) {
       const key = recordKey(record);
-      if (failed.has(key)) context.tally.deadLettered += 1;
+      const failure = failed.get(key);
+      if (failure !== undefined) context.tally.addDeadLetter(failure.sink);
       else if (changed.has(key)) context.tally.written += 1;
       else context.tally.unchanged += 1;
     }

@@ -1,3 +1,4 @@
+import type { SyncBatchReport } from '../ports/metrics-recorder.js';
 import type { RecordOutcome, ResourceCounts } from '../ports/sink.js';
 import type { RunFailure } from './dead-letter-threshold.js';
 
@@ -54,6 +55,47 @@ export interface SyncSummary {
 
 const emptyCounts = (): ResourceCounts => ({ created: 0, updated: 0, unchanged: 0, deleted: 0 });
 
+/** The counts a {@link RunTally} reports to metrics. */
+type ReportedCounts = Omit<SyncBatchReport, 'pipeline'>;
+
+const copySinks = (sinks: ReportedCounts['sinks']): ReportedCounts['sinks'] =>
+  Object.fromEntries(
+    Object.entries(sinks).map(([sink, types]) => [
+      sink,
+      Object.fromEntries(Object.entries(types).map(([type, counts]) => [type, { ...counts }])),
+    ]),
+  );
+
+/** `now - before`, key by key; keys missing from `before` count from 0. */
+function subtractCounts(now: ReportedCounts, before: ReportedCounts): ReportedCounts {
+  const sinks: ReportedCounts['sinks'] = {};
+  for (const [sink, types] of Object.entries(now.sinks)) {
+    for (const [type, counts] of Object.entries(types)) {
+      const old = before.sinks[sink]?.[type] ?? emptyCounts();
+      (sinks[sink] ??= {})[type] = {
+        created: counts.created - old.created,
+        updated: counts.updated - old.updated,
+        unchanged: counts.unchanged - old.unchanged,
+        deleted: counts.deleted - old.deleted,
+      };
+    }
+  }
+  return {
+    read: now.read - before.read,
+    written: now.written - before.written,
+    unchanged: now.unchanged - before.unchanged,
+    filtered: now.filtered - before.filtered,
+    deadLettered: now.deadLettered - before.deadLettered,
+    deadLetteredBy: Object.fromEntries(
+      Object.entries(now.deadLetteredBy).map(([stage, n]) => [
+        stage,
+        n - (before.deadLetteredBy[stage] ?? 0),
+      ]),
+    ),
+    sinks,
+  };
+}
+
 /** Accumulates counts during a run and derives progress and the summary from them. */
 export class RunTally {
   read = 0;
@@ -65,8 +107,41 @@ export class RunTally {
   coalesced = 0;
   total?: number;
   readonly sinks: Record<string, Record<string, ResourceCounts>> = {};
+  /** Dead-lettered records by the stage or sink that failed them. */
+  readonly deadLetteredBy: Record<string, number> = {};
+  #reported: ReportedCounts = {
+    read: 0,
+    written: 0,
+    unchanged: 0,
+    filtered: 0,
+    deadLettered: 0,
+    deadLetteredBy: {},
+    sinks: {},
+  };
 
   constructor(private readonly startedAt: number) {}
+
+  /** Counts one dead-lettered record, failed by `stage` (a stage's or sink's name). */
+  addDeadLetter(stage: string): void {
+    this.deadLettered += 1;
+    this.deadLetteredBy[stage] = (this.deadLetteredBy[stage] ?? 0) + 1;
+  }
+
+  /** What was counted since the last call (since the start, the first time): for metrics. */
+  takeUnreported(): Omit<SyncBatchReport, 'pipeline'> {
+    const now: ReportedCounts = {
+      read: this.read,
+      written: this.written,
+      unchanged: this.unchanged,
+      filtered: this.filtered,
+      deadLettered: this.deadLettered,
+      deadLetteredBy: { ...this.deadLetteredBy },
+      sinks: copySinks(this.sinks),
+    };
+    const delta = subtractCounts(now, this.#reported);
+    this.#reported = now;
+    return delta;
+  }
 
   /** Adds one sink's outcomes; returns whether each record changed anything. */
   addOutcomes(sink: string, outcomes: readonly RecordOutcome[]): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { inject, injectable, multiInject, optional } from 'inversify';
 import {
   CancelledError,
@@ -7,6 +8,7 @@ import {
 } from '../errors/errors.js';
 import { ClockToken, type Clock } from '../ports/clock.js';
 import { LoggerToken, type Logger } from '../ports/logger.js';
+import { MetricsRecorderToken, type MetricsRecorder } from '../ports/metrics-recorder.js';
 import { ProviderSourceToken, type ProviderSource } from '../ports/provider-source.js';
 import { SinkToken, type Sink } from '../ports/sink.js';
 import { SlotSourceToken, type SlotSource } from '../ports/slot-source.js';
@@ -50,6 +52,8 @@ export interface SyncEngineDeps {
   state: StateStore;
   logger: Logger;
   clock: Clock;
+  /** Told what every acknowledged batch added to the counts; default none. */
+  metrics?: MetricsRecorder;
 }
 
 /** How one run behaves. */
@@ -93,6 +97,11 @@ const FULL_STREAM = 'full';
 const INCREMENTAL_STREAM = 'incremental';
 const DEFAULT_CHANGES_OVERLAP_MS = 5 * 60 * 1000;
 
+/** A random id for one run, carried by every log line of the run (`run`). */
+function newRunId(): string {
+  return randomBytes(6).toString('hex');
+}
+
 /** A provider the source no longer has, met while replaying its dead letter. */
 class ProviderGoneError extends PmsbridgeError {
   constructor(id: string) {
@@ -122,15 +131,16 @@ export class SyncEngine {
     @inject(LoggerToken) logger: Logger,
     @inject(ClockToken) clock: Clock,
     @inject(SlotSourceToken) @optional() slots?: SlotSource,
+    @inject(MetricsRecorderToken) @optional() metrics?: MetricsRecorder,
   ) {
-    this.deps = { source, slots, stages: stages ?? [], sinks, state, logger, clock };
+    this.deps = { source, slots, stages: stages ?? [], sinks, state, logger, clock, metrics };
     this.#processor = new RecordProcessor(this.deps);
   }
 
   /** An engine over the given parts, without a container. */
   static of(deps: SyncEngineDeps): SyncEngine {
-    const { source, stages, sinks, state, logger, clock, slots } = deps;
-    return new SyncEngine(source, stages, sinks, state, logger, clock, slots);
+    const { source, stages, sinks, state, logger, clock, slots, metrics } = deps;
+    return new SyncEngine(source, stages, sinks, state, logger, clock, slots, metrics);
   }
 
   /**
@@ -151,7 +161,7 @@ export class SyncEngine {
   }
 
   async #run(options: SyncOptions, signal: AbortSignal): Promise<SyncSummary> {
-    const logger = this.deps.logger.child({ pipeline: options.pipeline });
+    const logger = this.deps.logger.child({ pipeline: options.pipeline, run: newRunId() });
     const startedAt = this.deps.clock.now();
     const tally = new RunTally(Date.now());
     const { mode, position, checkpoint } = await this.#startPosition(options, startedAt, logger);
@@ -249,7 +259,11 @@ export class SyncEngine {
       this.deps.logger,
       options.signal,
       async (signal) => {
-        const logger = this.deps.logger.child({ pipeline: options.pipeline, refresh: true });
+        const logger = this.deps.logger.child({
+          pipeline: options.pipeline,
+          run: newRunId(),
+          refresh: true,
+        });
         const now = this.deps.clock.now();
         const tally = new RunTally(Date.now());
         const window = rollingWindow(now, options.horizonDays ?? 14);
@@ -287,7 +301,11 @@ export class SyncEngine {
     options: Omit<SyncOptions, 'mode' | 'dryRun'>,
     signal: AbortSignal,
   ): Promise<SyncSummary> {
-    const logger = this.deps.logger.child({ pipeline: options.pipeline, replay: true });
+    const logger = this.deps.logger.child({
+      pipeline: options.pipeline,
+      run: newRunId(),
+      replay: true,
+    });
     const now = this.deps.clock.now();
     const lettersByKey = new Map<string, DeadLetter[]>();
     for (const letter of await this.deps.state.listDeadLetters(options.pipeline)) {
@@ -373,6 +391,7 @@ export class SyncEngine {
       signal,
       tally,
       onProgress: options.onProgress,
+      metrics: this.deps.metrics,
     };
   }
 

@@ -1,5 +1,5 @@
 import { MemoryCache } from '../cache/memory-cache.js';
-import type { PluginDefinition, PluginServices } from '../plugins/define.js';
+import type { PluginDefinition, PluginServices, RuntimeServices } from '../plugins/define.js';
 import { createComponent } from '../plugins/pipeline-assembly.js';
 import { checkPlugin } from '../plugins/plugin-loader.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
@@ -41,7 +41,7 @@ export async function createPlugin<D extends PluginDefinition>(
 ): Promise<Awaited<ReturnType<D['create']>>> {
   const entry = input.entry ?? ENTRY[definition.kind];
   const { options } = checkPlugin(definition, input.options, entry, definition.kind);
-  const services: PluginServices = {
+  const services: RuntimeServices = {
     logger: new RecordingLogger(),
     clock: new ManualClock(),
     state: new MemoryStateStore(),

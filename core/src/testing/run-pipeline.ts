@@ -1,6 +1,7 @@
 import type { SyncRecord } from '../domain/sync-record.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { MetricsRecorder } from '../ports/metrics-recorder.js';
 import type { ProviderSource } from '../ports/provider-source.js';
 import type { Sink } from '../ports/sink.js';
 import type { SlotSource } from '../ports/slot-source.js';
@@ -26,6 +27,8 @@ export interface PipelineRunInput extends Partial<SyncOptions> {
   clock?: Clock;
   /** Default a fresh {@link RecordingLogger}. */
   logger?: Logger;
+  /** Where the engine reports what each batch counted, e.g. a `Metrics`; default nowhere. */
+  metrics?: MetricsRecorder;
 }
 
 /** What one {@link runPipeline} call produced. */
@@ -47,10 +50,19 @@ export interface PipelineRun {
  */
 export async function runPipeline(input: PipelineRunInput): Promise<PipelineRun> {
   const { source, slots, stages = [], sinks, state = new MemoryStateStore(), ...rest } = input;
-  const { clock = new ManualClock(), logger = new RecordingLogger(), ...options } = rest;
+  const { clock = new ManualClock(), logger = new RecordingLogger(), metrics, ...options } = rest;
   const received: Record<string, SyncRecord[]> = {};
   const watched = sinks.map((sink) => watchWrites(sink, (received[sink.name] = [])));
-  const engine = SyncEngine.of({ source, slots, stages, sinks: watched, state, logger, clock });
+  const engine = SyncEngine.of({
+    source,
+    slots,
+    stages,
+    sinks: watched,
+    state,
+    logger,
+    clock,
+    metrics,
+  });
   const summary = await engine.run({ pipeline: 'test', mode: 'full', ...options });
   return { summary, received, state, logger };
 }

@@ -57,13 +57,14 @@ export const hl7v2Plugin = defineSink({
             ...(tls === undefined ? {} : { tls }),
             connectTimeoutMs: options.connectTimeoutMs,
             ackTimeoutMs: options.ackTimeoutMs,
+            applicationAckTimeoutMs: options.applicationAckTimeoutMs,
             reconnect: {
               attempts: options.connectAttempts,
               baseDelayMs: Math.max(options.retryDelayMs, 1),
               maxDelayMs: 30_000,
             },
           },
-          { logger: sinkLogger },
+          { logger: sinkLogger, clock },
         ),
     });
   },

@@ -32,6 +32,7 @@ import {
 
 /** What the sink sends messages through: an {@link MllpClient} in production. */
 export interface Hl7Transport {
+  /** The message's final acknowledgment (in enhanced mode, the application one when asked for). */
   send(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack>;
   close(): Promise<void>;
 }
@@ -93,7 +94,11 @@ function isRetryable(error: unknown): error is MllpError {
  * acknowledged send, one message at a time, in order. What the peer acknowledged (`AA`) is
  * recorded in the state store at once; an `AE` fails the record with the peer's error text;
  * an `AR`, a timeout or a dropped connection is retried, and then fails the record (`AR`) or
- * stops the run (no answer), so the checkpoint does not move past unsent records.
+ * stops the run (no answer), so the checkpoint does not move past unsent records. In enhanced
+ * acknowledgment mode the transport gives the application acknowledgment that follows a `CA`
+ * (see {@link MllpClient}), read the same way; a `CE` is an error like `AE`, a `CR` is retried
+ * like `AR`, and a `CA` is acceptance only when no application acknowledgment was asked for
+ * (or, under MSH-16 `ER`, none came).
  *
  * In file mode (`deps.file`), each batch's messages are appended to the run's journal in the
  * output directory and flushed before what they carry is recorded; the checkpoint names the
@@ -312,6 +317,7 @@ export class Hl7v2Sink implements Sink {
         messageType: message.messageType,
         controlId: message.controlId,
         ack: ack.code,
+        level: ack.level,
       };
       if (ack.outcome === 'accepted') {
         this.#logger.debug('hl7 message accepted', fields);

@@ -11,7 +11,7 @@ import {
   type Hl7Charset,
 } from '@pmsbridge/adapter-hl7v2';
 import { AppointmentBook, type PeerBooking } from './appointment-book.js';
-import { RuleBook, type PeerAction, type PeerRule } from './reply-rules.js';
+import { RuleBook, type PeerAction, type PeerDecision, type PeerRule } from './reply-rules.js';
 import {
   answerScheduling,
   refuseScheduling,
@@ -53,6 +53,29 @@ export interface ReceivedMessage {
   duplicate: boolean;
   /** Why it could not be parsed. */
   error?: string;
+  /**
+   * Enhanced mode (a rule with `enhanced`): the application acknowledgment the peer sent after
+   * its `CA` — its code, its own MSH-10, and whether it asked for a commit acknowledgment.
+   */
+  applicationAck?: { code: 'AA' | 'AE' | 'AR'; controlId: string; commitAckRequested: boolean };
+}
+
+/**
+ * An acknowledgment the peer received (MSH-9 `ACK`): what a sender answers to an application
+ * acknowledgment that asked for a commit acknowledgment. It is kept, never answered, and no
+ * rule sees it.
+ */
+export interface ReceivedAck {
+  /** MSA-1, e.g. `CA`. */
+  code: string;
+  /** MSA-2: the MSH-10 of the peer's message it acknowledges. */
+  acknowledges: string;
+  /** Its own MSH-10. */
+  controlId: string;
+  /** The text as received. */
+  raw: string;
+  /** `@medplum/core`'s reading of it. */
+  message: Hl7Message;
 }
 
 /** A running peer. */
@@ -66,6 +89,13 @@ export interface Hl7Peer {
    * once (resends left out), in arrival order.
    */
   accepted(): ReceivedMessage[];
+  /** The acknowledgments received (answers to the peer's application acknowledgments), in order. */
+  acknowledgments(): ReceivedAck[];
+  /**
+   * Resolves to {@link acknowledgments} once at least `count` have come; rejects when `signal`
+   * aborts first.
+   */
+  acknowledgmentsReceived(count: number, signal: AbortSignal): Promise<ReceivedAck[]>;
   /**
    * The appointments booked by `SRM^S01` (cancelled ones included, with their status), in
    * booking order: at most one `Booked` per practitioner and start.
@@ -75,6 +105,19 @@ export interface Hl7Peer {
   setRules(rules: readonly PeerRule[]): void;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
+}
+
+/**
+ * Gives an enhanced-mode application acknowledgment its control id and, when the rule asks,
+ * MSH-15 `AL` (a commit acknowledgment of it, please) and MSH-16 `NE`.
+ */
+function markApplicationAck(ack: Hl7Message, controlId: string, decision: PeerDecision): void {
+  const header = ack.getSegment('MSH');
+  header?.setField(10, controlId);
+  if (decision.requestCommitAck === true) {
+    header?.setField(15, 'AL');
+    header?.setField(16, 'NE');
+  }
 }
 
 /** A message's MSH-18 charset when it is one the codec writes; anything else is read as UTF-8. */
@@ -94,23 +137,34 @@ function typeOf(message: Hl7Message): string {
     .join('^');
 }
 
+/** What the peer knows of a scheduling request: its event, and its answer when it was taken. */
+type Scheduling = { event: SchedulingEvent; answer?: Hl7Message } | undefined;
+
 /**
  * The acknowledgment for `action`, or undefined for silence and drops: a scheduling request's
- * own answer when it was taken, the response type with the rule's error when refused.
+ * own answer when it was taken, the response type with the rule's error when refused (a
+ * commit acknowledgment, `CE` or `CR`, is always a general `ACK`).
  */
 function acknowledgment(
   message: Hl7Message,
   action: PeerAction,
   text: string,
-  scheduling: { event: SchedulingEvent; answer?: Hl7Message } | undefined,
-) {
+  scheduling: Scheduling,
+): Hl7Message | undefined {
   if (action === 'silence' || action === 'drop') return undefined;
   if (action === 'AA') return scheduling?.answer ?? message.buildAck();
-  if (scheduling !== undefined) return refuseScheduling(scheduling.event, message, action, text);
+  if (scheduling !== undefined && (action === 'AE' || action === 'AR')) {
+    return refuseScheduling(scheduling.event, message, action, text);
+  }
   const err = Hl7Segment.parse(`ERR||MSH^1^10|207^${text}^HL70357|E||||${text}`);
   const ack = message.buildAck({ ackCode: action, errSegment: err });
   ack.getSegment('MSA')?.setField(3, text);
   return ack;
+}
+
+/** The application acknowledgment code of an enhanced reply, when it sends one. */
+function applicationAckCode(action: PeerAction): 'AA' | 'AE' | 'AR' | undefined {
+  return action === 'AA' || action === 'AE' || action === 'AR' ? action : undefined;
 }
 
 /**
@@ -124,7 +178,13 @@ function acknowledgment(
  */
 export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Peer> {
   const received: ReceivedMessage[] = [];
+  const acknowledgments: ReceivedAck[] = [];
+  const ackWaiters = new Set<() => void>();
   const appointments = new AppointmentBook();
+  let ackCount = 0;
+  // Own control ids for enhanced-mode acknowledgments, so that a CA and the application
+  // acknowledgment sent within one millisecond are told apart.
+  const nextAckId = () => `HL7PEER${String(++ackCount).padStart(6, '0')}`;
   const acceptedIds = new Set<string>();
   const sockets = new Set<Socket>();
   let rules = new RuleBook(options.rules);
@@ -150,8 +210,28 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
       return;
     }
     const type = typeOf(message);
-    const decision = rules.decide({ type, raw });
     const controlId = message.getSegment('MSH')?.getField(10)?.toString() ?? '';
+    if (type.split('^')[0] === 'ACK') {
+      acknowledgments.push({
+        code: message.getSegment('MSA')?.getField(1)?.toString() ?? '',
+        acknowledges: message.getSegment('MSA')?.getField(2)?.toString() ?? '',
+        controlId,
+        raw,
+        message,
+      });
+      for (const wake of ackWaiters) wake();
+      return;
+    }
+    const decision = rules.decide({ type, raw });
+    const appCode = decision.enhanced === true ? applicationAckCode(decision.action) : undefined;
+    const applicationAck =
+      appCode === undefined
+        ? undefined
+        : {
+            code: appCode,
+            controlId: nextAckId(),
+            commitAckRequested: decision.requestCommitAck === true,
+          };
     received.push({
       type,
       controlId,
@@ -159,6 +239,7 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
       message,
       reply: decision.action,
       duplicate: decision.action === 'AA' && acceptedIds.has(controlId),
+      ...(applicationAck === undefined ? {} : { applicationAck }),
     });
     if (decision.action === 'AA') acceptedIds.add(controlId);
     const event = schedulingEventOf(type);
@@ -172,6 +253,12 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
             event,
             ...(taken ? { answer: answerScheduling(appointments, event, message, controlId) } : {}),
           };
+    const send = (reply: Hl7Message) => socket.write(frame(encodeBytes(reply.toString(), charset)));
+    if (decision.enhanced === true) {
+      const commit = message.buildAck({ ackCode: 'CA' });
+      commit.getSegment('MSH')?.setField(10, nextAckId());
+      send(commit);
+    }
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (socket.destroyed) return;
     if (decision.action === 'drop') {
@@ -179,7 +266,9 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
       return;
     }
     const ack = acknowledgment(message, decision.action, decision.text, scheduling);
-    if (ack !== undefined) socket.write(frame(encodeBytes(ack.toString(), charset)));
+    if (ack === undefined) return;
+    if (applicationAck !== undefined) markApplicationAck(ack, applicationAck.controlId, decision);
+    send(ack);
   };
 
   const serve = (socket: Socket) => {
@@ -217,6 +306,27 @@ export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Pee
   return {
     port: (server.address() as AddressInfo).port,
     received: () => [...received],
+    acknowledgments: () => [...acknowledgments],
+    acknowledgmentsReceived: (count, signal) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (acknowledgments.length < count) return;
+          done();
+          resolve([...acknowledgments]);
+        };
+        const abort = () => {
+          done();
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        const done = () => {
+          ackWaiters.delete(check);
+          signal.removeEventListener('abort', abort);
+        };
+        ackWaiters.add(check);
+        signal.addEventListener('abort', abort, { once: true });
+        check();
+        if (signal.aborted) abort();
+      }),
     accepted: () => received.filter((m) => m.reply === 'AA' && !m.duplicate),
     bookings: () => appointments.list(),
     setRules: (next) => {

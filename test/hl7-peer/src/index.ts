@@ -9,6 +9,7 @@ export {
   type Hl7Peer,
   type Hl7PeerOptions,
   type ReceivedMessage,
+  type ReceivedAck,
 } from './hl7-peer.js';
 export {
   AppointmentBook,

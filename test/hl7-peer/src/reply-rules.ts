@@ -6,6 +6,10 @@ export type PeerAction =
   | 'AE'
   /** Application Reject, with an ERR segment carrying the rule's `text`. */
   | 'AR'
+  /** Commit Error (enhanced mode: not stored), with an ERR segment carrying the rule's `text`. */
+  | 'CE'
+  /** Commit Reject (enhanced mode: not stored, may be sent again), with the rule's `text`. */
+  | 'CR'
   /** No reply; the connection stays open (the sender's ACK timeout runs out). */
   | 'silence'
   /** No reply; the connection is closed at once. */
@@ -27,10 +31,22 @@ export interface PeerRule {
   times?: number;
   /** What to answer; default `AA`. */
   reply?: PeerAction;
-  /** Waits this long before answering (or dropping). */
+  /** Waits this long before answering (or dropping); with `enhanced`, between the CA and `reply`. */
   delayMs?: number;
-  /** ERR-8 and MSA-3 text of an `AE` or `AR`; default `Rejected by rule`. */
+  /** ERR-8 and MSA-3 text of an `AE`, `AR`, `CE` or `CR`; default `Rejected by rule`. */
   text?: string;
+  /**
+   * Enhanced acknowledgment mode: a commit accept (`CA`) at once, then, after `delayMs` and on
+   * the same connection, `reply` as the application acknowledgment (`AA`, `AE`, `AR`), or
+   * nothing more (`silence`), or the connection closed (`drop`). Not with `CE` or `CR`, which
+   * are commit acknowledgments themselves.
+   */
+  enhanced?: boolean;
+  /**
+   * With `enhanced`: the application acknowledgment asks for a commit acknowledgment of itself
+   * (its MSH-15 `AL`); the sender's answer is kept (see `Hl7Peer.acknowledgments`).
+   */
+  requestCommitAck?: boolean;
 }
 
 /** The decision for one message. */
@@ -40,6 +56,10 @@ export interface PeerDecision {
   text: string;
   /** Index of the rule that decided, or undefined for the default `AA`. */
   rule?: number;
+  /** Enhanced mode: a `CA` first, `action` after `delayMs` (see {@link PeerRule.enhanced}). */
+  enhanced?: true;
+  /** The application acknowledgment asks for a commit acknowledgment (MSH-15 `AL`). */
+  requestCommitAck?: true;
 }
 
 /** The message facts a rule looks at. */
@@ -81,6 +101,8 @@ export class RuleBook {
         delayMs: rule.delayMs ?? 0,
         text: rule.text ?? DEFAULT_RULE_TEXT,
         rule: index,
+        ...(rule.enhanced === true ? { enhanced: true } : {}),
+        ...(rule.requestCommitAck === true ? { requestCommitAck: true } : {}),
       };
     }
     return { action: 'AA', delayMs: 0, text: '' };
@@ -108,4 +130,8 @@ function validateRule(rule: PeerRule): void {
   if (!positive(rule.times, 0)) throw new RangeError(`times must be an integer ≥ 0: ${rule.times}`);
   if (!(rule.delayMs === undefined || rule.delayMs >= 0))
     throw new RangeError(`delayMs must be ≥ 0: ${rule.delayMs}`);
+  if (rule.enhanced === true && (rule.reply === 'CE' || rule.reply === 'CR'))
+    throw new RangeError(`enhanced sends a CA first; ${rule.reply} is a commit reply of its own`);
+  if (rule.requestCommitAck === true && rule.enhanced !== true)
+    throw new RangeError('requestCommitAck applies to an enhanced reply only');
 }

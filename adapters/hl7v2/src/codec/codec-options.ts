@@ -7,8 +7,16 @@ export const HL7_VERSIONS = ['2.5.1', '2.3.1'] as const;
 /** An HL7 v2 version (MSH-12). */
 export type Hl7Version = (typeof HL7_VERSIONS)[number];
 
-/** Acknowledgment conditions, HL7 table 0155, for MSH-15 and MSH-16. */
-const AcknowledgmentType = z.enum(['AL', 'NE', 'ER', 'SU']);
+/**
+ * Acknowledgment conditions, HL7 table 0155, for MSH-15 and MSH-16: `AL` always, `NE` never,
+ * `ER` on error only, `SU` on successful completion only.
+ */
+export const ACKNOWLEDGMENT_CONDITIONS = ['AL', 'NE', 'ER', 'SU'] as const;
+
+/** An acknowledgment condition (table 0155). */
+export type AcknowledgmentCondition = (typeof ACKNOWLEDGMENT_CONDITIONS)[number];
+
+const AcknowledgmentType = z.enum(ACKNOWLEDGMENT_CONDITIONS);
 
 /**
  * How messages are encoded and addressed. Defaults: version 2.5.1, UTF-8, refuse characters

@@ -1,10 +1,23 @@
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
-import { CancelledError, ErrorCode, RemoteError, type Logger } from '@pmsbridge/core';
+import {
+  CancelledError,
+  ErrorCode,
+  RemoteError,
+  systemClock,
+  type Clock,
+  type Logger,
+} from '@pmsbridge/core';
 import { decodeBytes, encodeBytes } from '../codec/charset.js';
 import type { OutboundMessage } from '../codec/outbound-message.js';
 import { parseReply, type Hl7Ack, type Hl7Reply } from '../messages/ack.js';
+import {
+  acknowledgmentRequestOf,
+  applicationAckAfterCommit,
+  asksForCommitAccept,
+  buildCommitAccept,
+} from '../messages/enhanced-ack.js';
 import { FrameDecoder, frame } from './framing.js';
 
 /** TLS for the MLLP connection: PEM contents (not paths), all optional. */
@@ -31,6 +44,11 @@ export interface MllpClientOptions {
   readonly connectTimeoutMs: number;
   /** How long to wait for the acknowledgment of a message. */
   readonly ackTimeoutMs: number;
+  /**
+   * Enhanced mode: how long to wait, after a commit accept (`CA`), for the application
+   * acknowledgment of a message whose MSH-16 asks for one; default `ackTimeoutMs`.
+   */
+  readonly applicationAckTimeoutMs?: number;
   /** Connection attempts before giving up, and the backoff between them (doubling, capped). */
   readonly reconnect: {
     readonly attempts: number;
@@ -42,6 +60,8 @@ export interface MllpClientOptions {
 /** Injected collaborators of {@link MllpClient}. */
 export interface MllpClientDeps {
   readonly logger: Logger;
+  /** Stamps MSH-7 of the commit accepts the client sends; default the system clock. */
+  readonly clock?: Clock;
   /** Waits between connection attempts; tests replace it. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -49,7 +69,8 @@ export interface MllpClientDeps {
 /**
  * Why an exchange failed: `connect` no connection could be made (after every attempt),
  * `closed` the connection dropped before the acknowledgment, `timeout` no acknowledgment in
- * time, `protocol` the reply was not the acknowledgment of the message sent.
+ * time (in enhanced mode also: a `CA` but no application acknowledgment in time), `protocol`
+ * the reply was not the acknowledgment of the message sent.
  */
 export type MllpFailure = 'connect' | 'closed' | 'timeout' | 'protocol';
 
@@ -74,7 +95,7 @@ export class MllpError extends RemoteError {
 
 interface Waiter {
   readonly socket: net.Socket;
-  resolve(frame: Buffer): void;
+  resolve(frame: Buffer | undefined): void;
   reject(error: Error): void;
 }
 
@@ -83,6 +104,16 @@ function reasonOf(error: unknown): string {
   const reason = (error as { reason?: unknown } | undefined)?.reason;
   if (typeof reason === 'string' && reason !== '') return reason;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** An unexpected frame for a log line: its acknowledgment code and control id, never content. */
+function describeFrame(bytes: Buffer): { ack: string; controlId?: string } {
+  try {
+    const { ack } = parseReply(decodeBytes(bytes, 'UNICODE UTF-8'));
+    return { ack: ack.code, controlId: ack.controlId };
+  } catch {
+    return { ack: '(not an acknowledgment)' };
+  }
 }
 
 async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -95,19 +126,31 @@ async function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
  * A connection is opened on the first send and reopened, with backoff, after it dropped. A
  * connection on which an acknowledgment timed out or came wrong is closed, so that a late
  * reply can never be taken for the answer to another message.
+ *
+ * Enhanced acknowledgment mode: when the acknowledgment is a commit accept (`CA`) and the
+ * message's MSH-16 asks for an application acknowledgment, the exchange goes on, on the same
+ * connection, until that acknowledgment (`AA`/`AE`/`AR`, MSA-2 the message's control id)
+ * comes, or `applicationAckTimeoutMs` runs out: under `AL` or `SU` that is a `timeout`, under
+ * `ER` (an answer on error only) it is success and the `CA` is the answer. An application
+ * acknowledgment whose MSH-15 asks for a commit acknowledgment is answered with a `CA`; no
+ * other acknowledgment is ever acknowledged.
  */
 export class MllpClient {
   readonly #options: MllpClientOptions;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #decoder = new FrameDecoder();
   #socket: net.Socket | undefined;
   #waiter: Waiter | undefined;
+  /** Frames of the current connection that came while no exchange waited, oldest first. */
+  #inbox: Buffer[] = [];
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: MllpClientOptions, deps: MllpClientDeps) {
     this.#options = options;
     this.#logger = deps.logger;
+    this.#clock = deps.clock ?? systemClock;
     this.#sleep = deps.sleep ?? abortableSleep;
   }
 
@@ -117,9 +160,10 @@ export class MllpClient {
   }
 
   /**
-   * Sends a message and resolves to its parsed acknowledgment, whatever its code. Rejects with
-   * an {@link MllpError} when no acknowledgment came. Calls are queued: one message is
-   * outstanding at a time.
+   * Sends a message and resolves to its parsed acknowledgment, whatever its code: in enhanced
+   * mode the application acknowledgment that followed the `CA`, or the `CA` when none was
+   * asked for (or, under MSH-16 `ER`, none came). Rejects with an {@link MllpError} when no
+   * acknowledgment came. Calls are queued: one message is outstanding at a time.
    */
   async send(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Ack> {
     return (await this.request(message, signal)).ack;
@@ -150,7 +194,86 @@ export class MllpClient {
   async #exchange(message: OutboundMessage, signal: AbortSignal): Promise<Hl7Reply> {
     if (signal.aborted) throw new CancelledError();
     const socket = await this.#connection(signal);
-    const bytes = await this.#request(socket, frame(encodeBytes(message.text, message.charset)));
+    this.#discardUnsolicited();
+    socket.write(frame(encodeBytes(message.text, message.charset)));
+    const { ackTimeoutMs } = this.#options;
+    const bytes = await this.#receive(socket, ackTimeoutMs);
+    if (bytes === undefined) {
+      this.#drop(socket);
+      throw new MllpError(
+        'timeout',
+        `${this.peer} sent no acknowledgment within ${String(ackTimeoutMs)} ms`,
+      );
+    }
+    const reply = this.#read(socket, bytes, message);
+    return reply.ack.code === 'CA'
+      ? this.#awaitApplicationAck(socket, message, reply, signal)
+      : reply;
+  }
+
+  /**
+   * Enhanced mode, after a `CA`: the application acknowledgment, when the message's MSH-16
+   * asks for one; the `CA` itself when it asks for none, or for one on error only (`ER`) and
+   * none came in time.
+   */
+  async #awaitApplicationAck(
+    socket: net.Socket,
+    message: OutboundMessage,
+    commit: Hl7Reply,
+    signal: AbortSignal,
+  ): Promise<Hl7Reply> {
+    const expectation = applicationAckAfterCommit(acknowledgmentRequestOf(message.text));
+    if (expectation === 'none') return commit;
+    const timeoutMs = this.#options.applicationAckTimeoutMs ?? this.#options.ackTimeoutMs;
+    const bytes = await this.#receive(socket, timeoutMs, signal);
+    if (bytes === undefined) {
+      // Under ER the receiver speaks again only about an error: silence is success.
+      if (expectation === 'on-error') return commit;
+      this.#drop(socket);
+      throw new MllpError(
+        'timeout',
+        `${this.peer} committed ${message.controlId} (CA) but sent no application acknowledgment within ${String(timeoutMs)} ms`,
+      );
+    }
+    const reply = this.#read(socket, bytes, message);
+    if (reply.ack.level === 'commit') {
+      this.#drop(socket);
+      throw new MllpError(
+        'protocol',
+        `${this.peer} sent a second commit acknowledgment (${reply.ack.code}) for ${message.controlId} instead of its application acknowledgment`,
+      );
+    }
+    this.#answerCommitRequest(socket, reply, message);
+    return reply;
+  }
+
+  /**
+   * Answers an application acknowledgment with a `CA` when its MSH-15 asks for a commit
+   * acknowledgment (`AL`, `SU`); otherwise sends nothing (an ACK is never acknowledged).
+   */
+  #answerCommitRequest(socket: net.Socket, reply: Hl7Reply, message: OutboundMessage): void {
+    if (!asksForCommitAccept(acknowledgmentRequestOf(reply.message))) return;
+    let answer: OutboundMessage;
+    try {
+      answer = buildCommitAccept(reply.message, { clock: this.#clock, charset: message.charset });
+    } catch (cause) {
+      this.#drop(socket);
+      throw new MllpError(
+        'protocol',
+        `${this.peer} asked for a commit acknowledgment of its application acknowledgment of ${message.controlId}, and none could be written for its header`,
+        cause,
+      );
+    }
+    socket.write(frame(encodeBytes(answer.text, answer.charset)));
+    this.#logger.debug('mllp application acknowledgment answered CA', {
+      peer: this.peer,
+      controlId: message.controlId,
+      acknowledged: answer.key,
+    });
+  }
+
+  /** A reply read as the acknowledgment of `message`; the connection is dropped when it is not. */
+  #read(socket: net.Socket, bytes: Buffer, message: OutboundMessage): Hl7Reply {
     let reply: Hl7Reply;
     try {
       reply = parseReply(decodeBytes(bytes, message.charset));
@@ -173,32 +296,70 @@ export class MllpClient {
     return reply;
   }
 
-  /** Writes a frame and waits for the next one, or the timeout, or the connection's end. */
-  #request(socket: net.Socket, bytes: Buffer): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiter = undefined;
+  /**
+   * The next frame of the connection (one already waiting first), or undefined when none came
+   * within `timeoutMs`; rejects when the connection ends, or `signal` aborts (which drops it).
+   */
+  #receive(
+    socket: net.Socket,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Buffer | undefined> {
+    const waiting = this.#inbox.shift();
+    if (waiting !== undefined) return Promise.resolve(waiting);
+    if (socket.destroyed) return Promise.reject(this.#closedError());
+    return new Promise<Buffer | undefined>((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#waiter === waiter) this.#waiter = undefined;
+      };
+      const onAbort = (): void => {
+        settle();
         this.#drop(socket);
-        reject(
-          new MllpError(
-            'timeout',
-            `${this.peer} sent no acknowledgment within ${String(this.#options.ackTimeoutMs)} ms`,
-          ),
-        );
-      }, this.#options.ackTimeoutMs);
-      this.#waiter = {
+        reject(new CancelledError());
+      };
+      const timer = setTimeout(() => {
+        settle();
+        resolve(undefined);
+      }, timeoutMs);
+      const waiter: Waiter = {
         socket,
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
+        resolve: (bytes) => {
+          settle();
+          resolve(bytes);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          settle();
           reject(error);
         },
       };
-      socket.write(bytes);
+      this.#waiter = waiter;
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Frames that came between exchanges (e.g. an `AE` after the wait under MSH-16 `ER` ran
+   * out) answer nothing being sent: they are dropped, and said so.
+   */
+  #discardUnsolicited(): void {
+    for (const bytes of this.#inbox.splice(0)) {
+      this.#logger.warn('mllp reply nobody waited for dropped', {
+        peer: this.peer,
+        ...describeFrame(bytes),
+      });
+    }
+  }
+
+  #closedError(failure?: Error): MllpError {
+    // E.g. a TLS 1.3 peer refusing the client certificate only after the handshake.
+    const reason = failure === undefined ? '' : ` (${reasonOf(failure)})`;
+    return new MllpError(
+      'closed',
+      `${this.peer} closed the connection before acknowledging${reason}`,
+      failure,
+    );
   }
 
   /** The open connection, or a new one after up to `reconnect.attempts` tries with backoff. */
@@ -270,13 +431,15 @@ export class MllpClient {
   #adopt(socket: net.Socket): void {
     this.#socket = socket;
     this.#decoder.reset();
+    this.#inbox = [];
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (this.#socket !== socket) return;
       for (const reply of this.#decoder.push(chunk)) {
         const waiter = this.#waiter;
         if (waiter?.socket !== socket) {
-          this.#logger.debug('mllp reply nobody waits for dropped', { peer: this.peer });
+          // A CA and the application acknowledgment may come in one chunk.
+          this.#inbox.push(reply);
           continue;
         }
         this.#waiter = undefined;
@@ -293,15 +456,7 @@ export class MllpClient {
       const waiter = this.#waiter;
       if (waiter?.socket !== socket) return;
       this.#waiter = undefined;
-      // E.g. a TLS 1.3 peer refusing the client certificate only after the handshake.
-      const reason = failure === undefined ? '' : ` (${reasonOf(failure)})`;
-      waiter.reject(
-        new MllpError(
-          'closed',
-          `${this.peer} closed the connection before acknowledging${reason}`,
-          failure,
-        ),
-      );
+      waiter.reject(this.#closedError(failure));
     });
   }
 

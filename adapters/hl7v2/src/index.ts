@@ -44,6 +44,8 @@ export default hl7v2Plugin;
 export {
   Hl7CodecOptionsSchema,
   HL7_VERSIONS,
+  ACKNOWLEDGMENT_CONDITIONS,
+  type AcknowledgmentCondition,
   type Hl7CodecOptions,
   type Hl7Version,
 } from './codec/codec-options.js';
@@ -127,4 +129,13 @@ export {
   type AckError,
   type Hl7Ack,
 } from './messages/ack.js';
+export {
+  acknowledgmentRequestOf,
+  applicationAckAfterCommit,
+  asksForCommitAccept,
+  buildCommitAccept,
+  type AcknowledgmentRequest,
+  type ApplicationAckExpectation,
+  type CommitAcceptContext,
+} from './messages/enhanced-ack.js';
 export { NPI_ASSIGNING_AUTHORITY, NPI_IDENTIFIER_TYPE } from './messages/provider-fields.js';

@@ -187,6 +187,26 @@ describe('startHl7Peer', () => {
     ]);
   });
 
+  it('answers CE and CR with the rule text', async () => {
+    peer.setRules([{ reply: 'CE', text: 'Store full', times: 1 }, { reply: 'CR' }]);
+    const ce = await sender.send(message('MFN^M02', 'C1'));
+    const cr = await sender.send(message('MFN^M02', 'C2'));
+    expect([code(ce), code(cr)]).toEqual(['CE', 'CR']);
+    expect((ce as { ack: Hl7Ack }).ack).toMatchObject({ level: 'commit', controlId: 'C1' });
+    expect((ce as { ack: Hl7Ack }).ack.summary).toContain('Store full');
+  });
+
+  it('keeps an ACK it receives without answering it or counting it against a rule', async () => {
+    peer.setRules([{ reply: 'AE', times: 1 }]);
+    const ack = message('ACK^M02^ACK', 'K1', 'MSA|CA|HL7PEER000001');
+    expect(await sender.send(ack, 300)).toBe('nothing');
+    expect(peer.acknowledgments()).toEqual([
+      expect.objectContaining({ code: 'CA', acknowledges: 'HL7PEER000001', controlId: 'K1' }),
+    ]);
+    expect(peer.received()).toEqual([]);
+    expect(code(await sender.send(message('MFN^M02', 'C1')))).toBe('AE');
+  });
+
   it('serves several connections, each with its own replies', async () => {
     const other = await Sender.open(peer.port);
     try {
@@ -204,6 +224,20 @@ describe('RuleBook', () => {
     expect(() => new RuleBook([{ every: 0 }])).toThrow(RangeError);
     expect(() => new RuleBook([{ times: -1 }])).toThrow(RangeError);
     expect(() => new RuleBook([{ delayMs: -5 }])).toThrow(RangeError);
+  });
+
+  it('refuses an enhanced reply that is a commit acknowledgment, and a commit request without one', () => {
+    expect(() => new RuleBook([{ enhanced: true, reply: 'CR' }])).toThrow(RangeError);
+    expect(() => new RuleBook([{ reply: 'AA', requestCommitAck: true }])).toThrow(RangeError);
+  });
+
+  it('says when a reply is enhanced and asks for a commit acknowledgment', () => {
+    const rules = new RuleBook([{ enhanced: true, reply: 'AE', requestCommitAck: true }]);
+    expect(rules.decide({ type: 'MFN^M02', raw: '' })).toMatchObject({
+      action: 'AE',
+      enhanced: true,
+      requestCommitAck: true,
+    });
   });
 
   it('answers AA when no rule decides', () => {

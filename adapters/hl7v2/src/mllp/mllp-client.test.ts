@@ -5,9 +5,11 @@ import type { OutboundMessage } from '../codec/outbound-message.js';
 import { FrameDecoder, frame } from './framing.js';
 import { MllpClient, MllpError, type MllpClientOptions } from './mllp-client.js';
 
-function message(controlId: string): OutboundMessage {
+/** A message; with `msh16`, in enhanced mode (MSH-15 `AL`, MSH-16 as given). */
+function message(controlId: string, msh16?: string): OutboundMessage {
+  const enhanced = msh16 === undefined ? '' : `|||AL|${msh16}`;
   return {
-    text: `MSH|^~\\&|PMSBRIDGE||PMS||20260309090000||MFN^M02^MFN_M02|${controlId}|P|2.5.1\rMFI|STF\r`,
+    text: `MSH|^~\\&|PMSBRIDGE||PMS||20260309090000||MFN^M02^MFN_M02|${controlId}|P|2.5.1${enhanced}\rMFI|STF\r`,
     controlId,
     messageType: 'MFN^M02^MFN_M02',
     key: 'PRV1',
@@ -15,10 +17,11 @@ function message(controlId: string): OutboundMessage {
   };
 }
 
-const ack = (controlId: string, code = 'AA') =>
+/** An acknowledgment of `controlId`; `msh15` set asks for a commit acknowledgment of it. */
+const ack = (controlId: string, code = 'AA', msh15 = '') =>
   frame(
     Buffer.from(
-      `MSH|^~\\&|PMS||PMSBRIDGE||20260309090001||ACK|A-${controlId}|P|2.5.1\rMSA|${code}|${controlId}\r`,
+      `MSH|^~\\&|PMS||PMSBRIDGE||20260309090001||ACK^M02^ACK|${code}-${controlId}|P|2.5.1|||${msh15}\rMSA|${code}|${controlId}\r`,
     ),
   );
 
@@ -149,5 +152,76 @@ describe('MllpClient', () => {
     expect(failed).toMatchObject({ failure: 'connect', code: 'PMS_NET_UNREACHABLE' });
     expect((failed as Error).message).toMatch(/after 3 attempt\(s\): .*ECONNREFUSED/);
     expect(sleeps).toEqual([100, 150]);
+  });
+
+  describe('in enhanced acknowledgment mode', () => {
+    it('takes a CA and the application acknowledgment arriving in one chunk', async () => {
+      const peer = await listen((socket, controlId) =>
+        socket.write(Buffer.concat([ack(controlId, 'CA'), ack(controlId, 'AE')])),
+      );
+      const sender = client(peer.port);
+      expect(await sender.send(message('C1', 'AL'), signal())).toMatchObject({
+        code: 'AE',
+        controlId: 'C1',
+      });
+      expect(await sender.send(message('C2', 'AL'), signal())).toMatchObject({
+        code: 'AE',
+        controlId: 'C2',
+      });
+      expect(peer.connections()).toBe(1);
+    });
+
+    it('sends the next message only after the application acknowledgment and its CA', async () => {
+      const frames: string[] = [];
+      const peer = await listen((socket, controlId) => {
+        frames.push(controlId);
+        if (/^[0-9A-F]{20}$/.test(controlId)) return; // the client's CA of our AA
+        socket.write(ack(controlId, 'CA'));
+        setTimeout(() => socket.write(ack(controlId, 'AA', 'AL')), 30);
+      });
+      const sender = client(peer.port);
+      const acks = await Promise.all(
+        ['C1', 'C2'].map((id) => sender.send(message(id, 'AL'), signal())),
+      );
+      expect(acks.map((a) => a.code)).toEqual(['AA', 'AA']);
+      // The client's CA carries a control id of its own (20 hex digits); C2's may still be on
+      // its way.
+      const kinds = frames.map((id) => (/^[0-9A-F]{20}$/.test(id) ? 'CA' : id));
+      expect(kinds.slice(0, 3)).toEqual(['C1', 'CA', 'C2']);
+    });
+
+    it('never acknowledges an acknowledgment that does not ask for it', async () => {
+      const frames: string[] = [];
+      const peer = await listen((socket, controlId) => {
+        frames.push(controlId);
+        socket.write(Buffer.concat([ack(controlId, 'CA'), ack(controlId, 'AA', 'NE')]));
+      });
+      const sender = client(peer.port);
+      await sender.send(message('C1', 'AL'), signal());
+      await sender.send(message('C2'), signal());
+      // An answer to C1's AA would have come before C2, on the same connection.
+      expect(frames).toEqual(['C1', 'C2']);
+    });
+
+    it('drops the connection when a second commit acknowledgment comes instead of the application one', async () => {
+      const peer = await listen((socket, controlId) =>
+        socket.write(Buffer.concat([ack(controlId, 'CA'), ack(controlId, 'CA')])),
+      );
+      const sender = client(peer.port);
+      const failed = await sender.send(message('C1', 'AL'), signal()).catch((e: unknown) => e);
+      expect(failed).toMatchObject({ failure: 'protocol' });
+      expect((failed as Error).message).toContain('second commit acknowledgment (CA) for C1');
+    });
+
+    it('stops waiting for the application acknowledgment when the signal aborts', async () => {
+      const controller = new AbortController();
+      const peer = await listen((socket, controlId) => {
+        socket.write(ack(controlId, 'CA'));
+        controller.abort();
+      });
+      const sender = client(peer.port, { applicationAckTimeoutMs: 60_000 });
+      const sent = sender.send(message('C1', 'AL'), controller.signal);
+      await expect(sent).rejects.toMatchObject({ code: 'PMS_CANCELLED' });
+    });
   });
 });

@@ -308,6 +308,10 @@ export class MllpClient {
     const waiting = this.#inbox.shift();
     if (waiting !== undefined) return Promise.resolve(waiting);
     if (socket.destroyed) return Promise.reject(this.#closedError());
+    if (signal?.aborted === true) {
+      this.#drop(socket);
+      return Promise.reject(new CancelledError());
+    }
     return new Promise<Buffer | undefined>((resolve, reject) => {
       const settle = (): void => {
         clearTimeout(timer);

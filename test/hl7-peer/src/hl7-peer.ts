@@ -173,7 +173,9 @@ function applicationAckCode(action: PeerAction): 'AA' | 'AE' | 'AR' | undefined 
  * {@link PeerRule}), one message at a time per connection. As a filler application it books
  * `SRM^S01`, cancels `SRM^S04` and answers `SQM^S25` lookups (see {@link answerScheduling}):
  * a scheduling request is taken when the rules accept it or answer it with silence. A frame that does not parse as a
- * message with an MSH segment is stored with its error and the connection is closed. With
+ * message with an MSH segment is stored with its error and the connection is closed. An `ACK`
+ * it receives (a sender's answer to its enhanced-mode application acknowledgment) is kept in
+ * `acknowledgments()` and never answered. With
  * `tls`, it listens with TLS (and requires a client certificate when `tls.clientCa` is set).
  */
 export async function startHl7Peer(options: Hl7PeerOptions = {}): Promise<Hl7Peer> {

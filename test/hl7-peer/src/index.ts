@@ -1,7 +1,8 @@
 /**
  * `@pmsbridge/test-hl7-peer`: a practice-management system for tests — an MLLP listener that
  * parses every HL7 v2 message it receives with `@medplum/core`, keeps them, and answers `AA`,
- * `AE`, `AR`, late, or not at all, by rule — and books, cancels and looks up appointments
+ * `AE`, `AR`, late, or not at all, by rule, or in enhanced acknowledgment mode (`CA` then the
+ * application acknowledgment; `CE`, `CR`) — and books, cancels and looks up appointments
  * (`SRM^S01`, `SRM^S04`, `SQM^S25`) as a filler application.
  */
 export {

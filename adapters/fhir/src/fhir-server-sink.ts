@@ -18,7 +18,7 @@ import {
 } from '@pmsbridge/core';
 import type { BundleEntry, Resource, Slot } from '@medplum/fhirtypes';
 import { identityOfKey, type BusinessIdentity } from './business-identity.js';
-import type { CircuitBreakerOptions, Sleep } from '@pmsbridge/core/http';
+import type { CircuitBreakerOptions, HttpObserver, Sleep } from '@pmsbridge/core/http';
 import { createFhirCircuitBreaker } from './circuit-breaker.js';
 import { AuthHeaderProvider, type FhirAuth } from './fhir-auth.js';
 import { FhirTransport, isRecordRejection, type FhirRetryOptions } from './fhir-transport.js';
@@ -60,6 +60,8 @@ export interface FhirServerSinkDeps {
   clock: Clock;
   /** Replaces real waiting between retries (tests). */
   sleep?: Sleep;
+  /** Told of every request, retry and the circuit's state, for metrics. */
+  observer?: HttpObserver;
 }
 
 interface PlannedEntry {
@@ -164,6 +166,7 @@ export class FhirServerSink implements Sink {
             deps.clock,
             options.baseUrl,
           ),
+      deps.observer,
     );
   }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { RemoteError } from '@pmsbridge/core';
-import { isRecordRejection } from './fhir-transport.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Metrics, RemoteError, silentLogger } from '@pmsbridge/core';
+import { FhirTransport, isRecordRejection } from './fhir-transport.js';
 import { FhirServerError } from './operation-outcome.js';
 
 type OperationOutcomeModule = typeof import('./operation-outcome.js');
@@ -52,5 +54,43 @@ describe('isRecordRejection', () => {
     const foreign = new copy.FhirServerError('refused', { status: 422 }, []);
     expect(foreign instanceof FhirServerError).toBe(false);
     expect(isRecordRejection(foreign)).toBe(true);
+  });
+});
+
+describe('FhirTransport metrics', () => {
+  it('observes each request by route template and the status the server answered', async () => {
+    const server = createServer((request, response) => {
+      const status =
+        request.url === '/Practitioner/gone' ? 404 : request.method === 'PUT' ? 201 : 200;
+      response.writeHead(status, { 'content-type': 'application/fhir+json' });
+      response.end(JSON.stringify({ resourceType: 'Practitioner', id: 'p1' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const metrics = new Metrics({ processMetrics: false });
+      const transport = new FhirTransport(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        { header: async () => undefined, invalidate: () => undefined },
+        { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+        silentLogger,
+        undefined,
+        undefined,
+        undefined,
+        metrics.httpObserver('fhir', 'directory'),
+      );
+      const signal = new AbortController().signal;
+      await transport.read('Practitioner', 'p1', signal);
+      await transport.update({ resourceType: 'Practitioner', id: 'p1' }, signal);
+      await expect(transport.read('Practitioner', 'gone', signal)).rejects.toThrow('404');
+      const text = await metrics.registry.metrics();
+      const count = (method: string, status: string) =>
+        `pmsbridge_http_client_request_duration_seconds_count{system="fhir",method="${method}",route="/Practitioner/{id}",status="${status}"} 1`;
+      expect(text).toContain(count('GET', '200'));
+      expect(text).toContain(count('PUT', '201'));
+      expect(text).toContain(count('GET', '404'));
+      expect(text).not.toContain('route="/Practitioner/p1"');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

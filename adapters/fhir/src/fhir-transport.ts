@@ -12,6 +12,7 @@ import {
   sleep as realSleep,
   type AttemptFailure,
   type CircuitBreaker,
+  type HttpObserver,
   type RequestAuth,
   type Sleep,
 } from '@pmsbridge/core/http';
@@ -47,6 +48,15 @@ function readFhirFailure(error: unknown): AttemptFailure | undefined {
     retryAfter: failure.config?.headers?.get('retry-after') ?? undefined,
     isTransient: status === undefined,
   };
+}
+
+/** The status an attempt ended with, for metrics: its response's, or its error's; `undefined` without one. */
+function readFhirStatus(outcome: unknown): number | undefined {
+  if (typeof outcome !== 'object' || outcome === null) return undefined;
+  return (
+    failureOf(outcome).response?.status ??
+    Client.httpFor(outcome as Parameters<typeof Client.httpFor>[0]).response?.status
+  );
 }
 
 /**
@@ -86,6 +96,8 @@ export class FhirTransport {
     sleep: Sleep = realSleep,
     now: () => number = () => Date.now(),
     breaker?: CircuitBreaker,
+    /** Told of every request, retry and the breaker's state, for metrics. */
+    observer?: HttpObserver,
   ) {
     this.client = new Client({ baseUrl: baseUrl.replace(/\/+$/, '') });
     this.pipeline = new RequestPipeline({
@@ -110,6 +122,8 @@ export class FhirTransport {
         return status === undefined || status >= 500;
       },
       isCredentialRejected: (error) => failureOf(error).response?.status === 401,
+      observer,
+      readStatus: readFhirStatus,
       onRetry: ({ method, path, attempt, delayMs, error }) =>
         logger.warn('fhir request failed, retrying', {
           method,
@@ -123,14 +137,14 @@ export class FhirTransport {
 
   /** The server's CapabilityStatement. */
   capabilities(signal: AbortSignal): Promise<CapabilityStatement> {
-    return this.call('GET', 'metadata', signal, (options) =>
+    return this.call('GET', 'metadata', '/metadata', signal, (options) =>
       this.client.capabilityStatement(options),
     ) as Promise<CapabilityStatement>;
   }
 
   /** POSTs a transaction Bundle; resolves to the transaction-response Bundle. */
   transaction(bundle: Bundle, signal: AbortSignal): Promise<Bundle> {
-    return this.call('POST', '', signal, (options) =>
+    return this.call('POST', '', '/', signal, (options) =>
       this.client.transaction({ body: bundle as never, options }),
     ) as Promise<Bundle>;
   }
@@ -141,7 +155,7 @@ export class FhirTransport {
     searchParams: Record<string, string>,
     signal: AbortSignal,
   ): Promise<Bundle> {
-    return this.call('GET', resourceType, signal, (options) =>
+    return this.call('GET', resourceType, `/${resourceType}`, signal, (options) =>
       this.client.search({ resourceType, searchParams, options }),
     ) as Promise<Bundle>;
   }
@@ -155,7 +169,8 @@ export class FhirTransport {
     signal: AbortSignal,
     options: { ifNoneExist?: string } = {},
   ): Promise<T> {
-    return this.call('POST', resource.resourceType, signal, ({ headers, ...rest }) =>
+    const type = resource.resourceType;
+    return this.call('POST', type, `/${type}`, signal, ({ headers, ...rest }) =>
       this.client.create({
         resourceType: resource.resourceType,
         body: resource as never,
@@ -172,14 +187,15 @@ export class FhirTransport {
 
   /** Reads one resource. */
   read<T extends Resource>(resourceType: string, id: string, signal: AbortSignal): Promise<T> {
-    return this.call('GET', `${resourceType}/${id}`, signal, (options) =>
+    return this.call('GET', `${resourceType}/${id}`, `/${resourceType}/{id}`, signal, (options) =>
       this.client.read({ resourceType, id, options }),
     ) as Promise<T>;
   }
 
   /** Updates a resource by its id. */
   update<T extends Resource & { id: string }>(resource: T, signal: AbortSignal): Promise<T> {
-    return this.call('PUT', `${resource.resourceType}/${resource.id}`, signal, (options) =>
+    const { resourceType, id } = resource;
+    return this.call('PUT', `${resourceType}/${id}`, `/${resourceType}/{id}`, signal, (options) =>
       this.client.update({
         resourceType: resource.resourceType,
         id: resource.id,
@@ -189,15 +205,17 @@ export class FhirTransport {
     ) as Promise<T>;
   }
 
+  /** `route` is `path` as a template for metrics, the id replaced (`/Practitioner/{id}`). */
   private async call(
     method: string,
     path: string,
+    route: string,
     signal: AbortSignal,
     send: (options: { signal: AbortSignal; headers: Record<string, string> }) => Promise<unknown>,
   ): Promise<Resource> {
     try {
       return await this.pipeline.send(
-        { method, path, isIdempotent: true, signal },
+        { method, path, route, isIdempotent: true, signal },
         async (authorization) => {
           const headers: Record<string, string> = { accept: 'application/fhir+json' };
           if (authorization !== undefined) headers.authorization = authorization;

@@ -14,9 +14,13 @@ import { optionsSchema } from './options-schema.js';
 export const fhirPlugin = defineSink({
   id: '@pmsbridge/adapter-fhir',
   options: optionsSchema,
-  needs: { logger: 'logger', clock: 'clock', stateStore: 'state' },
+  needs: { logger: 'logger', clock: 'clock', stateStore: 'state', metrics: 'metrics' },
   requiredProviderFields: MAPPED_PROVIDER_FIELDS,
-  create: ({ options, name, services: { logger: pluginLogger, clock, stateStore } }): Sink => {
+  create: ({
+    options,
+    name,
+    services: { logger: pluginLogger, clock, stateStore, metrics },
+  }): Sink => {
     const logger = pluginLogger.child({ sink: name });
     return new FhirServerSink(
       {
@@ -28,7 +32,7 @@ export const fhirPlugin = defineSink({
         circuitBreaker: options.circuitBreaker.enabled ? options.circuitBreaker : false,
         mapping: mappingOptionsOf(options, new UnmappedSpecialtyLog(logger)),
       },
-      { stateStore, logger, clock },
+      { stateStore, logger, clock, observer: metrics.httpObserver('fhir', name) },
     );
   },
 });

@@ -7,6 +7,7 @@ import {
   systemClock,
   type Cache,
   type Clock,
+  type HttpObserver,
   type Logger,
 } from '@pmsbridge/core';
 import {
@@ -24,7 +25,7 @@ import {
   type Sleep,
 } from '@pmsbridge/core/http';
 import { HealthConnectClient } from './healthconnect-client.js';
-import { HttpClient } from './http-client.js';
+import { HttpClient, readHealthConnectStatus } from './http-client.js';
 import { HealthConnectOptionsSchema, type HealthConnectOptionsInput } from './options.js';
 import {
   CircuitOpenError,
@@ -49,6 +50,8 @@ export interface ClientDependencies {
   random?: () => number;
   /** Replaces the undici `Agent` the client would build (tests, proxies). */
   dispatcher?: Dispatcher;
+  /** Told of every request, retry and the circuit's state, for metrics. */
+  observer?: HttpObserver;
 }
 
 /**
@@ -102,6 +105,8 @@ export function createHealthConnectClient(
         delayMs,
         status: isHealthConnectError(error) ? error.status : undefined,
       }),
+    observer: deps.observer,
+    readStatus: readHealthConnectStatus,
   });
   const http = new HttpClient({
     baseUrl: options.baseUrl,

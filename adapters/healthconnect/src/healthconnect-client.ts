@@ -190,6 +190,7 @@ export class HealthConnectClient {
         const response = await this.http.send({
           method: 'GET',
           path: `/providers/${encodeURIComponent(id)}`,
+          route: '/providers/{id}',
           query: { fields },
           signal,
         });
@@ -210,6 +211,7 @@ export class HealthConnectClient {
     const response = await this.http.send({
       method: 'GET',
       path: `/providers/${encodeURIComponent(id)}/locations`,
+      route: '/providers/{id}/locations',
       signal,
     });
     return parseWith(LocationsResponseSchema, response.body, `locations of ${id}`).locations.map(
@@ -295,7 +297,12 @@ export class HealthConnectClient {
 
   /** Removes a subscription. */
   async unsubscribeWebhook(id: string, signal?: AbortSignal): Promise<void> {
-    await this.http.send({ method: 'DELETE', path: `/webhooks/${encodeURIComponent(id)}`, signal });
+    await this.http.send({
+      method: 'DELETE',
+      path: `/webhooks/${encodeURIComponent(id)}`,
+      route: '/webhooks/{id}',
+      signal,
+    });
   }
 
   /** The client's subscriptions (without secrets). */
@@ -308,6 +315,7 @@ export class HealthConnectClient {
     const response = await this.http.send({
       method: 'GET',
       path: `/providers/${encodeURIComponent(id)}/schedule`,
+      route: '/providers/{id}/schedule',
       query: { start_date: chunk.startDate, end_date: chunk.endDate },
       signal,
     });

@@ -12,6 +12,8 @@ import { HealthConnectError, InsufficientScopeError, networkFailureCode } from '
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
+  /** The path as a template for metrics (`/providers/{id}`); default `path`, digits-bearing segments replaced. */
+  route?: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   signal?: AbortSignal;
@@ -61,6 +63,7 @@ export class HttpClient {
       {
         method: req.method,
         path: req.path,
+        route: req.route,
         isIdempotent: IDEMPOTENT.has(req.method),
         signal: req.signal,
       },
@@ -121,6 +124,15 @@ export class HttpClient {
     }
     return url.toString();
   }
+}
+
+/**
+ * The status an attempt ended with, for metrics: an {@link HttpResponse}'s or a
+ * {@link HealthConnectError}'s; `undefined` when no response arrived.
+ */
+export function readHealthConnectStatus(outcome: unknown): number | undefined {
+  const status = (outcome as { status?: unknown } | null | undefined)?.status;
+  return typeof status === 'number' ? status : undefined;
 }
 
 function networkError(req: HttpRequest, error: unknown): HealthConnectError {

@@ -156,6 +156,7 @@ export {
   type MetricsResponse,
   type OperationsEndpoints,
 } from './metrics/operations-endpoints.js';
+export { prepareGracefulClose } from './http-server/graceful-close.js';
 export {
   defineSource,
   defineStage,

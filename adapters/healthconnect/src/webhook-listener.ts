@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  answerOperationsRequest,
   describeError,
   parseWith,
+  prepareGracefulClose,
   silentLogger,
   type Logger,
+  type Metrics,
   type StateStore,
 } from '@pmsbridge/core';
 import type { WebhookEvent } from '@pmsbridge/healthconnect-contract';
@@ -49,6 +52,12 @@ export interface WebhookListenerOptions extends ListenerLimitsInput {
    */
   onEvents: (events: WebhookEvent[]) => Promise<void>;
   logger?: Logger;
+  /**
+   * Served at `GET /metrics`, with the events not yet acted on as
+   * `pmsbridge_queue_depth{queue="healthconnect-webhooks"}`. `/healthz` and `/readyz` are
+   * answered either way.
+   */
+  metrics?: Metrics;
 }
 
 /** A running listener. */
@@ -57,7 +66,10 @@ export interface WebhookListener {
   url: string;
   /** Resolves once no `onEvents` call is running or waiting. */
   idle(): Promise<void>;
-  /** Stops accepting deliveries and waits for the running `onEvents` call. */
+  /**
+   * Stops accepting deliveries (`/readyz` answers 503 from now on), lets the requests under
+   * way finish, and waits until every event received has been handed to `onEvents`.
+   */
   close(): Promise<void>;
 }
 
@@ -123,12 +135,17 @@ export async function startWebhookListener(
   );
   let pending: WebhookEvent[] = [];
   let running: Promise<void> | undefined;
+  /** Events of the `onEvents` call under way. */
+  let handling = 0;
+  let isClosing = false;
+  options.metrics?.watchQueueDepth('healthconnect-webhooks', () => pending.length + handling);
 
   const drain = (): Promise<void> => {
     running ??= (async () => {
       while (pending.length > 0) {
         const events = pending;
         pending = [];
+        handling = events.length;
         try {
           await options.onEvents(events);
           await options.queue?.handled(events.map((event) => event.id));
@@ -137,6 +154,8 @@ export async function startWebhookListener(
             events: events.length,
             error: describeError(error),
           });
+        } finally {
+          handling = 0;
         }
       }
       running = undefined;
@@ -144,7 +163,13 @@ export async function startWebhookListener(
     return running;
   };
 
+  const operations = {
+    registry: options.metrics?.registry,
+    isReady: () => !isClosing,
+    logger,
+  };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    if (answerOperationsRequest(request, response, operations)) return;
     if (request.method !== 'POST' || request.url?.split('?')[0] !== path) {
       answer(response, 404, { error: 'not found' });
       return;
@@ -203,6 +228,7 @@ export async function startWebhookListener(
     }
   }
   const server = createServer(serverOptionsFor(limits), handle);
+  const closeServer = prepareGracefulClose(server);
   // A client that waits for `100 Continue` before an announced oversized body is told 413
   // at once and never sends it.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
@@ -227,7 +253,8 @@ export async function startWebhookListener(
       while (running !== undefined) await running;
     },
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      isClosing = true;
+      await closeServer();
       while (running !== undefined) await running;
     },
   };

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   ConfigError,
   ErrorCode,
+  Metrics,
   checkPlugin,
   createLogger,
   defineCommand,
@@ -24,8 +25,9 @@ Usage:
 
 The signing secret comes from HEALTHCONNECT_WEBHOOK_SECRET, or, with --subscribe, from a
 subscription this command makes at start (to --public-url, default its own address) and
-removes at exit. The config's source must be ${healthConnectPlugin.id}. It listens until
-SIGINT or SIGTERM.`;
+removes at exit. The config's source must be ${healthConnectPlugin.id}. It also answers
+GET /healthz, /readyz and /metrics (Prometheus). It listens until SIGINT or SIGTERM, then
+finishes the deliveries under way and acts on every event received before it exits.`;
 
 const EVENTS = [
   'schedule.updated',
@@ -87,7 +89,8 @@ export default defineCommand({
     if (!values.subscribe && secret === '') {
       throw usageError('set HEALTHCONNECT_WEBHOOK_SECRET, or use --subscribe');
     }
-    const app = await openSyncApp(loaded, { logger, signal });
+    const metrics = new Metrics();
+    const app = await openSyncApp(loaded, { logger, signal, metrics });
     const listener = await startWebhookListener({
       port,
       host: values.host,
@@ -98,6 +101,7 @@ export default defineCommand({
       seen: app.state,
       ...(hasRecordStore(app.state) ? { queue: new WebhookQueue(app.state, systemClock) } : {}),
       logger,
+      metrics,
       onEvents: async (events) => {
         // Each event names its provider: only those are read again, not the whole feed.
         const providerIds = events.map((event) => event.data.provider_id);

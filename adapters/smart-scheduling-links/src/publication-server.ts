@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
+import { answerOperationsRequest, prepareGracefulClose, type Metrics } from '@pmsbridge/core';
 import { PUBLICATION_INDEX_FILE, type PublicationIndex } from './bulk-publish-sink.js';
 import {
   DIRECTORY_MANIFEST_FILE,
@@ -27,6 +28,8 @@ export interface ServePublicationOptions {
   baseUrl?: string;
   /** `Cache-Control: max-age` in seconds (the polling interval clients should use). Default 300. */
   maxAgeSeconds?: number;
+  /** Served at `GET /metrics`; `/healthz` and `/readyz` are answered either way. */
+  metrics?: Metrics;
 }
 
 /** A running publication server. */
@@ -35,6 +38,10 @@ export interface PublicationServer {
   url: string;
   /** The address actually listened on, e.g. `http://127.0.0.1:41234`. */
   listenUrl: string;
+  /**
+   * Stops accepting connections (`/readyz` answers 503 from now on) and resolves once the
+   * requests under way, downloads included, have finished.
+   */
   close(): Promise<void>;
 }
 
@@ -183,7 +190,11 @@ export async function servePublication(
     pipeline(handle.createReadStream(), res, () => undefined);
   }
 
+  let isClosing = false;
+  const operations = { registry: options.metrics?.registry, isReady: () => !isClosing };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (answerOperationsRequest(req, res, operations)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed');
     const url = new URL(req.url ?? '/', 'http://local');
     let path: string;
@@ -203,6 +214,7 @@ export async function servePublication(
       else res.destroy();
     });
   });
+  const closeServer = prepareGracefulClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -212,10 +224,9 @@ export async function servePublication(
   return {
     url: configuredBase ?? listenUrl,
     listenUrl,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      }),
+    close: () => {
+      isClosing = true;
+      return closeServer();
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, ErrorCode, defineCommand } from '@pmsbridge/core';
+import { ConfigError, ErrorCode, Metrics, defineCommand } from '@pmsbridge/core';
 import { servePublication } from './publication-server.js';
 
 const USAGE = `pmsbridge publish — serve a SMART Scheduling Links bulk publication over HTTP
@@ -9,7 +9,8 @@ Usage:
 
 DIR is the bulk sink's outputDir. --base-url is the public address the manifest's URLs are
 rewritten to (default: the address it listens on); --max-age the Cache-Control max-age of
-every file (default 300). It serves until SIGINT or SIGTERM.`;
+every file (default 300). It also answers GET /healthz, /readyz and /metrics (Prometheus).
+It serves until SIGINT or SIGTERM, then lets the downloads under way finish before it exits.`;
 
 function usageError(message: string): ConfigError {
   return new ConfigError(`${message}\n${USAGE}`, { code: ErrorCode.CliUsage });
@@ -52,6 +53,7 @@ export default defineCommand({
       host: values.host,
       baseUrl: values['base-url'],
       maxAgeSeconds: nonNegativeInteger(values['max-age'], '--max-age'),
+      metrics: new Metrics(),
     });
     stdout.write(
       `serving ${dir} at ${server.url}/$bulk-publish (listening on ${server.listenUrl})\n`,

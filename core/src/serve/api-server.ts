@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import {
@@ -9,6 +10,7 @@ import {
 import type { Directory } from '../booking/directory.js';
 import type { AppointmentFinder } from '../booking/finder.js';
 import { ErrorCategory, isPmsbridgeError } from '../errors/errors.js';
+import { metricsResponse } from '../metrics/operations-endpoints.js';
 import type { Logger } from '../ports/logger.js';
 import type { ApiClient, ApiKeys, ApiScope } from './api-keys.js';
 import {
@@ -34,6 +36,8 @@ export interface ApiServices {
   readonly ready: () => Promise<boolean>;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** Served at `/metrics` (Prometheus text format, no key) when given. */
+  readonly metrics?: Registry;
 }
 
 /** A running API server. */
@@ -332,6 +336,12 @@ export async function startApiServer(
         status: ready ? 200 : 503,
         body: { status: ready ? 'ready' : 'unavailable' },
       });
+    }
+    if (method === 'GET' && url.pathname === '/metrics' && services.metrics !== undefined) {
+      const scraped = await metricsResponse(services.metrics);
+      response.writeHead(scraped.status, { 'Content-Type': scraped.contentType });
+      response.end(scraped.body);
+      return;
     }
     if (method === 'GET' && url.pathname === '/openapi.json')
       return send(response, { status: 200, body: openApi });

@@ -3,6 +3,7 @@ import { BookingService } from '../booking/booking-service.js';
 import { Directory } from '../booking/directory.js';
 import { AppointmentFinder } from '../booking/finder.js';
 import { MemoryCache } from '../cache/memory-cache.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { LoadedConfig } from '../config/config-loader.js';
 import { ConfigError } from '../errors/errors.js';
 import { createComponent } from '../plugins/pipeline-assembly.js';
@@ -61,8 +62,10 @@ export async function openServeApp(
   }
   const serve = config.serve;
   const clock = options.clock ?? systemClock;
+  const metrics = new Metrics();
   const app: SyncApp = await openSyncApp(loaded, {
     clock,
+    metrics,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
@@ -129,6 +132,7 @@ export async function openServeApp(
           return true;
         },
         maxBodyBytes: serve.maxBodyBytes,
+        metrics: metrics.registry,
       },
       { port: options.port ?? serve.port, host: options.host ?? serve.host, signal },
     );

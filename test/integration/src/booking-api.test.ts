@@ -316,6 +316,12 @@ serve:
       expect(reply.status).not.toBe(405);
     }
     expect((await call('GET', '/healthz')).status).toBe(200);
+    const scraped = await request(`${app.server.url}/metrics`);
+    expect(scraped.statusCode).toBe(200);
+    const text = await scraped.body.text();
+    expect(text).toMatch(
+      /^pmsbridge_http_client_request_duration_seconds_count\{.*system="healthconnect".*\} \d+/m,
+    );
     expect((await call('GET', '/readyz')).body).toEqual({ status: 'ready' });
   });
 

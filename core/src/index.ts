@@ -62,6 +62,7 @@ export {
 } from './booking/finder.js';
 export { freeSlotsAhead, lookaheadWindow, type BookableSchedules } from './booking/schedules.js';
 export { zonedInstant } from './booking/zoned-instant.js';
+export { LeaseBusyError, withWaitingLease, type LeaseStore } from './booking/waiting-lease.js';
 export {
   recordKey,
   type ProviderRecord,
@@ -114,6 +115,7 @@ export {
   type ProviderSearchCriteria,
   type ProviderSearchResult,
 } from './ports/provider-search.js';
+export { hasScheduleWatch, type ScheduleWatch } from './ports/schedule-watch.js';
 export {
   hasRecordStore,
   type RecordStore,

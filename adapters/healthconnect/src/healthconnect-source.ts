@@ -9,6 +9,7 @@ import type {
   ProviderSearchCriteria,
   ProviderSearchResult,
   ProviderSource,
+  ScheduleWatch,
   ScheduleWindow,
   Slot,
   SlotSource,
@@ -23,7 +24,20 @@ import type { HealthConnectClient, ProviderSearchPage } from './healthconnect-cl
  * pages. Directory searches go through the client's 5-minute search cache.
  */
 export class HealthConnectSource implements ProviderSource, SlotSource, ProviderSearch, Lifecycle {
-  constructor(readonly client: HealthConnectClient) {}
+  /**
+   * Subscribes a provider's `schedule.updated` webhooks (core's `ScheduleWatch`); present
+   * only when the source is given its subscriptions (option `scheduleWebhooks`).
+   */
+  readonly watchSchedule?: ScheduleWatch['watchSchedule'];
+
+  constructor(
+    readonly client: HealthConnectClient,
+    subscriptions?: ScheduleWatch,
+  ) {
+    if (subscriptions !== undefined) {
+      this.watchSchedule = subscriptions.watchSchedule.bind(subscriptions);
+    }
+  }
 
   /** Every provider, page by page, ordered by id; after `startAfterId` when given. */
   async *listProviders(options: ListProvidersOptions = {}): AsyncGenerator<ProviderPageRead> {

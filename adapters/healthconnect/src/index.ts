@@ -37,6 +37,12 @@ export type { Sleep } from '@pmsbridge/core/http';
 /** The plugin, as the pipeline loader imports it. */
 export default healthConnectPlugin;
 export { startWebhookListener } from './webhook-listener.js';
+export {
+  SCHEDULE_SUBSCRIPTIONS_NAMESPACE,
+  ScheduleSubscriptions,
+  readScheduleSubscription,
+} from './schedule-subscriptions.js';
+export type { ScheduleSubscriptionsDeps, StoredSubscription } from './schedule-subscriptions.js';
 export type { WebhookListener, WebhookListenerOptions } from './webhook-listener.js';
 export { ListenerLimitsSchema } from './listener-limits.js';
 export type { ListenerLimits, ListenerLimitsInput } from './listener-limits.js';

@@ -37,6 +37,12 @@ export const HealthConnectOptionsSchema = z.object({
    * read a field left out here fails config validation.
    */
   fields: z.array(ProviderFieldOptionSchema).min(1).optional(),
+  /**
+   * Subscribe each provider booked through `pmsbridge serve` to `schedule.updated` webhooks
+   * delivered to `url` (the public address of `pmsbridge webhooks`, which verifies them with
+   * the secrets kept in the state store). Adds `webhooks:manage` to the scopes requested.
+   */
+  scheduleWebhooks: z.object({ url: httpUrl() }).strict().optional(),
   /** Requests in flight at once, across every caller of the client. */
   concurrency: positiveInt.default(8),
   /** Timeouts in milliseconds. */

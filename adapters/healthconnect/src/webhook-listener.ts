@@ -33,8 +33,14 @@ export interface WebhookListenerOptions extends ListenerLimitsInput {
   host?: string;
   /** Path deliveries are posted to. Default `/hooks/healthconnect`. */
   path?: string;
-  /** The subscription's `whsec_…` signing secret. */
-  secret: string;
+  /** The `whsec_…` signing secret of a subscription of every delivery. */
+  secret?: string;
+  /**
+   * The secret of the subscription of one provider (see `ScheduleSubscriptions`), looked up
+   * for the provider a delivery names. A delivery is accepted when signed with it or with
+   * `secret`; one that names a provider without a subscription needs `secret`.
+   */
+  secretOf?: (providerId: string) => Promise<string | undefined>;
   /**
    * Where delivered `webhook-id`s are remembered, so redeliveries are not acted on twice;
    * used when there is no `queue`.
@@ -104,6 +110,17 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The provider a delivery names, read before it is verified, only to pick its secret. */
+function namedProvider(rawBody: Buffer): string | undefined {
+  try {
+    const body = JSON.parse(rawBody.toString('utf8')) as { data?: { provider_id?: unknown } };
+    const id = body.data?.provider_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function answer(response: ServerResponse, status: number, body: Record<string, unknown>): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
@@ -168,6 +185,13 @@ export async function startWebhookListener(
     isReady: () => !isClosing,
     logger,
   };
+  const secretsFor = async (rawBody: Buffer): Promise<string[]> => {
+    const providerId = options.secretOf === undefined ? undefined : namedProvider(rawBody);
+    const ofProvider = providerId === undefined ? undefined : await options.secretOf?.(providerId);
+    return [options.secret, ofProvider].filter(
+      (secret): secret is string => secret !== undefined && secret !== '',
+    );
+  };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (answerOperationsRequest(request, response, operations)) return;
     if (request.method !== 'POST' || request.url?.split('?')[0] !== path) {
@@ -176,16 +200,17 @@ export async function startWebhookListener(
     }
     readBody(request, limits.maxBodyBytes)
       .then(async (rawBody) => {
+        const secrets = await secretsFor(rawBody);
         const queue = options.queue;
         if (queue === undefined) {
           return receiveWebhook({
             headers: request.headers,
             rawBody,
-            secret: options.secret,
+            secret: secrets,
             seen: options.seen,
           });
         }
-        const event = verifyWebhook(request.headers, rawBody, options.secret);
+        const event = verifyWebhook(request.headers, rawBody, secrets);
         // Answered only once the delivery is in the state store.
         return { event, isDuplicate: !(await queue.enqueue(event)) };
       })

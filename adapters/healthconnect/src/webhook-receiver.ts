@@ -16,8 +16,8 @@ export interface ReceiveWebhookOptions {
   headers: WebhookHeaders;
   /** The body exactly as received, before any JSON parsing. */
   rawBody: string | Buffer;
-  /** The subscription's `whsec_…` signing secret. */
-  secret: string;
+  /** The subscription's `whsec_…` signing secret; a signature by any of several is accepted. */
+  secret: string | readonly string[];
   /** Where delivered ids are remembered: core's `StateStore` (only `markSeen` is used). */
   seen: Pick<StateStore, 'markSeen'>;
   /** How long an id is remembered. Default {@link DEFAULT_WEBHOOK_SEEN_TTL_MS} (24 h). */

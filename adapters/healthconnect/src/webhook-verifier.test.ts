@@ -44,6 +44,21 @@ describe('verifyWebhook', () => {
     ).toBe('evt_1');
   });
 
+  it('accepts a signature by any of several secrets, and none by a secret not among them', () => {
+    const other = randomBytes(32);
+    const otherSecret = `whsec_${other.toString('base64')}`;
+    const signature = sign(other, 'msg_1', timestamp, body);
+    expect(verifyWebhook(headers(signature), body, [secret, otherSecret], { clock: time }).id).toBe(
+      'evt_1',
+    );
+    expect(() => verifyWebhook(headers(signature), body, [secret], { clock: time })).toThrow(
+      /no_matching_signature/,
+    );
+    expect(() => verifyWebhook(headers(signature), body, [], { clock: time })).toThrow(
+      expect.objectContaining({ reason: 'invalid_secret' }),
+    );
+  });
+
   it('rejects a tampered body', () => {
     const signature = sign(key, 'msg_1', timestamp, body);
     const tampered = body.replace('PRV0000000001', 'PRV0000000002');

@@ -47,12 +47,14 @@ export type WebhookHeaders = Headers | Record<string, string | string[] | undefi
  * `whsec_` secret must match one of the space-separated `v1,<sig>` signatures (several
  * during secret rotation), compared in constant time, and the timestamp must be within
  * the tolerance. Returns the parsed event; throws a {@link WebhookVerificationError}.
- * Pass the body exactly as received (before any JSON parsing).
+ * Pass the body exactly as received (before any JSON parsing). With several secrets (e.g.
+ * the subscription of the provider the delivery names, and a listener-wide one), a signature
+ * by any of them is accepted.
  */
 export function verifyWebhook(
   headers: WebhookHeaders,
   rawBody: string | Buffer,
-  secret: string,
+  secret: string | readonly string[],
   options: VerifyWebhookOptions = {},
 ): WebhookEvent {
   const id = readHeader(headers, 'webhook-id');
@@ -65,10 +67,18 @@ export function verifyWebhook(
     );
   }
   checkTimestamp(timestamp, options);
-  const key = secretKey(secret);
+  const keys = (typeof secret === 'string' ? [secret] : secret).map(secretKey);
+  if (keys.length === 0) {
+    throw new WebhookVerificationError('invalid_secret', 'no secret to verify the delivery with');
+  }
   const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
-  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
-  if (!hasMatchingSignature(signatures, expected)) {
+  const matches = keys.map((key) =>
+    hasMatchingSignature(
+      signatures,
+      createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest(),
+    ),
+  );
+  if (!matches.includes(true)) {
     throw new WebhookVerificationError(
       'no_matching_signature',
       'no v1 signature matches the body and secret',

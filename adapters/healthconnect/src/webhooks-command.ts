@@ -14,6 +14,7 @@ import {
 import { createHealthConnectClient } from './create-client.js';
 import type { HealthConnectOptions } from './options.js';
 import { healthConnectPlugin } from './plugin.js';
+import { readScheduleSubscription } from './schedule-subscriptions.js';
 import { startWebhookListener } from './webhook-listener.js';
 import { WebhookQueue } from './webhook-queue.js';
 
@@ -25,7 +26,9 @@ Usage:
 
 The signing secret comes from HEALTHCONNECT_WEBHOOK_SECRET, or, with --subscribe, from a
 subscription this command makes at start (to --public-url, default its own address) and
-removes at exit. The config's source must be ${healthConnectPlugin.id}. It also answers
+removes at exit. A delivery about a provider subscribed after a booking (the source's
+scheduleWebhooks option) is verified with that subscription's secret, from the state store.
+The config's source must be ${healthConnectPlugin.id}. It also answers
 GET /healthz, /readyz and /metrics (Prometheus). It listens until SIGINT or SIGTERM, then
 finishes the deliveries under way and acts on every event received before it exits.`;
 
@@ -86,11 +89,15 @@ export default defineCommand({
       format: loaded.config.log.format,
     });
     let secret = process.env.HEALTHCONNECT_WEBHOOK_SECRET ?? '';
-    if (!values.subscribe && secret === '') {
-      throw usageError('set HEALTHCONNECT_WEBHOOK_SECRET, or use --subscribe');
+    const watchesBooked = (options as HealthConnectOptions).scheduleWebhooks !== undefined;
+    if (!values.subscribe && secret === '' && !watchesBooked) {
+      throw usageError(
+        'set HEALTHCONNECT_WEBHOOK_SECRET, use --subscribe, or set source.options.scheduleWebhooks',
+      );
     }
     const metrics = new Metrics();
     const app = await openSyncApp(loaded, { logger, signal, metrics });
+    const state = app.state;
     const listener = await startWebhookListener({
       port,
       host: values.host,
@@ -98,8 +105,14 @@ export default defineCommand({
       get secret() {
         return secret;
       },
-      seen: app.state,
-      ...(hasRecordStore(app.state) ? { queue: new WebhookQueue(app.state, systemClock) } : {}),
+      seen: state,
+      ...(hasRecordStore(state)
+        ? {
+            queue: new WebhookQueue(state, systemClock),
+            secretOf: async (providerId: string) =>
+              (await readScheduleSubscription(state, providerId))?.secret,
+          }
+        : {}),
       logger,
       metrics,
       onEvents: async (events) => {

@@ -243,4 +243,50 @@ describe('BookingService', () => {
     expect(JSON.parse(stored?.value ?? '{}')).toMatchObject({ booking: { status: 'booked' } });
     expect(port.requests).toHaveLength(1);
   });
+
+  it("asks for the provider's schedule to be watched after a booking, and the booking stands when the watch fails", async () => {
+    const watched: string[] = [];
+    const logger = new RecordingLogger();
+    let fail = false;
+    const watching = new BookingService(
+      {
+        records: state,
+        leases: state,
+        port,
+        schedules: {
+          getProvider: async (id) => (id === provider.id ? provider : undefined),
+          getSchedule: async () => slots,
+        },
+        clock,
+        logger,
+        watch: {
+          watchSchedule: async (providerId) => {
+            watched.push(providerId);
+            if (fail) throw new Error('subscription refused');
+          },
+        },
+      },
+      { horizonDays: 14, lockWaitMs: 5_000, lockTtlMs: 30_000 },
+    );
+    await watching.book('client', 'watch-1', request('SLT1'), signal());
+    await watching.flush();
+    expect(watched).toEqual([provider.id]);
+
+    fail = true;
+    const { booking } = await watching.book('client', 'watch-2', request('SLT2'), signal());
+    await watching.flush();
+    expect(booking.status).toBe('booked');
+    expect(watched).toEqual([provider.id, provider.id]);
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        fields: expect.objectContaining({ provider: provider.id, reason: 'subscription refused' }),
+      }),
+    );
+
+    // A refusal watches nothing.
+    await watching.book('client', 'watch-3', request('SLT1', 'Other'), signal());
+    await watching.flush();
+    expect(watched).toHaveLength(2);
+  });
 });

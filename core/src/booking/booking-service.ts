@@ -6,6 +6,7 @@ import type { BookingPort, PartnerOutcome } from '../ports/booking-port.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { RecordStore } from '../ports/record-store.js';
+import type { ScheduleWatch } from '../ports/schedule-watch.js';
 import { lookaheadWindow, type BookableSchedules } from './schedules.js';
 import { zonedInstant } from './zoned-instant.js';
 import type { Booking, BookingRequest, Patient } from './booking.js';
@@ -43,6 +44,12 @@ export interface BookingServiceDeps {
   schedules: BookableSchedules;
   clock: Clock;
   logger: Logger;
+  /**
+   * Watches the schedule of each provider booked, so that the booking's effect (and every
+   * later change there) reaches the sinks without waiting for the next sync. A watch that
+   * fails is logged; the booking stands.
+   */
+  watch?: ScheduleWatch;
 }
 
 /** A booking as the outbox keeps it: the patient only while the outcome is unknown. */
@@ -109,6 +116,8 @@ const isFinal = (booking: Booking) => booking.status !== 'pending';
 export class BookingService {
   /** A scrub of the store, due after patient data was dropped (see {@link flush}). */
   #scrub: { timer: NodeJS.Timeout; done: Promise<void>; run: () => void } | undefined;
+  /** Watches asked for after bookings, not yet settled. */
+  readonly #watching = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: BookingServiceDeps,
@@ -116,10 +125,12 @@ export class BookingService {
   ) {}
 
   /**
-   * Runs a pending scrub of the state store now: patient data dropped from settled bookings
-   * becomes unrecoverable from its files. Scrubs otherwise run within a second of settling.
+   * Waits for the schedule watches asked for after bookings, then runs a pending scrub of
+   * the state store now: patient data dropped from settled bookings becomes unrecoverable
+   * from its files. Scrubs otherwise run within a second of settling.
    */
   async flush(): Promise<void> {
+    await Promise.all(this.#watching);
     const pending = this.#scrub;
     if (pending === undefined) return;
     clearTimeout(pending.timer);
@@ -389,13 +400,34 @@ export class BookingService {
       const slotKey = `${booking.providerId}/${booking.slotId}`;
       await this.deps.records.createRecord(SLOT_CLAIMS_NAMESPACE, slotKey, id);
       this.deps.logger.info('booked', { booking: id, partner: this.deps.port.name });
-      return this.#finish(id, read, { status: 'booked', partnerId: outcome.partnerId });
+      const booked = await this.#finish(id, read, {
+        status: 'booked',
+        partnerId: outcome.partnerId,
+      });
+      this.#watchSchedule(booked.providerId);
+      return booked;
     }
     this.deps.logger.info('booking refused', { booking: id, code: outcome.code });
     return this.#finish(id, read, {
       status: 'refused',
       refusal: { code: outcome.code, message: outcome.message },
     });
+  }
+
+  /** Asks, in the background, for the provider's schedule to be watched. */
+  #watchSchedule(providerId: string): void {
+    const watch = this.deps.watch;
+    if (watch === undefined) return;
+    const watching: Promise<void> = watch
+      .watchSchedule(providerId)
+      .catch((error: unknown) =>
+        this.deps.logger.warn("the booked provider's schedule could not be watched", {
+          provider: providerId,
+          reason: error instanceof Error ? error.message : String(error),
+        }),
+      )
+      .finally(() => this.#watching.delete(watching));
+    this.#watching.add(watching);
   }
 
   /** Sets the outcome and drops what only sending needed: the patient and the reason. */

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { hasProviderSearch } from '../ports/provider-search.js';
 import { hasRecordStore } from '../ports/record-store.js';
+import { hasScheduleWatch } from '../ports/schedule-watch.js';
 import { ApiKeys } from './api-keys.js';
 import { startApiServer, type ApiServer } from './api-server.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -107,6 +108,7 @@ export async function openServeApp(
         schedules,
         clock,
         logger: logger.child({ component: 'bookings' }),
+        ...(hasScheduleWatch(source) ? { watch: source } : {}),
       },
       {
         horizonDays: serve.horizonDays,

@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,6 +20,7 @@ import {
   commandsInShellLines,
   type DocumentedCommand,
 } from './documented-commands.js';
+import { freePort } from './cli-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const SERVER_COMMAND =
@@ -38,15 +38,6 @@ async function markdownFiles(dir: string): Promise<string[]> {
     else if (entry.name.endsWith('.md')) found.push(path);
   }
   return found;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**

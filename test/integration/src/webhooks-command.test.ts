@@ -1,38 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { createHealthConnectClient } from '@pmsbridge/adapter-healthconnect';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
+import { PMSBRIDGE_CLI as cli, lineMatching } from './cli-process.js';
 import { createWorkspace, runSync, sandboxSource, type Workspace } from './pipeline-harness.js';
-
-/** The built `pmsbridge` CLI (`npx tsc -b` first), which loads the adapter's command. */
-const cli = join(
-  dirname(createRequire(import.meta.url).resolve('@pmsbridge/core/package.json')),
-  'dist',
-  'cli',
-  'bin.js',
-);
-
-/** Resolves with the first line of `stream` that matches, as it arrives. */
-function lineMatching(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
-  return new Promise((resolve) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const line = buffer.split('\n').find((text) => pattern.test(text));
-      if (line !== undefined) {
-        stream.off('data', onData);
-        resolve(line);
-      }
-    };
-    stream.on('data', onData);
-  });
-}
 
 async function newPatientsOf(fhir: FhirServer, providerId: string): Promise<string | undefined> {
   const response = await request(

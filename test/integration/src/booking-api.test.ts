@@ -7,6 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { request } from 'undici';
 import { hashApiKey, loadConfig, openServeApp, type ServeApp } from '@pmsbridge/core';
 import { RecordingLogger } from '@pmsbridge/core/testing';
@@ -323,6 +326,70 @@ serve:
       /^pmsbridge_http_client_request_duration_seconds_count\{.*system="healthconnect".*\} \d+/m,
     );
     expect((await call('GET', '/readyz')).body).toEqual({ status: 'ready' });
+  });
+
+  it('serves an OpenAPI document a third-party validator accepts, and answers as it describes', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    const validator = new Validator();
+    const checked = await validator.validate(structuredClone(doc));
+    expect({ valid: checked.valid, errors: checked.errors }).toEqual({
+      valid: true,
+      errors: undefined,
+    });
+    expect(validator.version).toBe('3.1');
+
+    // Real answers checked against the response schemas the document gives them.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    type Operation = {
+      responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+    };
+    const resolved = validator.resolveRefs() as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const paths = resolved.paths;
+    const check = async (
+      method: 'GET' | 'POST',
+      template: string,
+      path: string,
+      options: Parameters<typeof call>[2],
+    ) => {
+      const reply = await call(method, path, options);
+      const described =
+        paths[template]?.[method.toLowerCase()]?.responses[String(reply.status)]?.content;
+      const [, media] = Object.entries(described ?? {})[0] ?? [];
+      expect({ path, status: reply.status, described: media !== undefined }).toEqual({
+        path,
+        status: reply.status,
+        described: true,
+      });
+      const validate = ajv.compile(media?.schema as object);
+      expect({ path, errors: validate(reply.body) ? null : validate.errors }).toEqual({
+        path,
+        errors: null,
+      });
+    };
+    await check('GET', '/v1/providers', '/v1/providers?specialty=cardiology&perPage=3', {
+      key: READER,
+    });
+    await check('GET', '/v1/providers/{id}', '/v1/providers/PRV0000000001', { key: READER });
+    await check(
+      'GET',
+      '/v1/availability',
+      `/v1/availability?startDate=${today}&endDate=${inAWeek}&perPage=5`,
+      { key: READER },
+    );
+    await check('GET', '/v1/availability', '/v1/availability?startDate=tomorrow', {
+      key: READER,
+    });
+    const [slot] = await freeSlots();
+    if (slot === undefined) throw new Error('no free slot');
+    await check('POST', '/v1/bookings', '/v1/bookings', {
+      key: BOOKER,
+      headers: { 'idempotency-key': 'openapi-check' },
+      body: { ...slot, patient },
+    });
+    await check('POST', '/v1/bookings', '/v1/bookings', { key: READER, body: {} });
   });
 
   it('keeps patient data out of the logs and, once booked, out of the state store', async () => {

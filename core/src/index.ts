@@ -127,6 +127,8 @@ export {
   type ResourceCounts,
   type RecordOutcome,
   type SinkOpenContext,
+  type ShardContext,
+  type FinishRunContext,
   type Sink,
 } from './ports/sink.js';
 export { StageToken, type StageContext, type Stage } from './ports/stage.js';

@@ -28,6 +28,30 @@ export interface SinkOpenContext {
   dryRun: boolean;
   mode: 'full' | 'incremental';
   signal: AbortSignal;
+  /**
+   * Set when this process writes one shard of a distributed full run (see
+   * {@link Sink.shardable}): other processes write the run's other shards at the same time,
+   * and {@link Sink.finishRun} follows once every shard has completed. `close({ completed })`
+   * then ends only this shard's part.
+   */
+  shard?: ShardContext;
+}
+
+/** Which part of a distributed full run a sink is opened for. */
+export interface ShardContext {
+  /** The distributed run's id, the same in every process. */
+  run: string;
+  /** The shard's id, unique in the run (e.g. `007`). */
+  id: string;
+}
+
+/** Passed to {@link Sink.finishRun}. */
+export interface FinishRunContext {
+  /** The distributed run's id. */
+  run: string;
+  /** Every shard of the run, each completed. */
+  shards: readonly string[];
+  signal: AbortSignal;
 }
 
 /**
@@ -43,6 +67,14 @@ export interface Sink {
    * dry run, so a dry run cannot write through a sink that forgot the flag.
    */
   readonly supportsDryRun?: boolean;
+  /**
+   * Whether several processes may write the shards of one full run at the same time (each
+   * opened with {@link SinkOpenContext.shard}). True for a sink whose writes are per record and
+   * idempotent (a FHIR server); a sink that assembles one output from the whole run (a bulk
+   * publication) also implements {@link Sink.finishRun}. A distributed run refuses a sink
+   * that does not say so.
+   */
+  readonly shardable?: boolean;
   open?(context: SinkOpenContext): Promise<void>;
   /** Writes a batch; returns one outcome per record, in order. Throws only when the whole sink is unusable. */
   write(batch: readonly SyncRecord[], signal: AbortSignal): Promise<RecordOutcome[]>;
@@ -50,6 +82,13 @@ export interface Sink {
   checkpointState?(): unknown;
   /** Called once at the end; `completed` is false after a failure or cancellation. */
   close?(context: { completed: boolean }): Promise<void>;
+  /**
+   * The final step of a distributed full run, called once (in one process, on an unopened
+   * sink) after every shard completed: e.g. publishing a manifest over every shard's files.
+   * Called again with the same arguments if the run stops before recording it as done, so
+   * it must be idempotent.
+   */
+  finishRun?(context: FinishRunContext): Promise<void>;
 }
 
 /** Service identifier of {@link Sink}. */

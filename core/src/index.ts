@@ -117,6 +117,11 @@ export {
 } from './ports/provider-search.js';
 export { hasScheduleWatch, type ScheduleWatch } from './ports/schedule-watch.js';
 export {
+  hasShardedListing,
+  type ListingShard,
+  type ShardedListing,
+} from './ports/sharded-listing.js';
+export {
   hasRecordStore,
   type RecordStore,
   type StoredRecord,
@@ -204,7 +209,13 @@ export { isChange, RunTally, type SyncProgress, type SyncSummary } from './sync/
 export { ContentDiff, type OwnerDiff, type TrackedItem } from './diff/content-diff.js';
 export { rollingWindow } from './sync/schedule-window.js';
 export type { SourcePosition, FullPosition, IncrementalPosition } from './sync/source-reader.js';
-export { SyncEngine, type SyncEngineDeps, type SyncOptions } from './sync/sync-engine.js';
+export {
+  SyncEngine,
+  type SyncEngineDeps,
+  type SyncOptions,
+  type ShardRunOptions,
+  type FinishDistributedRunOptions,
+} from './sync/sync-engine.js';
 export { DEFAULT_DEAD_LETTER_THRESHOLD, type RunFailure } from './sync/dead-letter-threshold.js';
 export {
   PluginEntrySchema,

@@ -126,6 +126,11 @@ export class FhirServerSink implements Sink {
   readonly name: string;
   /** Sends nothing during a dry run; compares content hashes to report what would change. */
   readonly supportsDryRun = true;
+  /**
+   * Writes are per provider and idempotent, planned from content hashes in the shared state
+   * store: the shards of a distributed full run may be written by several processes at once.
+   */
+  readonly shardable = true;
   private readonly diff: ContentDiff;
   private readonly transport: FhirTransport;
   private readonly bundleSize: number;

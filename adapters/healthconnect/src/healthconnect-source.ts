@@ -3,6 +3,7 @@ import type {
   ChangesPageRead,
   Lifecycle,
   ListProvidersOptions,
+  ListingShard,
   Provider,
   ProviderPageRead,
   ProviderSearch,
@@ -10,6 +11,7 @@ import type {
   ProviderSearchResult,
   ProviderSource,
   ScheduleWatch,
+  ShardedListing,
   ScheduleWindow,
   Slot,
   SlotSource,
@@ -23,7 +25,9 @@ import type { HealthConnectClient, ProviderSearchPage } from './healthconnect-cl
  * resuming after a provider id finds the right page by binary search over the id-ordered
  * pages. Directory searches go through the client's 5-minute search cache.
  */
-export class HealthConnectSource implements ProviderSource, SlotSource, ProviderSearch, Lifecycle {
+export class HealthConnectSource
+  implements ProviderSource, SlotSource, ProviderSearch, ShardedListing, Lifecycle
+{
   /**
    * Subscribes a provider's `schedule.updated` webhooks (core's `ScheduleWatch`); present
    * only when the source is given its subscriptions (option `scheduleWebhooks`).
@@ -53,6 +57,35 @@ export class HealthConnectSource implements ProviderSource, SlotSource, Provider
       if (!page.hasNextPage) return;
       page = await read(page.page + 1);
     }
+  }
+
+  /**
+   * Splits the listing into at most `count` shards of whole pages (core's `ShardedListing`):
+   * reads the first page for the total, then the last page of each shard but the last for
+   * the id it ends with — `count` requests in all.
+   */
+  async planShards(count: number, signal?: AbortSignal): Promise<ListingShard[]> {
+    const read = (page: number): Promise<ProviderSearchPage> =>
+      this.client.searchPage({}, page, { signal, useCache: false });
+    const first = await read(1);
+    const pages = Math.max(1, Math.ceil(first.total / first.perPage));
+    const shardCount = Math.max(1, Math.min(Math.floor(count), pages));
+    const ends: string[] = [];
+    for (let shard = 1; shard < shardCount; shard += 1) {
+      const lastPage = Math.round((shard * pages) / shardCount);
+      const page = lastPage === 1 ? first : await read(lastPage);
+      const end = page.providers.at(-1)?.id;
+      const previous = ends.at(-1);
+      // A page emptied by providers gone since the total was read ends no shard.
+      if (end !== undefined && (previous === undefined || end > previous)) ends.push(end);
+    }
+    return [...ends, undefined].map((throughId, index) => {
+      const afterId = index === 0 ? undefined : ends[index - 1];
+      return {
+        ...(afterId === undefined ? {} : { afterId }),
+        ...(throughId === undefined ? {} : { throughId }),
+      };
+    });
   }
 
   /** One page of `GET /providers` with the directory's criteria. */

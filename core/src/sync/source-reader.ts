@@ -6,6 +6,10 @@ export interface FullPosition {
   mode: 'full';
   startedAt: string;
   afterId?: string;
+  /** The last id of a shard of a distributed run: the listing ends after it. */
+  throughId?: string;
+  /** Set once a shard of a distributed run has been read and acknowledged to its end. */
+  shardComplete?: boolean;
 }
 
 /** Where an incremental run stands inside the changes feed. */
@@ -31,7 +35,8 @@ export type SourceItem =
  * position: an invalid record's key may be anything (a position such as `page 3 #17`, a
  * malformed id), and resuming after it could skip providers for good. A page's invalid
  * records come first, at the position before the page; after a crash they are read again
- * and their dead letters count one more attempt.
+ * and their dead letters count one more attempt. With `from.throughId` (a shard of a
+ * distributed run), the listing ends after that id.
  */
 export async function* readFull(
   source: ProviderSource,
@@ -41,7 +46,13 @@ export async function* readFull(
   dryRun = false,
 ): AsyncGenerator<SourceItem> {
   let afterId = from.afterId;
-  const at = (): FullPosition => ({ mode: 'full', startedAt: from.startedAt, afterId });
+  const { throughId } = from;
+  const at = (): FullPosition => ({
+    mode: 'full',
+    startedAt: from.startedAt,
+    afterId,
+    ...(throughId === undefined ? {} : { throughId }),
+  });
   for await (const page of source.listProviders({
     signal,
     startAfterId: from.afterId,
@@ -50,6 +61,8 @@ export async function* readFull(
     if (page.total !== undefined) onTotal?.(page.total);
     for (const invalid of page.invalid) yield { kind: 'invalid', invalid, position: at() };
     for (const provider of page.providers) {
+      // Leaving the loop ends the listing: the source's iterator is closed.
+      if (throughId !== undefined && provider.id > throughId) return;
       if (afterId === undefined || provider.id > afterId) afterId = provider.id;
       yield { kind: 'provider', provider, position: at() };
     }

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { inject, injectable, multiInject, optional } from 'inversify';
 import {
   CancelledError,
+  ConfigError,
   PmsbridgeError,
+  StateError,
   describeError,
   isPmsbridgeError,
 } from '../errors/errors.js';
@@ -10,7 +12,8 @@ import { ClockToken, type Clock } from '../ports/clock.js';
 import { LoggerToken, type Logger } from '../ports/logger.js';
 import { MetricsRecorderToken, type MetricsRecorder } from '../ports/metrics-recorder.js';
 import { ProviderSourceToken, type ProviderSource } from '../ports/provider-source.js';
-import { SinkToken, type Sink } from '../ports/sink.js';
+import { SinkToken, type ShardContext, type Sink } from '../ports/sink.js';
+import type { ListingShard } from '../ports/sharded-listing.js';
 import { SlotSourceToken, type SlotSource } from '../ports/slot-source.js';
 import { StageToken, type Stage } from '../ports/stage.js';
 import {
@@ -41,6 +44,27 @@ import {
   type IncrementalPosition,
   type SourcePosition,
 } from './source-reader.js';
+
+/** One shard of a distributed full run (see {@link SyncEngine.runShard}). */
+export interface ShardRunOptions extends Omit<SyncOptions, 'mode' | 'dryRun'> {
+  /** The distributed run's id, the same for every shard. */
+  run: string;
+  /** When the distributed run started (RFC 3339): every shard reads the same window. */
+  startedAt: string;
+  /** The shard: its id in the run and its part of the listing. */
+  shard: { id: string } & ListingShard;
+}
+
+/** The end of a distributed full run (see {@link SyncEngine.finishDistributedRun}). */
+export interface FinishDistributedRunOptions extends Pick<
+  SyncOptions,
+  'pipeline' | 'changesOverlapMs' | 'signal'
+> {
+  run: string;
+  startedAt: string;
+  /** Every shard's id; each has completed. */
+  shards: readonly string[];
+}
 
 /** What a sync run is assembled from. */
 export interface SyncEngineDeps {
@@ -94,6 +118,11 @@ export interface SyncOptions {
 }
 
 const FULL_STREAM = 'full';
+
+/** The checkpoint stream of one shard of a distributed run. */
+function shardStream(run: string, shard: string): string {
+  return `shard/${run}/${shard}`;
+}
 const INCREMENTAL_STREAM = 'incremental';
 const DEFAULT_CHANGES_OVERLAP_MS = 5 * 60 * 1000;
 
@@ -224,6 +253,120 @@ export class SyncEngine {
     if (summary.failure === undefined) logger.info('sync finished', { ...summary });
     else logger.error('sync finished with too many dead letters', { ...summary });
     return summary;
+  }
+
+  /**
+   * The sinks that cannot take part in a distributed full run (not {@link Sink.shardable}),
+   * by name; empty when every sink can.
+   */
+  sinksThatCannotShard(): string[] {
+    return this.deps.sinks.filter((sink) => sink.shardable !== true).map((sink) => sink.name);
+  }
+
+  /**
+   * Runs one shard of a distributed full run: the providers of its part of the listing,
+   * through the stages into every sink (opened with {@link SinkOpenContext.shard}), with its
+   * own checkpoint, so a shard taken over from a process that died resumes where that one
+   * was acknowledged. A shard already complete returns at once. One process at a time runs
+   * a shard (a lease); the pipeline's own lease stays with the coordinator.
+   */
+  async runShard(options: ShardRunOptions): Promise<SyncSummary> {
+    const cannot = this.sinksThatCannotShard();
+    if (cannot.length > 0) {
+      throw new ConfigError(
+        `sinks ${cannot.join(', ')} cannot take part in a distributed run (they are not shardable)`,
+      );
+    }
+    const { run, shard } = options;
+    const stream = shardStream(run, shard.id);
+    return withPipelineLease(
+      this.deps.state,
+      `${options.pipeline}/${stream}`,
+      this.deps.logger,
+      options.signal,
+      async (signal) => {
+        const logger = this.deps.logger.child({ pipeline: options.pipeline, run, shard: shard.id });
+        const runOptions: SyncOptions = { ...options, mode: 'full' };
+        const tally = new RunTally(Date.now());
+        const checkpoint = await this.deps.state.getCheckpoint(options.pipeline, stream);
+        const saved = checkpoint?.position as FullPosition | undefined;
+        if (saved?.shardComplete === true) {
+          logger.info('shard already complete');
+          return this.#summary(runOptions, 'full', true, tally);
+        }
+        const position: FullPosition = saved ?? {
+          mode: 'full',
+          startedAt: options.startedAt,
+          ...(shard.afterId === undefined ? {} : { afterId: shard.afterId }),
+          ...(shard.throughId === undefined ? {} : { throughId: shard.throughId }),
+        };
+        const window = rollingWindow(new Date(options.startedAt), options.horizonDays ?? 14);
+        logger.info('shard started', { resumed: checkpoint !== undefined, window });
+        const items = readFull(this.deps.source, position, signal, (total) => {
+          tally.total = total;
+        });
+        let last: SourcePosition = position;
+        await this.#withSinks(
+          runOptions,
+          'full',
+          checkpoint,
+          signal,
+          logger,
+          async () => {
+            await this.#processor.process(items, {
+              ...this.#context(runOptions, 'full', window, tally, signal),
+              onBatchDone: async (at) => {
+                if (at === undefined) return;
+                last = at;
+                await this.#save(options.pipeline, stream, at);
+              },
+            });
+          },
+          { run, id: shard.id },
+        );
+        await this.#save(
+          options.pipeline,
+          stream,
+          { ...(last as FullPosition), shardComplete: true },
+          true,
+        );
+        const summary = this.#summary(runOptions, 'full', checkpoint !== undefined, tally);
+        logger.info('shard finished', { ...summary });
+        return summary;
+      },
+    );
+  }
+
+  /**
+   * Ends a distributed full run whose shards have all completed: the sinks' final step
+   * ({@link Sink.finishRun}, e.g. a publication's manifest), then the checkpoint the next
+   * incremental run starts from (as after a full run), then the shards' checkpoints are
+   * dropped. Safe to call again after a failure: every step is idempotent.
+   */
+  async finishDistributedRun(options: FinishDistributedRunOptions): Promise<void> {
+    const signal = options.signal ?? new AbortController().signal;
+    const logger = this.deps.logger.child({ pipeline: options.pipeline, run: options.run });
+    for (const shard of options.shards) {
+      const checkpoint = await this.deps.state.getCheckpoint(
+        options.pipeline,
+        shardStream(options.run, shard),
+      );
+      if ((checkpoint?.position as FullPosition | undefined)?.shardComplete !== true) {
+        throw new StateError(
+          `Shard ${shard} of run ${options.run} has not completed; the run cannot be finished`,
+        );
+      }
+    }
+    for (const sink of this.deps.sinks) {
+      await sink.finishRun?.({ run: options.run, shards: options.shards, signal });
+    }
+    const overlap = options.changesOverlapMs ?? DEFAULT_CHANGES_OVERLAP_MS;
+    const since = new Date(Date.parse(options.startedAt) - overlap).toISOString();
+    await this.#save(options.pipeline, INCREMENTAL_STREAM, { mode: 'incremental', since }, true);
+    for (const shard of options.shards) {
+      await this.deps.state.clearCheckpoint(options.pipeline, shardStream(options.run, shard));
+    }
+    logger.info('distributed run finished', { shards: options.shards.length });
   }
 
   /**
@@ -433,6 +576,7 @@ export class SyncEngine {
     signal: AbortSignal,
     logger: Logger,
     body: () => Promise<void>,
+    shard?: ShardContext,
   ): Promise<void> {
     const opened: Sink[] = [];
     let failure: unknown;
@@ -449,6 +593,7 @@ export class SyncEngine {
           dryRun: options.dryRun === true,
           mode,
           signal,
+          ...(shard === undefined ? {} : { shard }),
         });
         opened.push(sink);
       }

@@ -6,6 +6,7 @@ import type {
 } from '../ports/provider-source.js';
 import type { Location, Provider } from '../domain/provider.js';
 import type { ProviderChange } from '../domain/change.js';
+import type { ListingShard } from '../ports/sharded-listing.js';
 import type { SlotSource } from '../ports/slot-source.js';
 import type { Slot } from '../domain/slot.js';
 
@@ -69,6 +70,22 @@ export class MemorySource implements ProviderSource {
       const invalid = start === 0 ? this.invalidOnFirstPage : [];
       yield { providers, invalid, total: this.providers.length };
     }
+  }
+
+  /** Splits the providers (sorted by id) into at most `count` shards of about equal size. */
+  async planShards(count: number): Promise<ListingShard[]> {
+    const ids = this.providers.map((p) => p.id).sort();
+    const size = Math.max(1, Math.ceil(ids.length / Math.max(1, count)));
+    const shards: ListingShard[] = [];
+    for (let start = 0; start < ids.length || shards.length === 0; start += size) {
+      const isLast = start + size >= ids.length;
+      shards.push({
+        ...(start === 0 ? {} : { afterId: ids[start - 1] }),
+        ...(isLast ? {} : { throughId: ids[start + size - 1] }),
+      });
+      if (isLast) break;
+    }
+    return shards;
   }
 
   /** Keys in {@link makeProvider}'s id form (`PRV` and 10 digits) name providers. */

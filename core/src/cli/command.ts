@@ -59,6 +59,16 @@ export const ADAPTER_COMMANDS: Readonly<
     install: '@pmsbridge/adapter-healthconnect',
     summary: 're-read a provider whenever HealthConnect sends a webhook about it',
   },
+  distribute: {
+    module: '@pmsbridge/adapter-postgres/distribute',
+    install: '@pmsbridge/adapter-postgres',
+    summary: 'run a full sync as shards that pmsbridge worker processes take',
+  },
+  worker: {
+    module: '@pmsbridge/adapter-postgres/worker',
+    install: '@pmsbridge/adapter-postgres',
+    summary: 'run shards of distributed full syncs',
+  },
   publish: {
     module: '@pmsbridge/adapter-smart-scheduling-links/command',
     install: '@pmsbridge/adapter-smart-scheduling-links',

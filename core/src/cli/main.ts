@@ -39,6 +39,8 @@ Usage:
   pmsbridge serve --config FILE [--port 8095]                      (see pmsbridge serve --help)
   pmsbridge webhooks --config FILE [--port 8090] [--subscribe] …   (see pmsbridge webhooks --help)
   pmsbridge publish serve DIR [--port 8080] [--base-url URL] …      (see pmsbridge publish --help)
+  pmsbridge distribute --config FILE [--shards 20]                 (see pmsbridge distribute --help)
+  pmsbridge worker --config FILE [--port N]                        (see pmsbridge worker --help)
   pmsbridge --help | --version
 
 Commands:
@@ -48,6 +50,8 @@ Commands:
   serve      the provider directory, availability and booking HTTP API
   webhooks   re-read a provider whenever HealthConnect sends a webhook about it
   publish    serve a SMART Scheduling Links bulk publication over HTTP
+  distribute run a full sync as shards that pmsbridge worker processes take
+  worker     run shards of distributed full syncs
 
 Options:
   -c, --config FILE   pipeline config (JSON or YAML; \${ENV_VAR} references are substituted)

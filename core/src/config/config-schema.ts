@@ -70,6 +70,17 @@ export const PipelineConfigSchema = z.strictObject({
   booking: PluginEntrySchema.optional(),
   /** `pmsbridge serve`: the directory, availability and booking HTTP API. */
   serve: ServeConfigSchema.optional(),
+  /** Distributed full runs (`pmsbridge distribute` and `pmsbridge worker`). */
+  distributed: z
+    .strictObject({
+      /** Shards a full run is split into (fewer when the listing has fewer pages). */
+      shards: z.coerce.number().int().min(1).max(10_000).default(20),
+      /** A worker silent this long (crashed, cut off) loses its shard to another worker. */
+      heartbeatSeconds: z.coerce.number().int().min(10).max(3600).default(30),
+      /** Attempts of one shard before the run fails (a shard that keeps failing). */
+      maxAttempts: z.coerce.number().int().min(1).max(1000).default(20),
+    })
+    .prefault({}),
   sync: z
     .strictObject({
       horizonDays: z.coerce.number().int().min(1).max(366).default(14),

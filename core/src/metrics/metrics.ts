@@ -22,6 +22,7 @@ export class Metrics implements MetricsRecorder {
   readonly #sync: SyncMetrics;
   readonly #http: HttpClientMetrics;
   readonly #queues: WatchedGauge<'queue'>;
+  readonly #shards: WatchedGauge<'state'>;
 
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -31,6 +32,11 @@ export class Metrics implements MetricsRecorder {
       name: 'pmsbridge_queue_depth',
       help: 'Items waiting in a queue of this process, or being worked on (the webhook events not yet acted on)',
       labelNames: ['queue'],
+    });
+    this.#shards = new WatchedGauge(this.registry, {
+      name: 'pmsbridge_shards',
+      help: 'Shards of the distributed run under way: planned, complete and remaining (coordinator); running and completed by this process (worker)',
+      labelNames: ['state'],
     });
   }
 
@@ -44,5 +50,10 @@ export class Metrics implements MetricsRecorder {
 
   watchQueueDepth(queue: string, depth: () => number): void {
     this.#queues.watch({ queue }, depth);
+  }
+
+  /** Reports `count()` as `pmsbridge_shards{state}` at each scrape. */
+  watchShards(state: string, count: () => number): void {
+    this.#shards.watch({ state }, count);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, StateError } from '../errors/errors.js';
 import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state-store.js';
@@ -68,6 +69,28 @@ export async function withPipelineLease<T>(
     clearInterval(timer);
     signal?.removeEventListener('abort', forwardAbort);
     await renewing;
-    await state.releaseLease(name, owner);
+    await releaseSoon(state, name, owner, logger);
+  }
+}
+
+/**
+ * Releases the lease, trying again for a few seconds when the store does not answer (a
+ * database restarting): a lease left behind blocks the pipeline until it expires.
+ */
+async function releaseSoon(
+  state: StateStore,
+  name: string,
+  owner: string,
+  logger: Logger,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await state.releaseLease(name, owner);
+      return;
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      logger.warn('lease release failed: trying again', { lease: name, attempt });
+      await sleep(1_000);
+    }
   }
 }

@@ -337,6 +337,12 @@ export class SyncEngine {
     );
   }
 
+  /** Whether shard `shard` of distributed run `run` has been read and acknowledged to its end. */
+  async isShardComplete(pipeline: string, run: string, shard: string): Promise<boolean> {
+    const checkpoint = await this.deps.state.getCheckpoint(pipeline, shardStream(run, shard));
+    return (checkpoint?.position as FullPosition | undefined)?.shardComplete === true;
+  }
+
   /**
    * Ends a distributed full run whose shards have all completed: the sinks' final step
    * ({@link Sink.finishRun}, e.g. a publication's manifest), then the checkpoint the next
@@ -347,11 +353,7 @@ export class SyncEngine {
     const signal = options.signal ?? new AbortController().signal;
     const logger = this.deps.logger.child({ pipeline: options.pipeline, run: options.run });
     for (const shard of options.shards) {
-      const checkpoint = await this.deps.state.getCheckpoint(
-        options.pipeline,
-        shardStream(options.run, shard),
-      );
-      if ((checkpoint?.position as FullPosition | undefined)?.shardComplete !== true) {
+      if (!(await this.isShardComplete(options.pipeline, options.run, shard))) {
         throw new StateError(
           `Shard ${shard} of run ${options.run} has not completed; the run cannot be finished`,
         );

@@ -60,4 +60,19 @@ describe('startPostgres', () => {
     await own.stop();
     await expect(query(url, 'SELECT 1')).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it('restarts the server it started on the same port, with its data; a connection is cut', async () => {
+    const url = await server.createDatabase();
+    await query(url, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)');
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    await client.connect();
+    await server.restart();
+    await expect(client.query('SELECT 1')).rejects.toThrow();
+    await client.end().catch(() => undefined);
+    expect(await query<{ n: number }>(url, 'SELECT n FROM kept')).toEqual([{ n: 7 }]);
+    const existing = await startPostgres({ databaseUrl: server.connectionString });
+    await expect(existing.restart()).rejects.toThrow('is not restarted by tests');
+    await existing.stop();
+  });
 });

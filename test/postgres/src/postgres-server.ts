@@ -5,6 +5,7 @@ import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { findServerBinaries, type ServerBinaries } from './server-binaries.js';
 import { serverUser, type ServerUser } from './server-user.js';
 import { createDatabaseOn, dropDatabasesOn } from './test-databases.js';
@@ -17,6 +18,11 @@ export interface PostgresServer {
   readonly external: boolean;
   /** Creates a new, empty database on the server and returns its URL. */
   createDatabase(): Promise<string>;
+  /**
+   * Stops the server (fast shutdown: connections are cut) and starts it again on the same
+   * port and data, as a database restart in production does. Only for a server started here.
+   */
+  restart(): Promise<void>;
   /**
    * Drops the databases {@link PostgresServer.createDatabase} made, and, for a server started
    * here, stops it and deletes its data directory. Calling it twice is fine.
@@ -71,12 +77,16 @@ function withDatabases(
   connectionString: string,
   external: boolean,
   shutdown: () => Promise<void>,
+  restart: () => Promise<void> = async () => {
+    throw new Error('an existing server (DATABASE_URL) is not restarted by tests');
+  },
 ): PostgresServer {
   const created: string[] = [];
   let stopped: Promise<void> | undefined;
   return {
     connectionString,
     external,
+    restart,
     createDatabase: async () => {
       const { name, url } = await createDatabaseOn(connectionString);
       created.push(name);
@@ -105,12 +115,20 @@ async function startThrowaway(
     const password = randomBytes(16).toString('hex');
     await prepareCluster(binaries, user, root, password);
     const settings = ['listen_addresses=127.0.0.1', ...(durable ? [] : UNDURABLE)];
-    const { child, port } = await startServer(binaries, user, root, settings);
-    const url = `postgresql://${SUPERUSER}:${password}@127.0.0.1:${port}/postgres`;
-    return withDatabases(url, false, async () => {
-      await stopServer(child);
-      await rm(root, { recursive: true, force: true });
-    });
+    let running = await startServer(binaries, user, root, settings);
+    const url = `postgresql://${SUPERUSER}:${password}@127.0.0.1:${running.port}/postgres`;
+    return withDatabases(
+      url,
+      false,
+      async () => {
+        await stopServer(running.child);
+        await rm(root, { recursive: true, force: true });
+      },
+      async () => {
+        await stopServer(running.child);
+        running = await startServer(binaries, user, root, settings, running.port);
+      },
+    );
   } catch (error) {
     await rm(root, { recursive: true, force: true });
     throw error;
@@ -141,15 +159,19 @@ async function prepareCluster(
   if (code !== 0) throw new Error(`initdb failed with exit code ${code}:\n${output.join('')}`);
 }
 
-/** Starts `postgres` on a free port; tries another port if the chosen one was taken meanwhile. */
+/**
+ * Starts `postgres` on `fixedPort`, or on a free port (trying another if the chosen one was
+ * taken meanwhile).
+ */
 async function startServer(
   binaries: ServerBinaries,
   user: ServerUser,
   root: string,
   settings: string[],
+  fixedPort?: number,
 ): Promise<{ child: ChildProcess; port: number }> {
   for (let attempt = 1; ; attempt += 1) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const child = spawnAs(user, root, binaries.postgres, [
       ...['-D', join(root, 'data'), '-p', String(port), '-k', root],
       ...settings.flatMap((setting) => ['-c', setting]),
@@ -163,7 +185,10 @@ async function startServer(
     });
     if (isReady) return { child, port };
     const log = output.join('');
-    if (attempt < 3 && /could not (bind|create listen socket)|already in use/i.test(log)) continue;
+    if (attempt < 3 && /could not (bind|create listen socket)|already in use/i.test(log)) {
+      if (fixedPort !== undefined) await delay(500);
+      continue;
+    }
     throw new Error(`postgres stopped before it was ready:\n${log}`);
   }
 }

@@ -14,8 +14,11 @@ import {
   type Logger,
   type RecordOutcome,
   type ResourceCounts,
+  type FinishRunContext,
+  type ShardContext,
   type Sink,
   type SinkOpenContext,
+  StateError,
   type SyncRecord,
   type TrackedItem,
   isoWeek,
@@ -24,9 +27,24 @@ import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@
 import type { MappingOptions } from '@pmsbridge/fhir-mapping';
 import { mapProviderRecord, ownerKey, type MappedResource } from '@pmsbridge/fhir-mapping';
 import { practitionerId } from '@pmsbridge/fhir-mapping';
-import { ndjsonLines, readSlotLine } from './ndjson-lines.js';
+import { ndjsonLines, readLocationId, readSlotLine } from './ndjson-lines.js';
 import { appendAll, diskFileWriter, replaceFileDurably, type FileWriter } from './durable-file.js';
 import { restoreRunFiles } from './run-files.js';
+import {
+  distributedRunName,
+  earliestStart,
+  isSameShardSet,
+  prepareShardDirectory,
+  readFinishRecord,
+  readShardResults,
+  saveFinishRecord,
+  saveShardResult,
+  shardResultOf,
+  shardRunId,
+  type FinishRecord,
+  type ShardFile,
+} from './distributed-run.js';
+import { filesOfDistributedRun } from './merged-locations.js';
 import {
   buildManifests,
   DIRECTORY_MANIFEST_FILE,
@@ -131,6 +149,8 @@ export interface BulkPublishResumeState {
   meta: Record<string, FileMeta>;
   /** Providers this run wrote or withdrew (an incremental run carries the others forward). */
   providers: string[];
+  /** Lines of every file so far, by path; kept by a shard of a distributed run only. */
+  lines?: Record<string, number>;
 }
 
 /** A run's state together with its mode, as kept in the run marker files. */
@@ -155,8 +175,6 @@ function isoDate(epochMs: number): string {
 
 /** Output types of the directory resources, published only with `includePractitionerRoles`. */
 const DIRECTORY_TYPES = new Set(['Practitioner', 'PractitionerRole']);
-
-const LOCATION_ID_PATTERN = /^\{"resourceType":"Location","id":"([^"]+)"/;
 
 function zeroCounts(): ResourceCounts {
   return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
@@ -189,11 +207,20 @@ function ownerOfKey(id: string | undefined): string | undefined {
  * lengths `checkpointState()` records are on disk. A resumed `open` verifies each file
  * against them and cuts off what a failed write left after them; it never pads a file and
  * refuses to resume from files that do not hold what was recorded.
+ *
+ * Shardable: in a distributed full run each process writes one shard's files into the run's
+ * directory, shared by every process, and {@link BulkPublishSink.finishRun} publishes them
+ * all once every shard has completed.
  */
 export class BulkPublishSink implements Sink {
   readonly name: string;
   /** Writes nothing during a dry run; counts what it would write. */
   readonly supportsDryRun = true;
+  /**
+   * Processes sharing the output directory may write the shards of one full run at the same
+   * time (see {@link BulkPublishSink.finishRun}).
+   */
+  readonly shardable = true;
   private readonly splitBy: SplitBy;
   private readonly includeRoles: boolean;
   private state: BulkPublishResumeState | undefined;
@@ -204,6 +231,8 @@ export class BulkPublishSink implements Sink {
   private readonly created = new Set<string>();
   private dryRun = false;
   private mode: SinkOpenContext['mode'] = 'full';
+  /** Set when this instance writes one shard of a distributed full run. */
+  private shard: ShardContext | undefined;
   /** Set when a write failed: the files may hold bytes no checkpoint counts. */
   private failure: unknown;
   /** The mapping options as text: a change of them changes every provider's publication. */
@@ -230,7 +259,18 @@ export class BulkPublishSink implements Sink {
     }
   }
 
+  /**
+   * Starts a run, or resumes it from `resumeState`. With `shard` (full mode only), writes
+   * one shard of a distributed run into the run's directory,
+   * `runs/distributed-<run>/shard-<id>/`, and leaves the publication, its markers and other
+   * runs alone.
+   */
   async open(context: SinkOpenContext): Promise<void> {
+    if (context.shard !== undefined && context.mode !== 'full') {
+      throw new ConfigError(
+        `${this.name}: shard ${context.shard.id} of run ${context.shard.run} was opened in ${context.mode} mode; a distributed run is a full run, so open its shards in full mode`,
+      );
+    }
     this.dryRun = context.dryRun;
     // A directory that cannot be created or written is a config error naming the option,
     // found before any work is done (a dry run writes nothing and needs none).
@@ -240,6 +280,8 @@ export class BulkPublishSink implements Sink {
     this.mode = context.mode;
     this.failure = undefined;
     const resume = isResumeState(context.resumeState) ? context.resumeState : undefined;
+    this.shard = context.shard;
+    if (context.shard !== undefined) return this.openShard(context.shard, resume);
     if (!this.dryRun) await this.guard(() => this.publishUnpublishedRun());
     this.mode = context.mode;
     if (resume !== undefined) {
@@ -268,6 +310,47 @@ export class BulkPublishSink implements Sink {
       await this.writer.syncDirectory(this.options.outputDir);
       await this.guard(() => this.saveRunMarker());
     }
+  }
+
+  /**
+   * Opens one shard of a distributed full run: its files go to a directory of its own in the
+   * run's directory, emptied for a fresh start or cut back to the checkpoint for a resume,
+   * as a single run's are.
+   */
+  private async openShard(
+    shard: ShardContext,
+    resume: BulkPublishResumeState | undefined,
+  ): Promise<void> {
+    const runId = shardRunId(shard);
+    if (resume !== undefined && resume.runId !== runId) {
+      throw new StateError(
+        `${this.name}: the checkpoint given to resume shard ${shard.id} of distributed run ${shard.run} belongs to run ${resume.runId}; resume each shard from its own checkpoint`,
+      );
+    }
+    this.state =
+      resume === undefined
+        ? {
+            runId,
+            transactionTime: this.clock.now().toISOString(),
+            files: {},
+            meta: {},
+            providers: [],
+            lines: {},
+          }
+        : { ...structuredClone(resume), lines: { ...resume.lines } };
+    this.providers = new Set();
+    this.locations = new Set();
+    if (!this.dryRun) {
+      await this.guard(() => prepareShardDirectory(this.writer, this.options.outputDir, shard));
+      await this.restoreFiles(
+        `so shard ${shard.id} of distributed run ${shard.run} cannot be resumed. The published manifest is unchanged. Run the distributed sync again as a new run`,
+      );
+    }
+    if (resume !== undefined) this.locations = await this.writtenLocationIds();
+    this.logger.info(
+      resume === undefined ? 'bulk publication shard started' : 'bulk publication shard resumed',
+      { run: shard.run, shard: shard.id, files: Object.keys(this.state.files).length },
+    );
   }
 
   /** Cuts this run's files back to the resumed checkpoint, verifying each. */
@@ -305,10 +388,14 @@ export class BulkPublishSink implements Sink {
     this.state = undefined;
   }
 
-  /** Records the run's durable state beside the files (see {@link RUN_IN_PROGRESS_FILE}). */
+  /**
+   * Records the run's durable state beside the files (see {@link RUN_IN_PROGRESS_FILE}). Not
+   * for a shard: the marker belongs to the single run, and a shard's result is recorded when
+   * it completes.
+   */
   private async saveRunMarker(): Promise<void> {
     const state = this.checkpointState();
-    if (state === undefined) return;
+    if (state === undefined || this.shard !== undefined) return;
     const marker: RunMarker = { ...state, mode: this.mode };
     await replaceFileDurably(
       this.writer,
@@ -328,7 +415,7 @@ export class BulkPublishSink implements Sink {
     for (const [rel, meta] of Object.entries(state.meta)) {
       if (meta.type !== 'Location' || (state.files[rel] ?? 0) === 0) continue;
       for await (const line of ndjsonLines(join(this.options.outputDir, rel))) {
-        const id = LOCATION_ID_PATTERN.exec(line.toString('utf8'))?.[1];
+        const id = readLocationId(line);
         if (id !== undefined) ids.add(id);
       }
     }
@@ -520,6 +607,9 @@ export class BulkPublishSink implements Sink {
       }
     }
     for (const { file, data } of blocks) state.files[file] = (state.files[file] ?? 0) + data.length;
+    if (state.lines !== undefined)
+      for (const [file, lines] of pending)
+        state.lines[file] = (state.lines[file] ?? 0) + lines.length;
     if (!this.dryRun) await this.guard(() => this.saveRunMarker());
     return outcomes;
   }
@@ -595,6 +685,7 @@ export class BulkPublishSink implements Sink {
       files: { ...this.state.files },
       meta: structuredClone(this.state.meta),
       providers: this.mode === 'incremental' ? [...this.providers] : [],
+      ...(this.state.lines === undefined ? {} : { lines: { ...this.state.lines } }),
     };
   }
 
@@ -605,6 +696,7 @@ export class BulkPublishSink implements Sink {
     this.created.clear();
     if (!context.completed || this.dryRun || this.state === undefined) return;
     if (this.failure !== undefined) throw this.writeError(this.failure);
+    if (this.shard !== undefined) return this.completeShard(this.shard, this.state);
     // From here the engine no longer holds this run's checkpoint: the marker does, until
     // the publication is written (a rename needs no free space).
     const outputDir = this.options.outputDir;
@@ -612,6 +704,74 @@ export class BulkPublishSink implements Sink {
     await this.writer.syncDirectory(outputDir);
     await this.guard(() => this.publish());
     this.state = undefined;
+  }
+
+  /**
+   * Records a completed shard's result (`shard-<id>.json` in the run's directory). Its files
+   * are already on disk: every batch was flushed before it was acknowledged.
+   */
+  private async completeShard(shard: ShardContext, state: BulkPublishResumeState): Promise<void> {
+    const result = shardResultOf(shard, state);
+    await this.guard(() => saveShardResult(this.writer, this.options.outputDir, result));
+    this.logger.info('bulk publication shard written', {
+      run: shard.run,
+      shard: shard.id,
+      files: Object.keys(result.files).length,
+    });
+    this.state = undefined;
+  }
+
+  /**
+   * The final step of a distributed full run, once every shard has completed: publishes the
+   * run as a completed single run is published — the index, `$bulk-publish` (and
+   * `directory/$bulk-publish`) over every shard's files, each Location once, and the removal
+   * of runs no manifest names — durably and atomically. Call it on a sink that is not open.
+   *
+   * Throws `PMS_PUBLICATION_DAMAGED`, publishing nothing, when a shard left no result (it
+   * names the shards) or a file changed since its shard completed. Idempotent: once the run
+   * is published a call changes nothing, and a call after one that failed half-way finishes
+   * the job.
+   */
+  async finishRun(context: FinishRunContext): Promise<void> {
+    const { run, signal } = context;
+    const outputDir = this.options.outputDir;
+    const runName = distributedRunName(run);
+    const record = await readFinishRecord(outputDir, run);
+    if (record !== undefined && !isSameShardSet(record.shards, context.shards)) {
+      throw new StateError(
+        `${this.name}: distributed run ${run} is being finished with shards ${record.shards.join(', ')}, not ${context.shards.join(', ')}; finish it with the same shards`,
+      );
+    }
+    if (record?.published === true) {
+      this.logger.info('distributed run already published', { run });
+      return;
+    }
+    // The recorded order: a call after a crash merges the Location lines in the same order.
+    const shards = record?.shards ?? [...context.shards];
+    const results = await readShardResults(outputDir, run, shards);
+    signal.throwIfAborted();
+    // A completed single run left unpublished goes first, as the next open would publish it.
+    await this.guard(() => this.publishUnpublishedRun());
+    const finish: FinishRecord = record ?? {
+      shards,
+      transactionTime: earliestStart(results) ?? this.clock.now().toISOString(),
+      keep: runsNamedBy(await this.previousOutputs()),
+      published: false,
+    };
+    try {
+      await this.guard(async () => {
+        if (record === undefined) await saveFinishRecord(this.writer, outputDir, run, finish);
+        signal.throwIfAborted();
+        const files = await filesOfDistributedRun(this.writer, outputDir, runName, results);
+        this.state = publicationState(runName, finish.transactionTime, files);
+        await this.writeManifest();
+        await this.removeRunsBut([runName, ...finish.keep]);
+        await saveFinishRecord(this.writer, outputDir, run, { ...finish, published: true });
+      });
+    } finally {
+      this.state = undefined;
+    }
+    this.logger.info('distributed run published', { run, shards: shards.length });
   }
 
   /**
@@ -793,18 +953,23 @@ export class BulkPublishSink implements Sink {
     return replaceFileDurably(this.writer, join(this.options.outputDir, file), text);
   }
 
-  /** Each listed file's hash, and when its content last changed (kept from the previous index). */
+  /**
+   * Each listed file's hash, and when its content last changed: kept from the previous
+   * index's file of the same path in its run (`Slot-MA.ndjson`, `shard-0/Slot-MA.ndjson`)
+   * when the content is the same.
+   */
   private async indexOf(manifest: BulkPublishManifest): Promise<PublicationIndex> {
     const state = this.requireState();
-    const previous = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
+    const previous = new Map<string, PublicationIndex['files'][string]>();
+    const previousIndex = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
+    for (const [url, entry] of Object.entries(previousIndex?.files ?? {})) {
+      if (!previous.has(pathInRun(url))) previous.set(pathInRun(url), entry);
+    }
     const index: PublicationIndex = { transactionTime: state.transactionTime, files: {} };
     for (const { url } of manifest.output) {
       const rel = relativeOutputPath(url) ?? url;
       const sha256 = await hashFile(join(this.options.outputDir, rel));
-      const name = rel.split('/').pop() ?? rel;
-      const before = Object.entries(previous?.files ?? {}).find(
-        ([k]) => k.split('/').pop() === name,
-      )?.[1];
+      const before = previous.get(pathInRun(url));
       index.files[url] = {
         sha256,
         modified: before?.sha256 === sha256 ? before.modified : state.transactionTime,
@@ -819,16 +984,56 @@ export class BulkPublishSink implements Sink {
    * completed (the engine resumes an interrupted run before starting a new one).
    */
   private async removeOldRuns(previous: readonly ManifestOutput[]): Promise<void> {
+    await this.removeRunsBut([this.requireState().runId, ...runsNamedBy(previous)]);
+  }
+
+  /** Removes every run directory but those named. */
+  private async removeRunsBut(runs: readonly string[]): Promise<void> {
     const runsDir = join(this.options.outputDir, 'runs');
-    const keep = new Set([this.requireState().runId]);
-    for (const output of previous) {
-      const run = relativeOutputPath(output.url)?.split('/')[1];
-      if (run !== undefined) keep.add(run);
-    }
+    const keep = new Set(runs);
     for (const run of await readdir(runsDir)) {
       if (!keep.has(run)) await rm(join(runsDir, run), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A file's path inside its run directory (`…/runs/<run>/shard-0/Slot.ndjson` →
+ * `shard-0/Slot.ndjson`): what makes two runs' files "the same file" in the index.
+ */
+function pathInRun(url: string): string {
+  const rel = relativeOutputPath(url);
+  return rel === undefined ? (url.split('/').pop() ?? url) : rel.split('/').slice(2).join('/');
+}
+
+/** The run directories of `outputs` (`runs/<run>/…`), each once. */
+function runsNamedBy(outputs: readonly ManifestOutput[]): string[] {
+  const runs = new Set<string>();
+  for (const output of outputs) {
+    const run = relativeOutputPath(output.url)?.split('/')[1];
+    if (run !== undefined) runs.add(run);
+  }
+  return [...runs];
+}
+
+/** The state a distributed run is published from: its files, by path. */
+function publicationState(
+  runId: string,
+  transactionTime: string,
+  files: ReadonlyArray<readonly [string, ShardFile]>,
+): BulkPublishResumeState {
+  const state: BulkPublishResumeState = {
+    runId,
+    transactionTime,
+    files: {},
+    meta: {},
+    providers: [],
+  };
+  for (const [rel, file] of files) {
+    state.files[rel] = file.bytes;
+    state.meta[rel] = { type: file.type, states: [...file.states] };
+  }
+  return state;
 }
 
 /**

@@ -61,15 +61,30 @@ export async function appendAll(
  * flushed (`fdatasync`), renamed over `path`, and the directory is flushed. A reader sees
  * the old content or the new one, never a part, even after a crash or a full disk.
  */
-export async function replaceFileDurably(
+export function replaceFileDurably(
   writer: FileWriter,
   path: string,
   data: string | Uint8Array,
 ): Promise<void> {
+  return replaceFileDurablyWith(writer, path, (append) =>
+    append(typeof data === 'string' ? Buffer.from(data) : data),
+  );
+}
+
+/**
+ * {@link replaceFileDurably} for content too large to hold at once: `fill` appends it in
+ * blocks (each written in full before the next). On a failure the temp file is removed and
+ * `path` is left as it was.
+ */
+export async function replaceFileDurablyWith(
+  writer: FileWriter,
+  path: string,
+  fill: (append: (data: Uint8Array) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const handle = await open(temp, 'w');
   try {
-    await appendAll(writer, handle, typeof data === 'string' ? Buffer.from(data) : data);
+    await fill((data) => appendAll(writer, handle, data));
     await writer.sync(handle);
   } catch (error) {
     await handle.close();

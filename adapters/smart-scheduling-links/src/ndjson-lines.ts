@@ -67,3 +67,10 @@ export function readSlotLine(line: Buffer): SlotLine | undefined {
     endMs: () => Date.parse(line.toString('latin1', endStart, line.indexOf(0x22, endStart))),
   };
 }
+
+const LOCATION_ID_PATTERN = /^\{"resourceType":"Location","id":"([^"]+)"/;
+
+/** The id of a Location line as this package writes it (type, then id); else `undefined`. */
+export function readLocationId(line: Buffer): string | undefined {
+  return LOCATION_ID_PATTERN.exec(line.toString('utf8'))?.[1];
+}

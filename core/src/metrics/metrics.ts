@@ -22,7 +22,7 @@ export class Metrics implements MetricsRecorder {
   readonly #sync: SyncMetrics;
   readonly #http: HttpClientMetrics;
   readonly #queues: WatchedGauge<'queue'>;
-  readonly #shards: WatchedGauge<'state'>;
+  readonly #shards: WatchedGauge<'pipeline' | 'state'>;
 
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -34,9 +34,9 @@ export class Metrics implements MetricsRecorder {
       labelNames: ['queue'],
     });
     this.#shards = new WatchedGauge(this.registry, {
-      name: 'pmsbridge_shards',
-      help: 'Shards of the distributed run under way: planned, complete and remaining (coordinator); running and completed by this process (worker)',
-      labelNames: ['state'],
+      name: 'pmsbridge_sync_shards',
+      help: 'Shards of the distributed run under way: planned, done and pending (pmsbridge distribute); running in this process (pmsbridge worker)',
+      labelNames: ['pipeline', 'state'],
     });
   }
 
@@ -52,8 +52,8 @@ export class Metrics implements MetricsRecorder {
     this.#queues.watch({ queue }, depth);
   }
 
-  /** Reports `count()` as `pmsbridge_shards{state}` at each scrape. */
-  watchShards(state: string, count: () => number): void {
-    this.#shards.watch({ state }, count);
+  /** Reports `count()` as `pmsbridge_sync_shards{pipeline, state}` at each scrape. */
+  watchShards(pipeline: string, state: string, count: () => number): void {
+    this.#shards.watch({ pipeline, state }, count);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Distributed full syncs end to end, with the built CLI: `pmsbridge distribute` plans the
  * sandbox's listing as shards in a throwaway PostgreSQL, `pmsbridge worker` processes run
- * them into a test FHIR server. The result must equal a single-process full sync's.
+ * them into a test FHIR server and a bulk publication. The result must equal a
+ * single-process full sync's.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { readPublication } from '@pmsbridge/adapter-smart-scheduling-links/testing';
 import { startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
 import { startPostgres, type PostgresServer } from '@pmsbridge/test-postgres';
@@ -51,6 +53,15 @@ async function contentsOf(
   return { resources, versions };
 }
 
+/** A publication's lines by resource type, sorted (files are split differently by shards). */
+async function publicationOfDir(dir: string): Promise<Record<string, string[]>> {
+  const { files } = await readPublication(dir);
+  const byType: Record<string, string[]> = {};
+  for (const { type, lines } of files.values()) (byType[type] ??= []).push(...lines);
+  for (const lines of Object.values(byType)) lines.sort();
+  return byType;
+}
+
 interface Finished {
   code: number | null;
   stdout: string;
@@ -84,6 +95,7 @@ describe('pmsbridge distribute and pmsbridge worker', () => {
   let reference: FhirServer;
   let expected: Map<string, string>;
   let expectedVersions: Map<string, number>;
+  let expectedPublication: Record<string, string[]>;
   const children: ChildProcess[] = [];
   const env = (databaseUrl = ''): NodeJS.ProcessEnv => ({
     ...process.env,
@@ -91,7 +103,9 @@ describe('pmsbridge distribute and pmsbridge worker', () => {
     DATABASE_URL: databaseUrl,
   });
 
-  /** A config whose state is `state`, writing into `fhir`. */
+  const publicationOf = (name: string) => publicationOfDir(join(work, `${name}-publication`));
+
+  /** A config whose state is `state`, writing into `fhir` and a publication of its own. */
   async function configFor(name: string, fhir: FhirServer, state: string): Promise<string> {
     const path = join(work, `${name}.yaml`);
     await writeFile(
@@ -104,6 +118,9 @@ sinks:
   - use: '@pmsbridge/adapter-fhir'
     name: fhir
     options: { target: server, baseUrl: '${fhir.baseUrl}' }
+  - use: '@pmsbridge/adapter-smart-scheduling-links'
+    name: publication
+    options: { outputDir: '${join(work, `${name}-publication`)}', baseUrl: 'https://pub.example' }
 sync: { horizonDays: 1, batchSize: 10, concurrency: 8 }
 distributed: { shards: 20, heartbeatSeconds: 10 }
 `,
@@ -142,6 +159,7 @@ distributed: { shards: 20, heartbeatSeconds: 10 }
       .done;
     expect(single.code).toBe(0);
     ({ resources: expected, versions: expectedVersions } = await contentsOf(reference));
+    expectedPublication = await publicationOf('reference');
     expect([...expected.keys()].filter((key) => key.startsWith('Practitioner/'))).toHaveLength(
       PROVIDERS,
     );
@@ -177,6 +195,7 @@ distributed: { shards: 20, heartbeatSeconds: 10 }
       const finished = await stopAll(workers);
       expect(finished.map((worker) => worker.code)).toEqual([0, 0, 0]);
 
+      expect(await publicationOf('three')).toEqual(expectedPublication);
       const { resources, versions } = await contentsOf(fhir);
       expect(resources).toEqual(expected);
       // Written as often as by one process (a location several providers share is written
@@ -214,6 +233,7 @@ distributed: { shards: 20, heartbeatSeconds: 10 }
       expect(JSON.parse(run.stdout)).toMatchObject({ shards: 20 });
       await stopAll(others);
 
+      expect(await publicationOf('killed')).toEqual(expectedPublication);
       const { resources, versions } = await contentsOf(fhir);
       expect(resources).toEqual(expected);
       // At most the batch in flight when the worker died was written twice.
@@ -250,6 +270,7 @@ distributed: { shards: 20, heartbeatSeconds: 10 }
       });
       await stopAll(workers);
       expect((await contentsOf(fhir)).resources).toEqual(expected);
+      expect(await publicationOf('restart')).toEqual(expectedPublication);
     } finally {
       await fhir.close();
     }

@@ -14,6 +14,7 @@ import { Writable } from 'node:stream';
 import { hashApiKey } from '@pmsbridge/core';
 import { ALL_SCOPES, startSandbox, type Sandbox } from '@pmsbridge/healthconnect-sandbox';
 import { startFhirServer, type FhirServer } from '@pmsbridge/test-fhir-server';
+import { startPostgres, type PostgresServer } from '@pmsbridge/test-postgres';
 import { runDemo, whereToLook } from '@pmsbridge/example-demo';
 import {
   commandsInMarkdown,
@@ -24,7 +25,7 @@ import { freePort } from './cli-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const SERVER_COMMAND =
-  /^([A-Z_][A-Z0-9_]*=\S*\s+)*(npx )?pmsbridge(-sandbox|-fhir-server| webhooks| publish serve| serve --config)\b/;
+  /^([A-Z_][A-Z0-9_]*=\S*\s+)*(npx )?pmsbridge(-sandbox|-fhir-server| webhooks| publish serve| serve --config| worker)\b/;
 const NOT_RESOLVED =
   /could not determine executable|E404|404 Not Found|: not found|command not found/i;
 
@@ -150,6 +151,8 @@ function expectSucceeded(entry: DocumentedCommand, outcome: Outcome, isServer: b
 describe('every documented pmsbridge command', () => {
   let sandbox: Sandbox;
   let fhir: FhirServer;
+  let postgres: PostgresServer;
+  let databaseUrl: string;
   const workspaces: string[] = [];
 
   beforeAll(async () => {
@@ -158,10 +161,13 @@ describe('every documented pmsbridge command', () => {
       clients: [{ clientId: 'demo', clientSecret: 'demo-secret', scopes: [...ALL_SCOPES] }],
     });
     fhir = await startFhirServer();
+    postgres = await startPostgres();
+    databaseUrl = await postgres.createDatabase();
   });
 
   afterAll(async () => {
     await fhir?.close();
+    await postgres?.stop();
     await sandbox?.close();
     await Promise.all(workspaces.map((dir) => rm(dir, { recursive: true, force: true })));
   });
@@ -179,6 +185,7 @@ describe('every documented pmsbridge command', () => {
       PUBLICATION_BASE_URL: 'http://localhost:8080',
       PMSBRIDGE_API_KEY_HASH: hashApiKey('pmsb_documented-commands-key'),
       PMSBRIDGE_SERVE_PORT: '0',
+      DATABASE_URL: databaseUrl,
     });
   }
 

@@ -138,9 +138,9 @@ export async function coordinateDistributedRun(
     const logger = app.logger.child({ pipeline, run: plan.run });
     const ids = plan.shards.map((shard) => shard.id);
     let complete = new Set<string>();
-    options.metrics?.watchShards('planned', () => plan.shards.length);
-    options.metrics?.watchShards('complete', () => complete.size);
-    options.metrics?.watchShards('remaining', () => plan.shards.length - complete.size);
+    options.metrics?.watchShards(pipeline, 'planned', () => plan.shards.length);
+    options.metrics?.watchShards(pipeline, 'done', () => complete.size);
+    options.metrics?.watchShards(pipeline, 'pending', () => plan.shards.length - complete.size);
 
     const isComplete = (id: string) => app.engine.isShardComplete(pipeline, plan.run, id);
     const send = async (shard: DistributedPlan['shards'][number]): Promise<void> => {

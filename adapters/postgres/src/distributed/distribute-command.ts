@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
@@ -14,7 +16,7 @@ import { openShardQueue, postgresOf } from './shard-queue.js';
 const USAGE = `pmsbridge distribute — a full sync split into shards that pmsbridge worker processes run
 
 Usage:
-  pmsbridge distribute --config FILE [--shards N] [--json]
+  pmsbridge distribute --config FILE [--shards N] [--local-workers N] [--json]
 
 Plans the run (distributed.shards in the config, 20 by default, or --shards), queues one
 job per shard in PostgreSQL (the config's state must be postgres), waits while any number of
@@ -22,7 +24,30 @@ job per shard in PostgreSQL (the config's state must be postgres), waits while a
 once every shard has completed (a publication's manifest, the next incremental sync's
 starting point). A worker that dies loses its shard to another, which resumes it from its
 checkpoint. Only one coordinator runs per pipeline; one started again after a crash takes
-over the run under way. Prints a summary, as JSON with --json.`;
+over the run under way. --local-workers N also starts N workers on this machine for the
+run's length (one per core pays). Prints a summary, as JSON with --json.`;
+
+/** `pmsbridge worker` processes on this machine, for one run (this CLI, run again). */
+function startLocalWorkers(count: number, config: string): ChildProcess[] {
+  const cli = process.argv[1];
+  if (count === 0 || cli === undefined) return [];
+  return Array.from({ length: count }, () =>
+    spawn(process.execPath, [cli, 'worker', '--config', config], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+}
+
+async function stopLocalWorkers(workers: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    workers.map(async (worker) => {
+      if (worker.exitCode !== null || worker.signalCode !== null) return;
+      const exited = once(worker, 'exit');
+      worker.kill('SIGTERM');
+      await exited;
+    }),
+  );
+}
 
 function usageError(message: string): ConfigError {
   return new ConfigError(`${message}\n${USAGE}`, { code: ErrorCode.CliUsage });
@@ -39,6 +64,7 @@ export default defineCommand({
       options: {
         config: { type: 'string', short: 'c' },
         shards: { type: 'string' },
+        'local-workers': { type: 'string', default: '0' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -55,6 +81,12 @@ export default defineCommand({
     if (!Number.isInteger(shards) || shards < 1) {
       throw usageError(`--shards must be a positive integer, got "${values.shards}"`);
     }
+    const localWorkers = Number(values['local-workers']);
+    if (!Number.isInteger(localWorkers) || localWorkers < 0) {
+      throw usageError(
+        `--local-workers must be a non-negative integer, got "${values['local-workers']}"`,
+      );
+    }
     const logger = createLogger({
       level: loaded.config.log.level,
       format: loaded.config.log.format,
@@ -70,6 +102,7 @@ export default defineCommand({
         maxAttempts: distributed.maxAttempts,
         logger,
       });
+      const workers = startLocalWorkers(localWorkers, values.config);
       try {
         const summary = await coordinateDistributedRun({
           app,
@@ -91,6 +124,7 @@ export default defineCommand({
           ? 1
           : 0;
       } finally {
+        await stopLocalWorkers(workers);
         await boss.stop({ graceful: false });
       }
     } finally {

@@ -13,7 +13,7 @@ import {
   prepareGracefulClose,
 } from '@pmsbridge/core';
 import { openShardQueue, postgresOf } from './shard-queue.js';
-import { startShardWorker } from './worker.js';
+import { startShardWorker, workerIdOfThisProcess } from './worker.js';
 
 const USAGE = `pmsbridge worker — runs shards of distributed full syncs (see pmsbridge distribute)
 
@@ -56,10 +56,12 @@ export default defineCommand({
     }
     const loaded = await loadConfig(values.config);
     const database = postgresOf(loaded, 'worker');
+    const id = workerIdOfThisProcess();
+    // Every line of this process, the engine's too, names the worker.
     const logger = createLogger({
       level: loaded.config.log.level,
       format: loaded.config.log.format,
-    });
+    }).child({ worker: id });
     const metrics = new Metrics();
     const app = await openSyncApp(loaded, { logger, signal, metrics });
     let isStopping = false;
@@ -82,7 +84,7 @@ export default defineCommand({
         maxAttempts: loaded.config.distributed.maxAttempts,
         logger,
       });
-      const worker = await startShardWorker({ app, boss, queue, metrics });
+      const worker = await startShardWorker({ app, boss, queue, metrics, id });
       let where = '';
       if (server !== undefined) {
         await new Promise<void>((resolve, reject) => {

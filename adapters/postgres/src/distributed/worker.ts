@@ -3,12 +3,19 @@ import { CancelledError, describeError, type Metrics, type SyncApp } from '@pmsb
 import type { PgBoss } from 'pg-boss';
 import { ShardJobSchema, type ShardOutcome } from './shard-queue.js';
 
+/** `<host>:<pid>`: what tells this worker apart in logs and shard outcomes. */
+export function workerIdOfThisProcess(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
 /** Options of {@link startShardWorker}. */
 export interface ShardWorkerOptions {
   app: SyncApp;
   boss: PgBoss;
   queue: string;
   metrics?: Metrics;
+  /** The worker's id in logs and outcomes. Default `<host>:<pid>`. */
+  id?: string;
   /** How often an idle worker looks for a shard. Default 1 s. */
   pollingIntervalSeconds?: number;
 }
@@ -31,12 +38,11 @@ export interface ShardWorker {
  */
 export async function startShardWorker(options: ShardWorkerOptions): Promise<ShardWorker> {
   const { app, boss, queue } = options;
-  const id = `${hostname()}:${process.pid}`;
+  const id = options.id ?? workerIdOfThisProcess();
   const logger = app.logger.child({ worker: id });
   let current: AbortController | undefined;
-  let completed = 0;
-  options.metrics?.watchShards('running', () => (current === undefined ? 0 : 1));
-  options.metrics?.watchShards('completed_here', () => completed);
+  const { pipeline } = app.syncOptions;
+  options.metrics?.watchShards(pipeline, 'running', () => (current === undefined ? 0 : 1));
   await boss.work<unknown, ShardOutcome>(
     queue,
     { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
@@ -59,7 +65,6 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
           shard: shard.shard,
           signal: controller.signal,
         });
-        completed += 1;
         return {
           read: summary.read,
           written: summary.written,

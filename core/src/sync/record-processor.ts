@@ -9,6 +9,7 @@ import type { Stage } from '../ports/stage.js';
 import type { DeadLetter, StateStore } from '../ports/state-store.js';
 import { batch } from '../pipeline/batch.js';
 import { mapConcurrent } from '../pipeline/map-concurrent.js';
+import { prefetch } from '../pipeline/prefetch.js';
 import { RunTally, isChange, type SyncProgress } from './run-summary.js';
 import type { SourceItem, SourcePosition } from './source-reader.js';
 
@@ -93,37 +94,61 @@ export class RecordProcessor {
     },
   ) {}
 
-  /** Processes every item, writes batches to the sinks, and reports each acknowledged batch. */
+  /**
+   * Processes every item, writes batches to the sinks, and reports each acknowledged batch.
+   * Items are processed ahead of the writes (up to a batch ready and `concurrency` in
+   * flight), so fetching goes on while a batch is written.
+   */
   async process(items: AsyncIterable<WorkItem>, context: ProcessingContext): Promise<void> {
-    const work = mapConcurrent(
-      countRead(items, context.tally),
-      context.concurrency,
-      (item, signal) => this.#processItem(item, context, signal),
-      context.signal,
+    // Stops the work under way at once when writing fails, rather than letting it finish.
+    const reading = new AbortController();
+    const stopReading = (): void => reading.abort(context.signal.reason);
+    context.signal.addEventListener('abort', stopReading, { once: true });
+    const work = prefetch(
+      mapConcurrent(
+        countRead(items, context.tally),
+        context.concurrency,
+        (item, signal) => this.#processItem(item, context, signal),
+        reading.signal,
+      ),
+      context.batchSize,
     );
-    for await (const group of batch(work, {
-      size: context.batchSize,
-      maxWaitMs: context.batchMaxWaitMs,
-    })) {
-      context.signal.throwIfAborted();
-      const failedInSinks = await this.#writeToSinks(group, context);
-      await context.onBatchDone?.(group.at(-1)?.position);
-      if (context.lettersByKey !== undefined && !context.dryRun) {
-        await this.#settleLetters(group, failedInSinks, context);
+    try {
+      for await (const group of batch(work, {
+        size: context.batchSize,
+        maxWaitMs: context.batchMaxWaitMs,
+      })) {
+        try {
+          await this.#handleBatch(group, context);
+        } catch (error) {
+          reading.abort(error);
+          throw error;
+        }
       }
-      for (const item of group) {
-        if (item.failedStage !== undefined) context.tally.addDeadLetter(item.failedStage);
-        else if (item.record === undefined) context.tally.filtered += 1;
-        context.tally.coalesced += item.superseded;
-        context.tally.done += 1 + item.superseded;
-      }
-      context.onProgress?.(context.tally.progress(Date.now()));
-      if (!context.dryRun) {
-        context.metrics?.recordBatch({
-          pipeline: context.pipeline,
-          ...context.tally.takeUnreported(),
-        });
-      }
+    } finally {
+      context.signal.removeEventListener('abort', stopReading);
+    }
+  }
+
+  async #handleBatch(group: ProcessedItem[], context: ProcessingContext): Promise<void> {
+    context.signal.throwIfAborted();
+    const failedInSinks = await this.#writeToSinks(group, context);
+    await context.onBatchDone?.(group.at(-1)?.position);
+    if (context.lettersByKey !== undefined && !context.dryRun) {
+      await this.#settleLetters(group, failedInSinks, context);
+    }
+    for (const item of group) {
+      if (item.failedStage !== undefined) context.tally.addDeadLetter(item.failedStage);
+      else if (item.record === undefined) context.tally.filtered += 1;
+      context.tally.coalesced += item.superseded;
+      context.tally.done += 1 + item.superseded;
+    }
+    context.onProgress?.(context.tally.progress(Date.now()));
+    if (!context.dryRun) {
+      context.metrics?.recordBatch({
+        pipeline: context.pipeline,
+        ...context.tally.takeUnreported(),
+      });
     }
   }
 

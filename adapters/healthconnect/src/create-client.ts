@@ -81,7 +81,14 @@ export function createHealthConnectClient(
         })
       : undefined;
   const dispatcher = deps.dispatcher ?? ownDispatcher;
-  const gate = new RateGate(clock, sleep, options.requestsPerSecond, options.retry.maxRetryAfterMs);
+  // Closes before the window's last requests, so those in flight do not meet a 429.
+  const gate = new RateGate(
+    clock,
+    sleep,
+    options.requestsPerSecond,
+    options.retry.maxRetryAfterMs,
+    options.concurrency,
+  );
   const pipeline = new RequestPipeline({
     retry: new RetryPolicy(options.retry, clock, readHealthConnectFailure, deps.random),
     sleep,

@@ -111,6 +111,7 @@ export class HttpClient {
     this.parts.gate.observe(
       numberHeader(response, 'x-ratelimit-remaining'),
       epochMs(numberHeader(response, 'x-ratelimit-reset')),
+      numberHeader(response, 'x-ratelimit-limit'),
     );
     if (status >= 200 && status < 300)
       return { status, body: parseBody(req, status, text, requestId), requestId };

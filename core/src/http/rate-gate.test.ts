@@ -60,4 +60,26 @@ describe('RateGate', () => {
     await waiting;
     expect(gate.isPaused).toBe(false);
   });
+
+  it('closes once no more requests are left than it may have in flight, not at zero', async () => {
+    const time = new ManualTime();
+    const gate = new RateGate(time, time.sleep, undefined, 120_000, 8);
+    gate.observe(9, time.now().getTime() + 900, 50);
+    expect(gate.isPaused).toBe(false);
+    gate.observe(8, time.now().getTime() + 1_000, 50);
+    expect(gate.isPaused).toBe(true);
+    const waiting = gate.wait();
+    expect(await time.pendingSleeps(1)).toEqual([1_000]);
+    time.advance(1_000);
+    await waiting;
+  });
+
+  it('keeps the reserve to a quarter of a small window', () => {
+    const time = new ManualTime();
+    const gate = new RateGate(time, time.sleep, undefined, 120_000, 16);
+    gate.observe(4, time.now().getTime() + 1_000, 12);
+    expect(gate.isPaused).toBe(false);
+    gate.observe(3, time.now().getTime() + 1_000, 12);
+    expect(gate.isPaused).toBe(true);
+  });
 });

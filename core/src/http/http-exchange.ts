@@ -28,16 +28,26 @@ export interface ExchangeResponse {
  * error, for the caller to wrap in its own.
  */
 export async function exchange(req: ExchangeRequest): Promise<ExchangeResponse> {
-  const signals: AbortSignal[] = [];
-  if (req.timeoutMs !== undefined) signals.push(AbortSignal.timeout(req.timeoutMs));
-  if (req.signal !== undefined) signals.push(req.signal);
+  // One controller per exchange, its timer and listener removed when it ends: a timeout
+  // signal or a signal combined with the run's would stay alive (with its timer) long after.
+  const controller = new AbortController();
+  const timer =
+    req.timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError')),
+          req.timeoutMs,
+        );
+  const forward = (): void => controller.abort(req.signal?.reason);
+  if (req.signal?.aborted === true) forward();
+  else req.signal?.addEventListener('abort', forward, { once: true });
   try {
     const response = await request(req.url, {
       method: req.method as Dispatcher.HttpMethod,
       headers: req.headers,
       body: req.body,
       dispatcher: req.dispatcher,
-      signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
+      signal: controller.signal,
     });
     const text = await response.body.text();
     return {
@@ -53,5 +63,8 @@ export async function exchange(req: ExchangeRequest): Promise<ExchangeResponse> 
       throw new CancelledError(`${req.method} ${new URL(req.url).pathname} was cancelled`, error);
     }
     throw error;
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', forward);
   }
 }

@@ -44,7 +44,7 @@ export const HealthConnectOptionsSchema = z.object({
    */
   scheduleWebhooks: z.object({ url: httpUrl() }).strict().optional(),
   /** Requests in flight at once, across every caller of the client. */
-  concurrency: positiveInt.default(8),
+  concurrency: positiveInt.default(16),
   /** Timeouts in milliseconds. */
   timeouts: z
     .object({

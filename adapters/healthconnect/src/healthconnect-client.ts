@@ -32,6 +32,7 @@ import {
 } from './to-domain.js';
 import { isHealthConnectError } from './remote-errors.js';
 import { splitScheduleWindow } from './schedule-chunks.js';
+import { wellFormedSlot } from './slot-guard.js';
 
 /** A load shared by concurrent identical lookups, and how many callers still wait for it. */
 interface SharedLoad {
@@ -322,11 +323,12 @@ export class HealthConnectClient {
     const schedule = parseWith(wire.ScheduleSchema, response.body, `schedule of ${id}`);
     return schedule.schedule.map((slot, index) =>
       slotFromWire(
-        parseWith(
-          wire.SlotSchema,
-          slot,
-          `slot #${index} of ${id} ${chunk.startDate}..${chunk.endDate}`,
-        ),
+        wellFormedSlot(slot) ??
+          parseWith(
+            wire.SlotSchema,
+            slot,
+            `slot #${index} of ${id} ${chunk.startDate}..${chunk.endDate}`,
+          ),
       ),
     );
   }

@@ -2,7 +2,8 @@
 /**
  * `npm run bench`: full sync, FHIR sync, raw floor, incremental and memory scenarios, the
  * HL7 v2 sink over MLLP and into files, the CSV sink and source over 1 000 000 slot rows, the
- * PostgreSQL state store's checkpoint and content-hash throughput against SQLite's.
+ * PostgreSQL state store's checkpoint and content-hash throughput against SQLite's, and the
+ * performance targets of issue #15 (performance-bench.ts), each measured beside its target.
  * JSON on stdout, a readable table on stderr. The sandbox (and the FHIR server) run in
  * their own processes; each sync runs in its own process so its peak RSS is its own.
  */
@@ -12,11 +13,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
+import { HealthConnectOptionsSchema } from '@pmsbridge/adapter-healthconnect';
 import { bookingScenarios } from './booking-bench.js';
 import { csvScenarios } from './csv-bench.js';
 import { hl7Scenarios } from './hl7-bench.js';
-import { runStep, startFhirServerProcess, startSandboxProcess } from './processes.js';
+import {
+  changeProviders,
+  runStep,
+  startFhirServerProcess,
+  startSandboxProcess,
+} from './processes.js';
+import {
+  PERFORMANCE_SCENARIOS,
+  performanceScenarios,
+  type PerformanceOptions,
+  type PerformanceScenarioName,
+} from './performance-bench.js';
 import { stateScenarios } from './state-bench.js';
 import type { SyncStepInput, SyncStepResult } from './sync-step.js';
 
@@ -34,6 +46,9 @@ const { values } = parseArgs({
     'skip-csv': { type: 'boolean', default: false },
     'skip-booking': { type: 'boolean', default: false },
     'skip-state': { type: 'boolean', default: false },
+    'skip-performance': { type: 'boolean', default: false },
+    'only-performance': { type: 'boolean', default: false },
+    'performance-scenarios': { type: 'string', default: PERFORMANCE_SCENARIOS.join(',') },
   },
 });
 const providers = Number(values.providers);
@@ -42,6 +57,14 @@ const fhirProviders = Number(values['fhir-providers']);
 const hl7Providers = Number(values['hl7-providers']);
 const horizonDays = Number(values.days);
 const concurrency = Number(values.concurrency);
+const onlyPerformance = values['only-performance'];
+const chosenPerformance = values['performance-scenarios'].split(',').map((name) => name.trim());
+for (const name of chosenPerformance) {
+  if (!(PERFORMANCE_SCENARIOS as readonly string[]).includes(name))
+    throw new Error(
+      `--performance-scenarios: unknown "${name}"; use ${PERFORMANCE_SCENARIOS.join(',')}`,
+    );
+}
 const credentials = { clientId: 'bench', clientSecret: randomBytes(12).toString('hex') };
 const step = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -91,70 +114,72 @@ async function sync(
   return runStep<SyncStepResult>(step('sync-step'), { ...input, concurrency, horizonDays });
 }
 
-/** Changes `share` of the providers through the sandbox's admin API. */
-async function changeProviders(origin: string, count: number, share: number): Promise<number> {
-  const changed = Math.max(1, Math.round(count * share));
-  const stride = Math.floor(count / changed);
-  for (let i = 0; i < changed; i += 1) {
-    const id = `PRV${String(1 + i * stride).padStart(10, '0')}`;
-    const response = await request(`${origin}/_sandbox/providers/${id}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ accepting_new_patients: i % 2 === 0 }),
-    });
-    await response.body.dump();
-    if (response.statusCode >= 300)
-      throw new Error(`changing ${id} failed with HTTP ${response.statusCode}`);
-  }
-  return changed;
-}
+/** The issue #15 targets (performance-bench.ts). */
+const performanceSettings: PerformanceOptions = {
+  credentials,
+  horizonDays,
+  // The HealthConnect source's default: requests in flight, in the sync and the floor.
+  requestConcurrency: HealthConnectOptionsSchema.parse({}).concurrency,
+  // examples/data-sync/sandbox-to-bulk.yaml, the configuration the issue measured.
+  recordConcurrency: 16,
+  batchSize: 200,
+  latencyProviders: 1000,
+  latencyMs: 30,
+  cpuProviders: 5000,
+  memoryProviders: values['skip-large'] ? [1000, 10_000] : [1000, 10_000, largeProviders],
+  rateLimitProviders: 1500,
+  rateLimit: 50,
+  incrementalProviders: 10_000,
+  only: chosenPerformance as PerformanceScenarioName[],
+};
 
 const workRoot = await mkdtemp(join(tmpdir(), 'pmsbridge-bench-'));
 const scenarios: Scenario[] = [];
 try {
-  await withSandbox(providers, async (source, origin) => {
-    const full = await sync({
-      workDir: join(workRoot, 'bulk'),
-      mode: 'full',
-      sink: { target: 'bulk' },
-      source,
-    });
-    scenarios.push(syncFigures('full sync → bulk NDJSON', providers, full));
+  if (!onlyPerformance)
+    await withSandbox(providers, async (source, origin) => {
+      const full = await sync({
+        workDir: join(workRoot, 'bulk'),
+        mode: 'full',
+        sink: { target: 'bulk' },
+        source,
+      });
+      scenarios.push(syncFigures('full sync → bulk NDJSON', providers, full));
 
-    const floor = await runStep<{ durationMs: number; requests: number; peakRssBytes: number }>(
-      step('raw-floor-step'),
-      {
-        ...source,
-        concurrency,
-        horizonDays,
-        perPage: 100,
-      },
-    );
-    scenarios.push({
-      name: 'raw floor (same requests, bodies discarded)',
-      providers,
-      durationMs: Math.round(floor.durationMs),
-      requests: floor.requests,
-      requestsPerSecond: Math.round(floor.requests / (floor.durationMs / 1000)),
-      peakRssMB: mb(floor.peakRssBytes),
-      fullSyncToFloorRatio: Math.round((full.durationMs / floor.durationMs) * 100) / 100,
+      const floor = await runStep<{ durationMs: number; requests: number; peakRssBytes: number }>(
+        step('raw-floor-step'),
+        {
+          ...source,
+          concurrency,
+          horizonDays,
+          perPage: 100,
+        },
+      );
+      scenarios.push({
+        name: 'raw floor (same requests, bodies discarded)',
+        providers,
+        durationMs: Math.round(floor.durationMs),
+        requests: floor.requests,
+        requestsPerSecond: Math.round(floor.requests / (floor.durationMs / 1000)),
+        peakRssMB: mb(floor.peakRssBytes),
+        fullSyncToFloorRatio: Math.round((full.durationMs / floor.durationMs) * 100) / 100,
+      });
+
+      const changed = await changeProviders(origin, providers, 0.01);
+      const incremental = await sync({
+        workDir: join(workRoot, 'bulk'),
+        mode: 'incremental',
+        sink: { target: 'bulk' },
+        source,
+      });
+      scenarios.push({
+        ...syncFigures('incremental sync after 1 % changed → bulk', providers, incremental),
+        changedProviders: changed,
+        fractionOfFullSync: Math.round((incremental.durationMs / full.durationMs) * 1000) / 1000,
+      });
     });
 
-    const changed = await changeProviders(origin, providers, 0.01);
-    const incremental = await sync({
-      workDir: join(workRoot, 'bulk'),
-      mode: 'incremental',
-      sink: { target: 'bulk' },
-      source,
-    });
-    scenarios.push({
-      ...syncFigures('incremental sync after 1 % changed → bulk', providers, incremental),
-      changedProviders: changed,
-      fractionOfFullSync: Math.round((incremental.durationMs / full.durationMs) * 1000) / 1000,
-    });
-  });
-
-  if (!values['skip-fhir']) {
+  if (!onlyPerformance && !values['skip-fhir']) {
     await withSandbox(fhirProviders, async (source, origin) => {
       const fhir = await startFhirServerProcess();
       try {
@@ -179,12 +204,15 @@ try {
     });
   }
 
-  if (!values['skip-hl7']) scenarios.push(...(await hl7Scenarios(workRoot, hl7Providers)));
-  if (!values['skip-csv']) scenarios.push(...(await csvScenarios(workRoot)));
-  if (!values['skip-booking']) scenarios.push(...(await bookingScenarios(workRoot)));
-  if (!values['skip-state']) scenarios.push(...(await stateScenarios(workRoot)));
+  if (!onlyPerformance && !values['skip-hl7'])
+    scenarios.push(...(await hl7Scenarios(workRoot, hl7Providers)));
+  if (!onlyPerformance && !values['skip-csv']) scenarios.push(...(await csvScenarios(workRoot)));
+  if (!onlyPerformance && !values['skip-booking'])
+    scenarios.push(...(await bookingScenarios(workRoot)));
+  if (!onlyPerformance && !values['skip-state'])
+    scenarios.push(...(await stateScenarios(workRoot)));
 
-  if (!values['skip-large']) {
+  if (!onlyPerformance && !values['skip-large']) {
     await withSandbox(largeProviders, async (source) => {
       const large = await sync({
         workDir: join(workRoot, 'large'),
@@ -202,6 +230,10 @@ try {
       });
     });
   }
+
+  if (!values['skip-performance']) {
+    scenarios.push(...(await performanceScenarios(workRoot, performanceSettings)));
+  }
 } finally {
   await rm(workRoot, { recursive: true, force: true });
 }
@@ -210,7 +242,17 @@ const report = {
   date: new Date().toISOString(),
   node: process.version,
   cpus: (await import('node:os')).cpus().length,
-  settings: { providers, largeProviders, fhirProviders, hl7Providers, horizonDays, concurrency },
+  settings: {
+    providers,
+    largeProviders,
+    fhirProviders,
+    hl7Providers,
+    horizonDays,
+    concurrency,
+    ...(values['skip-performance']
+      ? {}
+      : { performance: { ...performanceSettings, credentials: undefined } }),
+  },
   scenarios,
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -219,4 +261,12 @@ for (const scenario of scenarios) {
   process.stderr.write(`\n${name}\n`);
   for (const [key, value] of Object.entries(figures))
     process.stderr.write(`  ${key.padEnd(24)} ${value}\n`);
+}
+const targets = scenarios.filter((scenario) => typeof scenario.target === 'string');
+if (targets.length > 0) {
+  process.stderr.write('\nmeasured   target     met  scenario\n');
+  for (const { name, measured, target, meetsTarget } of targets)
+    process.stderr.write(
+      `${String(measured).padEnd(10)} ${String(target).padEnd(10)} ${meetsTarget ? 'yes' : 'no '}  ${name}\n`,
+    );
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
+import { request } from 'undici';
 
 const require = createRequire(import.meta.url);
 
@@ -48,11 +49,27 @@ function field(lines: string[], label: string): string {
   return value;
 }
 
+/** Optional behaviour of the sandbox process: its CLI's `--faults`, `--rate-limit` and `--burst`. */
+export interface SandboxProcessOptions {
+  /** Fault spec in the CLI form, e.g. `*:slow=30@1` (every request 30 ms late). */
+  faults?: string;
+  /** Requests per second per client (a token bucket). */
+  rateLimit?: number;
+  /** Bucket capacity; the sandbox's default is the rate. */
+  burst?: number;
+}
+
 /** The sandbox CLI in a child process. */
 export async function startSandboxProcess(
   providers: number,
   credentials: { clientId: string; clientSecret: string },
+  options: SandboxProcessOptions = {},
 ) {
+  const extra = [
+    ...(options.faults === undefined ? [] : ['--faults', options.faults]),
+    ...(options.rateLimit === undefined ? [] : ['--rate-limit', String(options.rateLimit)]),
+    ...(options.burst === undefined ? [] : ['--burst', String(options.burst)]),
+  ];
   const server = await startServer(
     packageFile('@pmsbridge/healthconnect-sandbox', 'dist/cli.js'),
     [
@@ -66,6 +83,7 @@ export async function startSandboxProcess(
       credentials.clientId,
       '--client-secret',
       credentials.clientSecret,
+      ...extra,
     ],
     /OpenAPI:/,
   );
@@ -76,6 +94,28 @@ export async function startSandboxProcess(
     tokenUrl: field(server.lines, 'token URL:'),
     origin: new URL(baseUrl).origin,
   };
+}
+
+/** Changes `share` of the providers through the sandbox's admin API; returns how many. */
+export async function changeProviders(
+  origin: string,
+  count: number,
+  share: number,
+): Promise<number> {
+  const changed = Math.max(1, Math.round(count * share));
+  const stride = Math.floor(count / changed);
+  for (let i = 0; i < changed; i += 1) {
+    const id = `PRV${String(1 + i * stride).padStart(10, '0')}`;
+    const response = await request(`${origin}/_sandbox/providers/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accepting_new_patients: i % 2 === 0 }),
+    });
+    await response.body.dump();
+    if (response.statusCode >= 300)
+      throw new Error(`changing ${id} failed with HTTP ${response.statusCode}`);
+  }
+  return changed;
 }
 
 /** The test FHIR server CLI in a child process. */

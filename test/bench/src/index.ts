@@ -2,8 +2,9 @@
 /**
  * `npm run bench`: full sync, FHIR sync, raw floor, incremental and memory scenarios, the
  * HL7 v2 sink over MLLP and into files, the CSV sink and source over 1 000 000 slot rows, the
- * PostgreSQL state store's checkpoint and content-hash throughput against SQLite's, and the
- * performance targets of issue #15 (performance-bench.ts), each measured beside its target.
+ * PostgreSQL state store's checkpoint and content-hash throughput against SQLite's, a
+ * distributed full sync with one worker and with two (worker-bench.ts), and the performance
+ * targets (performance-bench.ts), each measured beside its target.
  * JSON on stdout, a readable table on stderr. The sandbox (and the FHIR server) run in
  * their own processes; each sync runs in its own process so its peak RSS is its own.
  */
@@ -30,6 +31,7 @@ import {
   type PerformanceScenarioName,
 } from './performance-bench.js';
 import { stateScenarios } from './state-bench.js';
+import { workerScenarios } from './worker-bench.js';
 import type { SyncStepInput, SyncStepResult } from './sync-step.js';
 
 const { values } = parseArgs({
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     'skip-csv': { type: 'boolean', default: false },
     'skip-booking': { type: 'boolean', default: false },
     'skip-state': { type: 'boolean', default: false },
+    'skip-workers': { type: 'boolean', default: false },
     'skip-performance': { type: 'boolean', default: false },
     'only-performance': { type: 'boolean', default: false },
     'performance-scenarios': { type: 'string', default: PERFORMANCE_SCENARIOS.join(',') },
@@ -114,13 +117,13 @@ async function sync(
   return runStep<SyncStepResult>(step('sync-step'), { ...input, concurrency, horizonDays });
 }
 
-/** The issue #15 targets (performance-bench.ts). */
+/** The performance targets (performance-bench.ts). */
 const performanceSettings: PerformanceOptions = {
   credentials,
   horizonDays,
   // The HealthConnect source's default: requests in flight, in the sync and the floor.
   requestConcurrency: HealthConnectOptionsSchema.parse({}).concurrency,
-  // examples/data-sync/sandbox-to-bulk.yaml, the configuration the issue measured.
+  // examples/data-sync/sandbox-to-bulk.yaml, the configuration the targets are set for.
   recordConcurrency: 16,
   batchSize: 200,
   latencyProviders: 1000,
@@ -211,6 +214,8 @@ try {
     scenarios.push(...(await bookingScenarios(workRoot)));
   if (!onlyPerformance && !values['skip-state'])
     scenarios.push(...(await stateScenarios(workRoot)));
+  if (!onlyPerformance && !values['skip-workers'])
+    scenarios.push(...(await workerScenarios(workRoot)));
 
   if (!onlyPerformance && !values['skip-large']) {
     await withSandbox(largeProviders, async (source) => {

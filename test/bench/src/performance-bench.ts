@@ -1,5 +1,5 @@
 /**
- * The performance targets of issue #15, each measured in the same run as the figure it is
+ * The performance targets, each measured in the same run as the figure it is
  * compared with and reported as `measured` beside its `target`:
  *
  * 1. latency-bound (every request 30 ms late): full sync → bulk NDJSON against the raw floor

@@ -11,7 +11,11 @@ import {
   type SyncRecord,
 } from '@pmsbridge/core';
 import { buildRecord } from '@pmsbridge/fhir-mapping/testing';
-import { BulkPublishSink, type BulkPublishResumeState } from './bulk-publish-sink.js';
+import {
+  BulkPublishSink,
+  type BulkPublishResumeState,
+  type BulkPublishSinkOptions,
+} from './bulk-publish-sink.js';
 import { diskFileWriter, type FileWriter } from './durable-file.js';
 import { FaultyDisk } from './testing/faulty-disk.js';
 import { PopulationSource } from './testing/population-source.js';
@@ -20,6 +24,9 @@ import { readPublication, resourcesOf, unresolvedReferences } from './testing/pu
 const signal = new AbortController().signal;
 const clockAt = (iso: string): Clock => ({ now: () => new Date(iso) });
 const RUN = 'a1b2c3d4e5f6';
+type Layout = Pick<BulkPublishSinkOptions, 'splitBy' | 'providerGroups'>;
+/** The provider-group layout, with few enough groups that shards share most of them. */
+const GROUPED: Layout = { splitBy: 'provider-group', providerGroups: 32 };
 const shard = (id: string) => ({ run: RUN, id });
 /** Where the disk fills in the engine test: after a few of shard 1's batches. */
 const FILL_AFTER_WRITES = 20;
@@ -76,10 +83,12 @@ describe('BulkPublishSink in a distributed full run', () => {
     outputDir: string,
     clock = clockAt('2026-12-01T08:00:00.000Z'),
     writer: FileWriter = diskFileWriter,
+    layout: Layout = {},
   ) =>
     new BulkPublishSink(
       {
         outputDir,
+        ...layout,
         mapping: {
           scheduleActor: 'location',
           bookingLink: 'https://book.example/{slotId}',
@@ -109,9 +118,12 @@ describe('BulkPublishSink in a distributed full run', () => {
   }
 
   /** Shard 0 (providers 1–20) and shard 1 (21–40) by two workers, their batches interleaved. */
-  async function writeShards(writer: FileWriter = diskFileWriter): Promise<void> {
-    const first = sinkFor(dir, clockAt('2026-12-01T08:00:00.000Z'), writer);
-    const second = sinkFor(dir, clockAt('2026-12-01T08:00:05.000Z'), writer);
+  async function writeShards(
+    writer: FileWriter = diskFileWriter,
+    layout: Layout = {},
+  ): Promise<void> {
+    const first = sinkFor(dir, clockAt('2026-12-01T08:00:00.000Z'), writer, layout);
+    const second = sinkFor(dir, clockAt('2026-12-01T08:00:05.000Z'), writer, layout);
     await first.open({ dryRun: false, mode: 'full', signal, shard: shard('0') });
     await second.open({ dryRun: false, mode: 'full', signal, shard: shard('1') });
     await second.write(records(21, 30), signal);
@@ -122,8 +134,8 @@ describe('BulkPublishSink in a distributed full run', () => {
     await first.close({ completed: true });
   }
 
-  const finish = (writer: FileWriter = diskFileWriter) =>
-    sinkFor(dir, clockAt('2026-12-01T10:00:00.000Z'), writer).finishRun({
+  const finish = (writer: FileWriter = diskFileWriter, layout: Layout = {}) =>
+    sinkFor(dir, clockAt('2026-12-01T10:00:00.000Z'), writer, layout).finishRun({
       run: RUN,
       shards: ['0', '1'],
       signal,
@@ -272,35 +284,44 @@ describe('BulkPublishSink in a distributed full run', () => {
     expect(await snapshot(dir)).toEqual(after);
   });
 
-  it('finishes the run after a finish that failed at any write, even after losing power', async () => {
-    const clean = new FaultyDisk();
-    await publishSingleRunOn(clean);
-    await writeShards(clean);
-    const writesBefore = clean.calls;
-    await finish(clean);
-    const writes = clean.calls - writesBefore;
-    expect(writes).toBeGreaterThan(4);
-    const expected = await snapshotOfPublication(dir);
+  it.each([
+    { layout: 'split by state and week', options: {} },
+    // Four groups: every write of the merge is a position to fail at.
+    { layout: 'split by provider group', options: { ...GROUPED, providerGroups: 4 } },
+  ])(
+    'finishes the run after a finish that failed at any write, even after losing power ($layout)',
+    async ({ options }) => {
+      const clean = new FaultyDisk();
+      await publishSingleRunOn(clean, options);
+      await writeShards(clean, options);
+      const writesBefore = clean.calls;
+      await finish(clean, options);
+      const writes = clean.calls - writesBefore;
+      expect(writes).toBeGreaterThan(4);
+      const expected = await snapshotOfPublication(dir);
 
-    for (let failAt = 0; failAt < writes; failAt++) {
-      await rm(dir, { recursive: true, force: true });
-      const disk = new FaultyDisk();
-      await publishSingleRunOn(disk);
-      await writeShards(disk);
-      disk.fillAfter(failAt);
-      await expect(finish(disk)).rejects.toMatchObject({ code: 'PMS_PUBLICATION_DISK_FULL' });
-      await disk.losePower(dir);
-      await finish();
-      expect({ failAt, publication: await snapshotOfPublication(dir) }).toEqual({
-        failAt,
-        publication: expected,
-      });
-    }
-  });
+      for (let failAt = 0; failAt < writes; failAt++) {
+        await rm(dir, { recursive: true, force: true });
+        const disk = new FaultyDisk();
+        await publishSingleRunOn(disk, options);
+        await writeShards(disk, options);
+        disk.fillAfter(failAt);
+        await expect(finish(disk, options)).rejects.toMatchObject({
+          code: 'PMS_PUBLICATION_DISK_FULL',
+        });
+        await disk.losePower(dir);
+        await finish(diskFileWriter, options);
+        expect({ failAt, publication: await snapshotOfPublication(dir) }).toEqual({
+          failAt,
+          publication: expected,
+        });
+      }
+    },
+  );
 
   /** The single run of the test above, written through `disk` (so that power loss keeps it). */
-  async function publishSingleRunOn(disk: FaultyDisk): Promise<void> {
-    const sink = sinkFor(dir, clockAt('2026-12-01T07:00:00.000Z'), disk);
+  async function publishSingleRunOn(disk: FaultyDisk, layout: Layout = {}): Promise<void> {
+    const sink = sinkFor(dir, clockAt('2026-12-01T07:00:00.000Z'), disk, layout);
     await sink.open({ dryRun: false, mode: 'full', signal });
     await sink.write(records(1, 40), signal);
     await sink.close({ completed: true });
@@ -316,6 +337,61 @@ describe('BulkPublishSink in a distributed full run', () => {
       runs: (await readdir(join(outputDir, 'runs'))).sort(),
     };
   }
+
+  it('with files split by provider group, merges each group’s files across shards, then an incremental run reuses them', async () => {
+    const groups = GROUPED;
+    const at = (iso: string) => clockAt(iso);
+    const single = sinkFor(singleDir, at('2026-11-30T08:00:00.000Z'), diskFileWriter, groups);
+    await single.open({ dryRun: false, mode: 'full', signal });
+    await single.write(records(1, 40), signal);
+    await single.close({ completed: true });
+    for (const [id, from, to] of [
+      ['0', 1, 20],
+      ['1', 21, 40],
+    ] as const) {
+      const sink = sinkFor(dir, at('2026-11-30T08:00:00.000Z'), diskFileWriter, groups);
+      await sink.open({ dryRun: false, mode: 'full', signal, shard: shard(id) });
+      await sink.write(records(from, to), signal);
+      await sink.close({ completed: true });
+    }
+    await sinkFor(dir, at('2026-11-30T08:10:00.000Z'), diskFileWriter, groups).finishRun({
+      run: RUN,
+      shards: ['0', '1'],
+      signal,
+    });
+    const distributed = await readPublication(dir);
+    const names = distributed.manifest.output.map((o) => o.url);
+    // One file per name, in the run's directory: no shard's own file is listed.
+    for (const url of names) expect(url).toMatch(new RegExp(`^runs/distributed-${RUN}/[^/]+$`));
+    expect(names.length).toBe((await readPublication(singleDir)).manifest.output.length);
+    expect(names.filter((url) => url.includes('/Slot-')).length).toBeLessThanOrEqual(32);
+    expect(linesByType(distributed)).toEqual(linesByType(await readPublication(singleDir)));
+    // The shards' files were merged: nothing names them any more.
+    const runDir = await readdir(join(dir, 'runs', `distributed-${RUN}`));
+    expect(runDir.filter((name) => /^shard-[^.]+$/.test(name))).toEqual([]);
+
+    const inodes = async () =>
+      new Map(
+        await Promise.all(
+          (await readPublication(dir)).manifest.output.map(
+            async (o) =>
+              [o.url.split('/').pop() ?? '', (await stat(join(dir, o.url))).ino] as const,
+          ),
+        ),
+      );
+    const before = await inodes();
+    const changed = buildRecord(7, '2026-12-01', 14, 3);
+    const [slot] = changed.slots;
+    if (slot !== undefined) slot.available = !slot.available;
+    const incremental = sinkFor(dir, at('2026-11-30T09:00:00.000Z'), diskFileWriter, groups);
+    await incremental.open({ dryRun: false, mode: 'incremental', signal });
+    await incremental.write([changed], signal);
+    await incremental.close({ completed: true });
+    const after = await inodes();
+    const reused = [...after].filter(([name, ino]) => before.get(name) === ino);
+    expect(reused.length).toBeGreaterThan(after.size / 2);
+    expect(reused.length).toBeLessThan(after.size);
+  });
 
   it('refuses to open a shard for an incremental run, writing nothing', async () => {
     const sink = sinkFor(dir);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FaultyDisk } from './testing/faulty-disk.js';
 import { buildProvider } from '@pmsbridge/fhir-mapping/testing';
 import { PopulationSource } from './testing/population-source.js';
-import { PublicationPipeline as Pipeline } from './testing/publication-pipeline.js';
+import { PublicationPipeline } from './testing/publication-pipeline.js';
 import {
   comparablePublication,
   resourcesOf,
@@ -61,7 +61,22 @@ async function expectSound(dir: string): Promise<void> {
 /** Each of these tests runs about a hundred syncs. */
 const MANY_SYNCS_MS = 180_000;
 
-describe('bulk publication on a disk that fills up', () => {
+/**
+ * Files split by state (every file rewritten by an incremental run), and by provider group
+ * (eight groups over these providers: the incremental run below touches groups 0 and 2,
+ * and reuses the files of groups 3 and 5 as they are).
+ */
+const LAYOUTS = [
+  { layout: 'split by state', options: { splitBy: 'state' as const } },
+  {
+    layout: 'split by provider group',
+    options: { splitBy: 'provider-group' as const, providerGroups: 8 },
+  },
+];
+
+describe.each(LAYOUTS)('bulk publication on a disk that fills up ($layout)', ({ options }) => {
+  const pipelineOf = (outputDir: string, source: PopulationSource) =>
+    new PublicationPipeline(outputDir, source, options);
   let dir: string;
   let clean: Record<'full' | 'incremental', ComparableFile[]>;
   /** Writer calls of a clean run of each scenario (every position at which the disk can fill). */
@@ -70,7 +85,7 @@ describe('bulk publication on a disk that fills up', () => {
   beforeAll(async () => {
     const cleanDir = await mkdtemp(join(SCRATCH, 'pmsbridge-disk-clean-'));
     try {
-      const pipeline = new Pipeline(cleanDir, new PopulationSource(PROVIDERS));
+      const pipeline = pipelineOf(cleanDir, new PopulationSource(PROVIDERS));
       const counting = new FaultyDisk();
       await pipeline.run('full', counting);
       writes.full = counting.calls;
@@ -103,7 +118,7 @@ describe('bulk publication on a disk that fills up', () => {
     async () => {
       for (let failAt = 0; failAt < writes.full; failAt++) {
         await rm(dir, { recursive: true, force: true });
-        const pipeline = new Pipeline(dir, new PopulationSource(PROVIDERS));
+        const pipeline = pipelineOf(dir, new PopulationSource(PROVIDERS));
         const disk = new FaultyDisk().fillAfter(failAt);
         await expect(pipeline.run('full', disk)).rejects.toMatchObject({
           code: 'PMS_PUBLICATION_DISK_FULL',
@@ -129,7 +144,7 @@ describe('bulk publication on a disk that fills up', () => {
     async () => {
       for (let failAt = 0; failAt < writes.incremental; failAt++) {
         await rm(dir, { recursive: true, force: true });
-        const pipeline = new Pipeline(dir, new PopulationSource(PROVIDERS));
+        const pipeline = pipelineOf(dir, new PopulationSource(PROVIDERS));
         const disk = new FaultyDisk();
         await pipeline.run('full', disk);
         applyChanges(pipeline.source);
@@ -151,7 +166,7 @@ describe('bulk publication on a disk that fills up', () => {
     MANY_SYNCS_MS,
   );
   it('refuses to publish a completed run whose files were damaged since, and says what to do', async () => {
-    const pipeline = new Pipeline(dir, new PopulationSource(PROVIDERS));
+    const pipeline = pipelineOf(dir, new PopulationSource(PROVIDERS));
     // The disk fills at the very last write, the manifest's: the run completed, unpublished.
     await expect(
       pipeline.run('full', new FaultyDisk().fillAfter(writes.full - 1)),

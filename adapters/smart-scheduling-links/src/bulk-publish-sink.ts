@@ -26,8 +26,8 @@ import {
 import type { Location, Practitioner, PractitionerRole, Schedule, Slot } from '@medplum/fhirtypes';
 import type { MappingOptions } from '@pmsbridge/fhir-mapping';
 import { mapProviderRecord, ownerKey, type MappedResource } from '@pmsbridge/fhir-mapping';
-import { practitionerId } from '@pmsbridge/fhir-mapping';
-import { ndjsonLines, readLocationId, readSlotLine } from './ndjson-lines.js';
+import { CarryForward, type CarriedPublication } from './carry-forward.js';
+import { ndjsonLines, readLocationId } from './ndjson-lines.js';
 import { appendAll, diskFileWriter, replaceFileDurably, type FileWriter } from './durable-file.js';
 import { restoreRunFiles } from './run-files.js';
 import {
@@ -44,7 +44,22 @@ import {
   type FinishRecord,
   type ShardFile,
 } from './distributed-run.js';
-import { filesOfDistributedRun } from './merged-locations.js';
+import { filesOfDistributedRun } from './merged-shard-files.js';
+import { isStagedFile, STAGED_SUFFIX } from './location-files.js';
+import {
+  DEFAULT_PROVIDER_GROUPS,
+  groupPartOf,
+  layoutOf,
+  MAX_PROVIDER_GROUPS,
+  providerGroupOf,
+} from './provider-groups.js';
+import type {
+  FileMeta,
+  IndexEntry,
+  PreviousPublication,
+  PublicationIndex,
+} from './publication-index.js';
+import { EarliestSlotEnds } from './slot-ends.js';
 import {
   buildManifests,
   DIRECTORY_MANIFEST_FILE,
@@ -55,7 +70,7 @@ import {
   type PublishedFile,
 } from './publication-manifest.js';
 
-export { MANIFEST_FILE, type BulkPublishManifest, type ManifestOutput };
+export { MANIFEST_FILE, type BulkPublishManifest, type ManifestOutput, type PublicationIndex };
 /** Sidecar index with each output file's content hash and last change, for `_since`. */
 export const PUBLICATION_INDEX_FILE = '.publication-index.json';
 /**
@@ -70,8 +85,13 @@ const RUN_IN_PROGRESS_FILE = '.run-in-progress.json';
  */
 const RUN_TO_PUBLISH_FILE = '.run-to-publish.json';
 
-/** How NDJSON files are split. `week` applies to Slot files (ISO week of the local date). */
-export type SplitBy = 'none' | 'state' | 'week' | 'state-week';
+/**
+ * How NDJSON files are split. `week` applies to Slot files (ISO week of the local date).
+ * `provider-group` splits the files of Slot, Schedule, Practitioner and PractitionerRole by
+ * a hash of the provider id (Location files by state), so that an incremental run rewrites
+ * only the files of the providers it touched.
+ */
+export type SplitBy = 'none' | 'state' | 'week' | 'state-week' | 'provider-group';
 
 /** Options of {@link BulkPublishSink}. */
 export interface BulkPublishSinkOptions {
@@ -83,6 +103,12 @@ export interface BulkPublishSinkOptions {
   outputDirOption?: string;
   /** How files are split. Default `state-week`. */
   splitBy?: SplitBy;
+  /**
+   * With `splitBy: 'provider-group'`, how many groups providers are hashed into: Slot files
+   * hold one group each, Schedule, Practitioner and PractitionerRole files 16 consecutive
+   * groups. 1 to 10 000; default 1 600.
+   */
+  providerGroups?: number;
   /**
    * Also publish the directory resources of the HL7 SSL draft: PractitionerRole files and
    * the Practitioner files they reference, listed in a second manifest,
@@ -129,17 +155,6 @@ function trackedOf(
   };
 }
 
-/** Per output file, its content hash and when its content last changed. */
-export interface PublicationIndex {
-  transactionTime: string;
-  files: Record<string, { sha256: string; modified: string }>;
-}
-
-interface FileMeta {
-  type: string;
-  states: string[];
-}
-
 /** What {@link BulkPublishSink.checkpointState} returns and `open({resumeState})` accepts. */
 export interface BulkPublishResumeState {
   runId: string;
@@ -164,43 +179,21 @@ function isResumeState(value: unknown): value is BulkPublishResumeState {
   return typeof v.runId === 'string' && typeof v.files === 'object' && Array.isArray(v.providers);
 }
 
-/** Carried-forward lines are written in blocks of about this size. */
-const CARRY_FORWARD_BLOCK_BYTES = 1 << 20;
-const NEWLINE = Buffer.from('\n');
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-function isoDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
-}
-
-/** Output types of the directory resources, published only with `includePractitionerRoles`. */
-const DIRECTORY_TYPES = new Set(['Practitioner', 'PractitionerRole']);
-
 function zeroCounts(): ResourceCounts {
   return { created: 0, updated: 0, unchanged: 0, deleted: 0 };
-}
-
-/** What a carry-forward keeps: lines of untouched providers whose slots have not ended. */
-interface Horizon {
-  now: number;
-  /** The UTC date of `now` + 1 day, for the byte-level Slot check. */
-  tomorrow: string;
-  /** Practitioner ids of the providers this run touched. */
-  practitioners: Set<string>;
-}
-
-/** `Schedule/PRV0000000001-LOC0000000002` → `PRV0000000001`. */
-function ownerOfKey(id: string | undefined): string | undefined {
-  return id?.split('/').pop()?.split('-')[0];
 }
 
 /**
  * Writes a SMART Scheduling Links `$bulk-publish` publication: NDJSON files of Location,
  * Schedule, Slot (and, opted in, Practitioner + PractitionerRole), split by state and/or
- * week, written as records arrive (memory does not grow with the number of slots), and
- * manifests written atomically on a completed close: `$bulk-publish` with the 2021
- * specification's types only, and `directory/$bulk-publish` with every type when the
- * directory resources are published.
+ * week or by provider group, written as records arrive (memory does not grow with the
+ * number of slots), and manifests written atomically on a completed close: `$bulk-publish`
+ * with the 2021 specification's types only, and `directory/$bulk-publish` with every type
+ * when the directory resources are published.
+ *
+ * An incremental run publishes the previous publication's lines of the providers it did not
+ * touch: with the provider-group layout, files holding none of its providers are reused as
+ * they are (hard links), and only the others are rewritten.
  *
  * Durable and resumable: `write` returns only once every line of the batch is on disk
  * (all bytes written, the files and their directory flushed to disk), so the file
@@ -222,7 +215,12 @@ export class BulkPublishSink implements Sink {
    */
   readonly shardable = true;
   private readonly splitBy: SplitBy;
+  /** Groups of the `provider-group` layout. */
+  private readonly groups: number;
+  /** How files are split, as the publication index records it. */
+  private readonly layout: string;
   private readonly includeRoles: boolean;
+  private slotEnds = new EarliestSlotEnds();
   private state: BulkPublishResumeState | undefined;
   private readonly handles = new Map<string, FileHandle>();
   private locations = new Set<string>();
@@ -249,9 +247,16 @@ export class BulkPublishSink implements Sink {
   ) {
     this.name = options.name ?? 'bulk-publish';
     this.splitBy = options.splitBy ?? 'state-week';
+    this.groups = options.providerGroups ?? DEFAULT_PROVIDER_GROUPS;
+    if (!Number.isInteger(this.groups) || this.groups < 1 || this.groups > MAX_PROVIDER_GROUPS) {
+      throw new ConfigError(
+        `${this.name}: providerGroups must be a whole number from 1 to ${MAX_PROVIDER_GROUPS}, not ${this.groups}`,
+      );
+    }
+    this.layout = layoutOf(this.splitBy, this.groups);
     this.includeRoles = options.includePractitionerRoles ?? false;
     const { unmappedSpecialties: _reporter, ...mapping } = options.mapping;
-    this.mappingFingerprint = JSON.stringify([mapping, this.splitBy, this.includeRoles]);
+    this.mappingFingerprint = JSON.stringify([mapping, this.layout, this.includeRoles]);
     if (!this.includeRoles && options.mapping.scheduleActor === 'practitioner-role') {
       throw new ConfigError(
         `${this.name}: scheduleActor 'practitioner-role' needs includePractitionerRoles: true (every Schedule would point to an unpublished PractitionerRole); use scheduleActor 'location'`,
@@ -279,6 +284,7 @@ export class BulkPublishSink implements Sink {
     }
     this.mode = context.mode;
     this.failure = undefined;
+    this.slotEnds = new EarliestSlotEnds();
     const resume = isResumeState(context.resumeState) ? context.resumeState : undefined;
     this.shard = context.shard;
     if (context.shard !== undefined) return this.openShard(context.shard, resume);
@@ -374,6 +380,15 @@ export class BulkPublishSink implements Sink {
   private async publishUnpublishedRun(): Promise<void> {
     const marker = await this.readJson<RunMarker>(RUN_TO_PUBLISH_FILE);
     if (marker === undefined) return;
+    if (await this.isPublished(marker)) {
+      // Interrupted after its manifest was written: its files are the live publication, and
+      // must not be cut back to the marker's lengths or carried forward from themselves.
+      this.logger.info('finishing the clean-up of a completed run already published', {
+        runId: marker.runId,
+      });
+      await this.dropRunToPublish(marker);
+      return;
+    }
     this.logger.warn('publishing a completed run whose publication was interrupted', {
       runId: marker.runId,
     });
@@ -383,9 +398,29 @@ export class BulkPublishSink implements Sink {
     await this.restoreFiles(
       `so run ${marker.runId}, which completed, cannot be published. The published manifest is unchanged. Remove ${join(this.options.outputDir, RUN_TO_PUBLISH_FILE)} and run a full sync`,
     );
-    this.locations = await this.writtenLocationIds();
-    await this.publish();
+    await this.publish(marker);
     this.state = undefined;
+  }
+
+  /** Whether `$bulk-publish` already names the files of the run `marker` describes. */
+  private async isPublished(marker: RunMarker): Promise<boolean> {
+    const manifest = await this.readJson<BulkPublishManifest>(MANIFEST_FILE);
+    if (manifest?.transactionTime !== marker.transactionTime) return false;
+    const runs = runsNamedBy(manifest.output);
+    return runs.length === 1 && runs[0] === marker.runId;
+  }
+
+  /**
+   * The last steps of a publication: the marker of the run to publish is removed, then the
+   * files in which the run staged its Location lines (no longer needed once nothing can
+   * publish the run again).
+   */
+  private async dropRunToPublish(marker: BulkPublishResumeState): Promise<void> {
+    const outputDir = this.options.outputDir;
+    await rm(join(outputDir, RUN_TO_PUBLISH_FILE), { force: true });
+    await this.writer.syncDirectory(outputDir);
+    for (const rel of Object.keys(marker.files))
+      if (isStagedFile(rel)) await rm(join(outputDir, rel), { force: true });
   }
 
   /**
@@ -465,33 +500,44 @@ export class BulkPublishSink implements Sink {
     return this.state;
   }
 
-  private fileFor(type: string, state: string, localDate?: string): string {
+  /**
+   * The file a line goes to. An incremental run stages its Location lines (see
+   * `location-files.ts`); a shard of a distributed run is a full run.
+   */
+  private fileFor(type: string, state: string, group: number, localDate?: string): string {
     const parts = [type];
-    if (this.splitBy === 'state' || this.splitBy === 'state-week') parts.push(state);
-    if (
-      (this.splitBy === 'week' || this.splitBy === 'state-week') &&
-      type === 'Slot' &&
-      localDate !== undefined
-    ) {
-      parts.push(isoWeek(localDate));
+    if (this.splitBy === 'provider-group') {
+      parts.push(type === 'Location' ? state : groupPartOf(type, group, this.groups));
+    } else {
+      if (this.splitBy === 'state' || this.splitBy === 'state-week') parts.push(state);
+      if (
+        (this.splitBy === 'week' || this.splitBy === 'state-week') &&
+        type === 'Slot' &&
+        localDate !== undefined
+      ) {
+        parts.push(isoWeek(localDate));
+      }
     }
-    return `runs/${this.requireState().runId}/${parts.join('-')}.ndjson`;
+    const staged = type === 'Location' && this.mode === 'incremental' && this.shard === undefined;
+    return `runs/${this.requireState().runId}/${parts.join('-')}.ndjson${staged ? STAGED_SUFFIX : ''}`;
   }
 
   /** Lines of one provider record, grouped by file. */
-  private linesOf(resources: readonly MappedResource[]): Map<string, string[]> {
+  private linesOf(resources: readonly MappedResource[], providerId: string): Map<string, string[]> {
+    const group = this.splitBy === 'provider-group' ? providerGroupOf(providerId, this.groups) : 0;
     const stateOfLocation = new Map<string, string>();
     const stateOfSchedule = new Map<string, string>();
     const files = new Map<string, string[]>();
     /** The state of the provider's first location (Locations come first, in its order). */
     let providerState: string | undefined;
-    const push = (file: string, type: string, state: string, line: string) => {
+    const push = (file: string, type: string, state: string, line: string): FileMeta => {
       let lines = files.get(file);
       if (lines === undefined) files.set(file, (lines = []));
       lines.push(line);
       const meta = this.requireState().meta;
       const entry = (meta[file] ??= { type, states: [] });
       if (!entry.states.includes(state)) entry.states.push(state);
+      return entry;
     };
     for (const { type, resource } of resources) {
       if (type === 'Location') {
@@ -501,12 +547,12 @@ export class BulkPublishSink implements Sink {
         providerState ??= state;
         if (this.locations.has(location.id ?? '')) continue;
         this.locations.add(location.id ?? '');
-        push(this.fileFor('Location', state), 'Location', state, JSON.stringify(location));
+        push(this.fileFor('Location', state, group), 'Location', state, JSON.stringify(location));
       } else if (type === 'Practitioner' && this.includeRoles) {
         // Published with the roles so that every PractitionerRole.practitioner resolves.
         const state = providerState ?? 'XX';
         push(
-          this.fileFor('Practitioner', state),
+          this.fileFor('Practitioner', state, group),
           'Practitioner',
           state,
           JSON.stringify(resource as Practitioner),
@@ -515,7 +561,7 @@ export class BulkPublishSink implements Sink {
         const role = resource as PractitionerRole;
         const state = stateOfLocation.get(role.location?.[0]?.reference ?? '') ?? 'XX';
         push(
-          this.fileFor('PractitionerRole', state),
+          this.fileFor('PractitionerRole', state, group),
           'PractitionerRole',
           state,
           JSON.stringify(role),
@@ -526,18 +572,15 @@ export class BulkPublishSink implements Sink {
           schedule.actor.find((a) => a.reference?.startsWith('Location/'))?.reference ?? '';
         const state = stateOfLocation.get(locationRef) ?? 'XX';
         stateOfSchedule.set(`Schedule/${schedule.id}`, state);
-        push(this.fileFor('Schedule', state), 'Schedule', state, JSON.stringify(schedule));
+        push(this.fileFor('Schedule', state, group), 'Schedule', state, JSON.stringify(schedule));
       } else if (type === 'Slot') {
         const slot = resource as Slot;
         // SMART Scheduling Links allows only free and busy.
         if (slot.status !== 'free' && slot.status !== 'busy') continue;
         const state = stateOfSchedule.get(slot.schedule.reference ?? '') ?? 'XX';
-        push(
-          this.fileFor('Slot', state, slot.start.slice(0, 10)),
-          'Slot',
-          state,
-          JSON.stringify(slot),
-        );
+        const file = this.fileFor('Slot', state, group, slot.start.slice(0, 10));
+        const meta = push(file, 'Slot', state, JSON.stringify(slot));
+        this.slotEnds.note(file, meta, slot.end.slice(0, 10), () => Date.parse(slot.end));
       }
     }
     return files;
@@ -571,7 +614,10 @@ export class BulkPublishSink implements Sink {
         continue;
       }
       try {
-        const files = this.linesOf(mapProviderRecord(record, this.options.mapping).resources);
+        const files = this.linesOf(
+          mapProviderRecord(record, this.options.mapping).resources,
+          record.provider.id,
+        );
         const lines = new Map<string, number>();
         for (const [file, fileLines] of files) {
           const type = state.meta[file]?.type ?? 'unknown';
@@ -702,7 +748,8 @@ export class BulkPublishSink implements Sink {
     const outputDir = this.options.outputDir;
     await rename(join(outputDir, RUN_IN_PROGRESS_FILE), join(outputDir, RUN_TO_PUBLISH_FILE));
     await this.writer.syncDirectory(outputDir);
-    await this.guard(() => this.publish());
+    const marker = { ...this.state, files: { ...this.state.files }, mode: this.mode };
+    await this.guard(() => this.publish(marker));
     this.state = undefined;
   }
 
@@ -758,33 +805,56 @@ export class BulkPublishSink implements Sink {
       keep: runsNamedBy(await this.previousOutputs()),
       published: false,
     };
+    // With the provider-group layout every shard writes nearly every group's files: they are
+    // merged into one file per group, or the manifest would list shards × groups files.
+    const mergeShardFiles = this.splitBy === 'provider-group';
     try {
       await this.guard(async () => {
         if (record === undefined) await saveFinishRecord(this.writer, outputDir, run, finish);
         signal.throwIfAborted();
-        const files = await filesOfDistributedRun(this.writer, outputDir, runName, results);
+        const files = await filesOfDistributedRun(
+          this.writer,
+          outputDir,
+          runName,
+          results,
+          mergeShardFiles,
+        );
         this.state = publicationState(runName, finish.transactionTime, files);
-        await this.writeManifest();
+        await this.writeManifest((await this.previousPublication()).entries, {
+          reused: new Map(),
+          hashes: new Map(),
+        });
         await this.removeRunsBut([runName, ...finish.keep]);
         await saveFinishRecord(this.writer, outputDir, run, { ...finish, published: true });
       });
     } finally {
       this.state = undefined;
     }
+    // Merged, the shards' files are named by no manifest; once the run is marked published
+    // nothing reads them again.
+    if (mergeShardFiles)
+      for (const id of shards)
+        await rm(join(outputDir, 'runs', shardRunId({ run, id })), {
+          recursive: true,
+          force: true,
+        });
     this.logger.info('distributed run published', { run, shards: shards.length });
   }
 
   /**
    * Publishes the run: carries the previous publication forward (incremental runs), writes
-   * the index and the manifest, removes runs no manifest names, and drops the marker.
+   * the index and the manifest, removes runs no manifest names, and drops the marker
+   * (`marker`: what it holds, the run's state when it completed).
    */
-  private async publish(): Promise<void> {
-    const previous = await this.previousOutputs();
-    if (this.mode === 'incremental') await this.carryForward(previous);
-    await this.writeManifest();
-    await this.removeOldRuns(previous);
-    await rm(join(this.options.outputDir, RUN_TO_PUBLISH_FILE), { force: true });
-    await this.writer.syncDirectory(this.options.outputDir);
+  private async publish(marker: BulkPublishResumeState): Promise<void> {
+    const previous = await this.previousPublication();
+    const carried: CarriedPublication =
+      this.mode === 'incremental'
+        ? await this.carryForward(previous)
+        : { reused: new Map(), hashes: new Map() };
+    await this.writeManifest(previous.entries, carried);
+    await this.removeOldRuns(previous.outputs);
+    await this.dropRunToPublish(marker);
   }
 
   /** The outputs the current manifests list (each file once), before this run replaces them. */
@@ -800,6 +870,32 @@ export class BulkPublishSink implements Sink {
     return [...outputs.values()];
   }
 
+  /** The current publication: its outputs and what its index says of each file. */
+  private async previousPublication(): Promise<PreviousPublication> {
+    const index = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
+    const entries = new Map<string, IndexEntry>();
+    for (const [url, entry] of Object.entries(index?.files ?? {}))
+      entries.set(relativeOutputPath(url) ?? url, entry);
+    return { outputs: await this.previousOutputs(), entries, layout: index?.layout };
+  }
+
+  /** Completes an incremental run from the previous publication (see `carry-forward.ts`). */
+  private carryForward(previous: PreviousPublication): Promise<CarriedPublication> {
+    const state = this.requireState();
+    return new CarryForward({
+      writer: this.writer,
+      outputDir: this.options.outputDir,
+      runDir: `runs/${state.runId}`,
+      run: state,
+      providers: this.providers,
+      now: this.clock.now().getTime(),
+      includeRoles: this.includeRoles,
+      ...(this.splitBy === 'provider-group'
+        ? { groups: { count: this.groups, layout: this.layout } }
+        : {}),
+    }).run(previous);
+  }
+
   private async readJson<T>(file: string): Promise<T | undefined> {
     try {
       return JSON.parse(await readFile(join(this.options.outputDir, file), 'utf8')) as T;
@@ -809,118 +905,19 @@ export class BulkPublishSink implements Sink {
     }
   }
 
-  /** Copies the previous publication's lines of every provider this run did not touch. */
-  private async carryForward(previous: readonly ManifestOutput[]): Promise<void> {
-    const state = this.requireState();
-    const now = this.clock.now().getTime();
-    const horizon: Horizon = {
-      now,
-      tomorrow: isoDate(now + DAY_MS),
-      practitioners: new Set([...this.providers].map(practitionerId)),
-    };
-    for (const output of previous) {
-      const rel = relativeOutputPath(output.url);
-      if (rel === undefined || rel.startsWith(`runs/${state.runId}/`)) continue;
-      if (!this.includeRoles && DIRECTORY_TYPES.has(output.type)) continue;
-      const target = `runs/${state.runId}/${rel.split('/').pop() ?? ''}`;
-      if (!(await this.carryFile(rel, target, horizon))) continue;
-      const meta = (state.meta[target] ??= { type: output.type, states: [] });
-      for (const s of output.extension?.state ?? [])
-        if (!meta.states.includes(s)) meta.states.push(s);
-    }
-    await this.writer.syncDirectory(join(this.options.outputDir, 'runs', state.runId));
-  }
-
-  /**
-   * Appends the still-published lines of `rel` to `target`, durably. Lines are filtered as
-   * bytes and written in large blocks: a publication holds millions of slots, and
-   * decoding, parsing or writing each line on its own would dominate an incremental run.
-   * One block is written while the next is read; writes stay in order. Returns whether
-   * any line was kept.
-   */
-  private async carryFile(rel: string, target: string, horizon: Horizon): Promise<boolean> {
-    const state = this.requireState();
-    let kept: Buffer[] = [];
-    let keptBytes = 0;
-    let handle: FileHandle | undefined;
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async (): Promise<void> => {
-      if (kept.length === 0) return;
-      const block = Buffer.concat(kept, keptBytes);
-      kept = [];
-      keptBytes = 0;
-      await writing;
-      handle ??= await open(join(this.options.outputDir, target), 'a');
-      writing = appendAll(this.writer, handle, block).then(() => {
-        state.files[target] = (state.files[target] ?? 0) + block.length;
-      });
-      // A failure is thrown by the next `await writing`, not reported as unhandled.
-      writing.catch(() => undefined);
-    };
-    try {
-      for await (const line of ndjsonLines(join(this.options.outputDir, rel))) {
-        if (!this.isStillPublished(line, horizon)) continue;
-        kept.push(line, NEWLINE);
-        keptBytes += line.length + 1;
-        if (keptBytes >= CARRY_FORWARD_BLOCK_BYTES) await flush();
-      }
-      await flush();
-      await writing;
-      if (handle !== undefined) await this.writer.sync(handle);
-    } finally {
-      await writing.catch(() => undefined);
-      await handle?.close();
-    }
-    return handle !== undefined;
-  }
-
-  private isStillPublished(line: Buffer, horizon: Horizon): boolean {
-    const { now } = horizon;
-    if (line.length === 0) return false;
-    const fast = this.isSlotStillPublished(line, horizon);
-    if (fast !== undefined) return fast;
-    const resource = JSON.parse(line.toString('utf8')) as
-      Location | Practitioner | PractitionerRole | Schedule | Slot;
-    switch (resource.resourceType) {
-      case 'Location':
-        if (this.locations.has(resource.id ?? '')) return false;
-        this.locations.add(resource.id ?? '');
-        return true;
-      case 'Slot':
-        return (
-          !this.providers.has(ownerOfKey(resource.schedule.reference) ?? '') &&
-          Date.parse(resource.end) > now
-        );
-      case 'Practitioner':
-        // Its id is the provider's own id (no location part to strip).
-        return !horizon.practitioners.has(resource.id ?? '');
-      default:
-        return !this.providers.has(ownerOfKey(resource.id) ?? '');
-    }
-  }
-
-  /**
-   * Decides from the raw bytes of a Slot line as this sink writes it (type, schedule
-   * reference and end in a known shape): dropped when its provider was touched by this run
-   * or when it has ended. `undefined` for any other line, which is then parsed.
-   */
-  private isSlotStillPublished(line: Buffer, horizon: Horizon): boolean | undefined {
-    const slot = readSlotLine(line);
-    if (slot === undefined) return undefined;
-    if (this.providers.has(slot.owner)) return false;
-    // Slots ending after tomorrow (UTC) are still open whatever their offset: skip the parse.
-    if (slot.endDate > horizon.tomorrow) return true;
-    return slot.endMs() > horizon.now;
-  }
-
   /**
    * Writes the index, then the manifests: `directory/$bulk-publish` when directory
    * resources are published (else a stale one is removed), and `$bulk-publish` last.
+   * `previous` holds the previous index's entries by path; `carried`, what an incremental
+   * run's carry-forward knows of its files.
    */
-  private async writeManifest(): Promise<void> {
+  private async writeManifest(
+    previous: ReadonlyMap<string, IndexEntry>,
+    carried: CarriedPublication,
+  ): Promise<void> {
     const state = this.requireState();
     const files: PublishedFile[] = Object.entries(state.files)
-      .filter(([rel, bytes]) => bytes > 0 && state.meta[rel] !== undefined)
+      .filter(([rel, bytes]) => bytes > 0 && state.meta[rel] !== undefined && !isStagedFile(rel))
       .map(([rel]) => ({
         rel,
         type: state.meta[rel]?.type ?? '',
@@ -933,7 +930,8 @@ export class BulkPublishSink implements Sink {
     });
     const all = manifests.directory ?? manifests.specification;
     // The index first: a manifest never names a file the index does not know.
-    await this.replace(PUBLICATION_INDEX_FILE, JSON.stringify(await this.indexOf(all)));
+    const index = await this.indexOf(all, previous, carried);
+    await this.replace(PUBLICATION_INDEX_FILE, JSON.stringify(index));
     const directoryPath = join(this.options.outputDir, DIRECTORY_MANIFEST_FILE);
     if (manifests.directory !== undefined) {
       await mkdir(dirname(directoryPath), { recursive: true });
@@ -945,6 +943,7 @@ export class BulkPublishSink implements Sink {
     this.logger.info('bulk publication written', {
       runId: state.runId,
       files: all.output.length,
+      reused: carried.reused.size,
       directoryManifest: manifests.directory !== undefined,
     });
   }
@@ -954,25 +953,42 @@ export class BulkPublishSink implements Sink {
   }
 
   /**
-   * Each listed file's hash, and when its content last changed: kept from the previous
-   * index's file of the same path in its run (`Slot-MA.ndjson`, `shard-0/Slot-MA.ndjson`)
-   * when the content is the same.
+   * Each listed file's hash, and when its content last changed. A reused file keeps its
+   * entry, unread. Another file is hashed; its last change is kept from the previous index's
+   * file of the same path in its run (`Slot-MA.ndjson`, `shard-0/Slot-MA.ndjson`) when the
+   * content is the same.
    */
-  private async indexOf(manifest: BulkPublishManifest): Promise<PublicationIndex> {
+  private async indexOf(
+    manifest: BulkPublishManifest,
+    previousEntries: ReadonlyMap<string, IndexEntry>,
+    { reused, hashes }: CarriedPublication,
+  ): Promise<PublicationIndex> {
     const state = this.requireState();
-    const previous = new Map<string, PublicationIndex['files'][string]>();
-    const previousIndex = await this.readJson<PublicationIndex>(PUBLICATION_INDEX_FILE);
-    for (const [url, entry] of Object.entries(previousIndex?.files ?? {})) {
-      if (!previous.has(pathInRun(url))) previous.set(pathInRun(url), entry);
-    }
-    const index: PublicationIndex = { transactionTime: state.transactionTime, files: {} };
+    const previous = new Map<string, IndexEntry>();
+    for (const [rel, entry] of previousEntries)
+      if (!previous.has(pathInRun(rel))) previous.set(pathInRun(rel), entry);
+    const index: PublicationIndex = {
+      transactionTime: state.transactionTime,
+      layout: this.layout,
+      files: {},
+    };
     for (const { url } of manifest.output) {
       const rel = relativeOutputPath(url) ?? url;
-      const sha256 = await hashFile(join(this.options.outputDir, rel));
-      const before = previous.get(pathInRun(url));
+      const earliestEnd = state.meta[rel]?.earliestEnd;
+      const slots =
+        earliestEnd === undefined ? {} : { earliestSlotEnd: new Date(earliestEnd).toISOString() };
+      const known = reused.get(rel);
+      if (known !== undefined) {
+        index.files[url] = { sha256: known.sha256, modified: known.modified, ...slots };
+        continue;
+      }
+      const sha256 =
+        hashes.get(rel)?.digest('hex') ?? (await hashFile(join(this.options.outputDir, rel)));
+      const before = previous.get(pathInRun(rel));
       index.files[url] = {
         sha256,
         modified: before?.sha256 === sha256 ? before.modified : state.transactionTime,
+        ...slots,
       };
     }
     return index;
@@ -1031,7 +1047,11 @@ function publicationState(
   };
   for (const [rel, file] of files) {
     state.files[rel] = file.bytes;
-    state.meta[rel] = { type: file.type, states: [...file.states] };
+    state.meta[rel] = {
+      type: file.type,
+      states: [...file.states],
+      ...(file.earliestEnd === undefined ? {} : { earliestEnd: file.earliestEnd }),
+    };
   }
   return state;
 }
@@ -1054,6 +1074,7 @@ async function unusedRunId(runsDir: string, base: string): Promise<string> {
 
 async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

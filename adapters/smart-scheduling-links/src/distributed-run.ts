@@ -12,7 +12,8 @@ import { RunFilesMismatchError } from './run-files.js';
  * - `shard-<id>/`: the NDJSON files of one shard, written by the process that runs it;
  * - `shard-<id>.json`: the shard's result, written when it completes (see {@link ShardResult});
  * - `finish.json`: how finishing the run goes (see {@link FinishRecord});
- * - the run's merged Location files, written when it is finished (see `merged-locations.ts`).
+ * - the run's merged Location files, written when it is finished, and with the `provider-group`
+ *   layout the run's files of every other name (see `merged-shard-files.ts`).
  */
 
 /** Letters, digits, `_` and `-`: what a run or shard id may hold to be used as it is. */
@@ -52,6 +53,8 @@ export interface ShardFile {
   states: string[];
   bytes: number;
   lines: number;
+  /** For a Slot file, when its earliest slot ends (epoch milliseconds). */
+  earliestEnd?: number;
 }
 
 /**
@@ -71,7 +74,7 @@ export interface ShardResult {
 export interface ShardProgress {
   transactionTime: string;
   files: Readonly<Record<string, number>>;
-  meta: Readonly<Record<string, { type: string; states: readonly string[] }>>;
+  meta: Readonly<Record<string, { type: string; states: readonly string[]; earliestEnd?: number }>>;
   lines?: Readonly<Record<string, number>>;
 }
 
@@ -86,6 +89,7 @@ export function shardResultOf(shard: ShardContext, progress: ShardProgress): Sha
       states: [...meta.states],
       bytes,
       lines: progress.lines?.[rel] ?? 0,
+      ...(meta.earliestEnd === undefined ? {} : { earliestEnd: meta.earliestEnd }),
     };
   }
   return { run: shard.run, shard: shard.id, transactionTime: progress.transactionTime, files };

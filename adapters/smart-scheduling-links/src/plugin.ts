@@ -25,6 +25,7 @@ export const publicationPlugin = defineSink({
         outputDir,
         outputDirOption: `${entry}.options.outputDir`,
         splitBy: options.splitBy,
+        providerGroups: options.providerGroups,
         includePractitionerRoles: options.includePractitionerRoles,
         baseUrl: options.baseUrl,
         mapping: mappingOptionsOf(options, new UnmappedSpecialtyLog(logger)),

@@ -6,7 +6,7 @@ import {
   type SyncOptions,
   type SyncSummary,
 } from '@pmsbridge/core';
-import { BulkPublishSink } from '../bulk-publish-sink.js';
+import { BulkPublishSink, type BulkPublishSinkOptions } from '../bulk-publish-sink.js';
 import { diskFileWriter, type FileWriter } from '../durable-file.js';
 import type { PopulationSource } from './population-source.js';
 
@@ -24,9 +24,17 @@ export class PublicationPipeline {
   readonly state: MemoryStateStore;
   private readonly clock = tickingClock('2026-12-01T08:00:00Z');
 
+  /**
+   * @param layout how the sink splits files (`splitBy: 'state'` unless told), and whether it
+   * publishes the directory resources.
+   */
   constructor(
     readonly dir: string,
     readonly source: PopulationSource,
+    private readonly layout: Pick<
+      BulkPublishSinkOptions,
+      'splitBy' | 'providerGroups' | 'includePractitionerRoles'
+    > = {},
   ) {
     this.state = new MemoryStateStore({ clock: this.clock });
   }
@@ -37,6 +45,7 @@ export class PublicationPipeline {
       {
         outputDir: this.dir,
         splitBy: 'state',
+        ...this.layout,
         mapping: { scheduleActor: 'location', bookingLink: 'https://book.example/{slotId}' },
       },
       this.clock,

@@ -132,7 +132,9 @@ function syncToBulk(
     concurrency: options.recordConcurrency,
     sourceConcurrency: options.requestConcurrency,
     batchSize: options.batchSize,
-    splitBy: 'state-week',
+    // As examples/data-sync/sandbox-to-bulk.yaml publishes.
+    splitBy: 'provider-group',
+    providerGroups: 1600,
     horizonDays: options.horizonDays,
     observe: run.observe ?? false,
     ...(run.sourceRequestsPerSecond === undefined
@@ -527,7 +529,7 @@ async function incrementalScenarios(
         durationMs: Math.round(incremental.processMs),
         ...judge(files, '≤', 2000),
         filesAfterFullSync: filesAfterFull,
-        splitBy: 'state-week',
+        splitBy: 'provider-group',
       },
     ];
   });

@@ -21,7 +21,9 @@ export interface SyncStepInput {
   /** `sync.batchSize`; default 50. */
   batchSize?: number;
   /** The bulk sink's `splitBy`; default `state`. */
-  splitBy?: 'none' | 'state' | 'week' | 'state-week';
+  splitBy?: 'none' | 'state' | 'week' | 'state-week' | 'provider-group';
+  /** The bulk sink's `providerGroups`, with `splitBy: provider-group`. */
+  providerGroups?: number;
   /** Record every HTTP request's start and end, and every batch's write, for timelines. */
   observe?: boolean;
 }
@@ -82,7 +84,7 @@ const input = JSON.parse(process.argv[2] ?? '{}') as SyncStepInput;
 await mkdir(input.workDir, { recursive: true });
 const sink =
   input.sink.target === 'bulk'
-    ? `{ use: '@pmsbridge/adapter-smart-scheduling-links', name: out, options: { outputDir: bulk, splitBy: ${input.splitBy ?? 'state'}, baseUrl: 'http://localhost:8080' } }`
+    ? `{ use: '@pmsbridge/adapter-smart-scheduling-links', name: out, options: { outputDir: bulk, splitBy: ${input.splitBy ?? 'state'},${input.providerGroups === undefined ? '' : ` providerGroups: ${input.providerGroups},`} baseUrl: 'http://localhost:8080' } }`
     : `{ use: '@pmsbridge/adapter-fhir', name: out, options: { baseUrl: '${input.sink.baseUrl}' } }`;
 const configPath = join(input.workDir, 'pipeline.yaml');
 await writeFile(

@@ -216,7 +216,11 @@ export {
   type ShardRunOptions,
   type FinishDistributedRunOptions,
 } from './sync/sync-engine.js';
-export { DEFAULT_DEAD_LETTER_THRESHOLD, type RunFailure } from './sync/dead-letter-threshold.js';
+export {
+  DEFAULT_DEAD_LETTER_THRESHOLD,
+  judgeDeadLetters,
+  type RunFailure,
+} from './sync/dead-letter-threshold.js';
 export {
   PluginEntrySchema,
   PipelineConfigSchema,

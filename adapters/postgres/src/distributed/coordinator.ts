@@ -12,7 +12,7 @@ import {
 } from '@pmsbridge/core';
 import type { PgBoss } from 'pg-boss';
 import { z } from 'zod';
-import { shardJobKey, type ShardJob, type ShardOutcome } from './shard-queue.js';
+import { ShardJobSchema, shardJobKey, type ShardJob, type ShardOutcome } from './shard-queue.js';
 
 /** Where the coordinator keeps the plan of a distributed run under way, per pipeline. */
 export const DISTRIBUTED_RUNS_NAMESPACE = 'distributed-runs';
@@ -20,13 +20,7 @@ export const DISTRIBUTED_RUNS_NAMESPACE = 'distributed-runs';
 const PlanSchema = z.strictObject({
   run: z.string(),
   startedAt: z.string(),
-  shards: z.array(
-    z.strictObject({
-      id: z.string(),
-      afterId: z.string().optional(),
-      throughId: z.string().optional(),
-    }),
-  ),
+  shards: z.array(ShardJobSchema.shape.shard),
 });
 
 /** A distributed run as planned: its id, start and shards. */
@@ -156,14 +150,21 @@ export async function coordinateDistributedRun(
       });
     };
     /** The shard's latest job: its state and, once it completed, its outcome. */
-    const latestJob = async (id: string) => {
-      const jobs = await boss.findJobs<ShardJob>(queue, { key: shardJobKey(plan.run, id) });
-      return jobs.at(-1);
+    /** Every shard's latest job (its state and, once completed, its outcome): one query. */
+    const latestJobs = async () => {
+      const jobs = await boss.findJobs<ShardJob>(queue, {
+        data: { run: plan.run },
+        limit: 100_000,
+      });
+      const byKey = new Map<string, (typeof jobs)[number]>();
+      for (const job of jobs) if (job.singletonKey !== null) byKey.set(job.singletonKey, job);
+      return (id: string) => byKey.get(shardJobKey(plan.run, id));
     };
 
+    const queued = await latestJobs();
     for (const shard of plan.shards) {
       if (await isComplete(shard.id)) continue;
-      const job = await latestJob(shard.id);
+      const job = queued(shard.id);
       if (job === undefined || job.state === 'cancelled' || job.state === 'failed') {
         await send(shard);
       }
@@ -181,9 +182,10 @@ export async function coordinateDistributedRun(
           logger.info('shards complete', { complete: done.size, shards: ids.length });
         }
         if (done.size === ids.length) break;
+        const jobOf = await latestJobs();
         for (const shard of plan.shards) {
           if (done.has(shard.id)) continue;
-          const job = await latestJob(shard.id);
+          const job = jobOf(shard.id);
           if (job?.state === 'failed')
             throw new ShardFailedError(plan.run, shard.id, options.maxAttempts);
           if (job === undefined || job.state === 'cancelled') await send(shard);
@@ -221,8 +223,9 @@ export async function coordinateDistributedRun(
       workers: {},
       durationMs: Date.now() - startedMs,
     };
+    const finished = await latestJobs();
     for (const id of ids) {
-      const outcome = (await latestJob(id))?.output as Partial<ShardOutcome> | undefined;
+      const outcome = finished(id)?.output as Partial<ShardOutcome> | undefined;
       summary.read += outcome?.read ?? 0;
       summary.written += outcome?.written ?? 0;
       summary.unchanged += outcome?.unchanged ?? 0;

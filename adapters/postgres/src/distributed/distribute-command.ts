@@ -3,10 +3,12 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
+  DEFAULT_DEAD_LETTER_THRESHOLD,
   ErrorCode,
   Metrics,
   createLogger,
   defineCommand,
+  judgeDeadLetters,
   loadConfig,
   openSyncApp,
 } from '@pmsbridge/core';
@@ -58,7 +60,7 @@ export default defineCommand({
   name: 'distribute',
   summary: 'run a full sync as shards that pmsbridge worker processes take',
   usage: USAGE,
-  async run({ argv, stdout, signal }) {
+  async run({ argv, stdout, stderr, signal }) {
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -119,10 +121,14 @@ export default defineCommand({
             ? `${JSON.stringify(summary)}\n`
             : `distributed run ${summary.run}: ${summary.shards} shards by ${Object.keys(summary.workers).length} workers, ${summary.read} read, ${summary.written} written, ${summary.unchanged} unchanged, ${summary.deadLettered} dead-lettered in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
         );
-        return summary.read > 0 &&
-          summary.deadLettered / summary.read > (app.syncOptions.deadLetterThreshold ?? 0.1)
-          ? 1
-          : 0;
+        // Judged as a single-process sync is.
+        const failure = judgeDeadLetters(
+          { records: summary.read, deadLettered: summary.deadLettered },
+          app.syncOptions.deadLetterThreshold ?? DEFAULT_DEAD_LETTER_THRESHOLD,
+        );
+        if (failure === undefined) return 0;
+        stderr.write(`pmsbridge: ${failure.message} [${failure.code}]\n`);
+        return 1;
       } finally {
         await stopLocalWorkers(workers);
         await boss.stop({ graceful: false });

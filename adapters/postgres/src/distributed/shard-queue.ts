@@ -1,7 +1,14 @@
-import { ConfigError, describeError, type LoadedConfig, type Logger } from '@pmsbridge/core';
+import {
+  ConfigError,
+  checkPlugin,
+  describeError,
+  type LoadedConfig,
+  type Logger,
+} from '@pmsbridge/core';
 import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
-import { PostgresStateOptionsSchema } from '../options.js';
+import type { PostgresStateOptions } from '../options.js';
+import { postgresStateStorePlugin } from '../plugin.js';
 
 /** One shard of a distributed run, as a job carries it. */
 export const ShardJobSchema = z.strictObject({
@@ -45,14 +52,9 @@ export function postgresOf(loaded: LoadedConfig, command: string) {
       `state.use: "${state.use}" — pmsbridge ${command} shares its work through PostgreSQL; set state: { use: postgres, options: { connectionString: \${DATABASE_URL} } }`,
     );
   }
-  const parsed = PostgresStateOptionsSchema.safeParse(state.options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(
-      `state.options.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
+  // Checked as the store itself checks them when the app opens it.
+  return checkPlugin(postgresStateStorePlugin, state.options, 'state', 'state')
+    .options as PostgresStateOptions;
 }
 
 /** Options of {@link openShardQueue}. */

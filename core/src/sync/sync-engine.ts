@@ -119,6 +119,12 @@ export interface SyncOptions {
 
 const FULL_STREAM = 'full';
 
+/** Where the incremental run after a full run that started at `startedAt` reads from. */
+function sinceFullRun(startedAt: string, overlapMs?: number): IncrementalPosition {
+  const since = Date.parse(startedAt) - (overlapMs ?? DEFAULT_CHANGES_OVERLAP_MS);
+  return { mode: 'incremental', since: new Date(since).toISOString() };
+}
+
 /** The checkpoint stream of one shard of a distributed run. */
 function shardStream(run: string, shard: string): string {
   return `shard/${run}/${shard}`;
@@ -232,12 +238,10 @@ export class SyncEngine {
       });
       if (dryRun) return;
       if (position.mode === 'full') {
-        const overlap = options.changesOverlapMs ?? DEFAULT_CHANGES_OVERLAP_MS;
-        const since = new Date(Date.parse(position.startedAt) - overlap).toISOString();
         await this.#save(
           options.pipeline,
           INCREMENTAL_STREAM,
-          { mode: 'incremental', since },
+          sinceFullRun(position.startedAt, options.changesOverlapMs),
           true,
         );
         await this.deps.state.clearCheckpoint(options.pipeline, FULL_STREAM);
@@ -362,9 +366,12 @@ export class SyncEngine {
     for (const sink of this.deps.sinks) {
       await sink.finishRun?.({ run: options.run, shards: options.shards, signal });
     }
-    const overlap = options.changesOverlapMs ?? DEFAULT_CHANGES_OVERLAP_MS;
-    const since = new Date(Date.parse(options.startedAt) - overlap).toISOString();
-    await this.#save(options.pipeline, INCREMENTAL_STREAM, { mode: 'incremental', since }, true);
+    await this.#save(
+      options.pipeline,
+      INCREMENTAL_STREAM,
+      sinceFullRun(options.startedAt, options.changesOverlapMs),
+      true,
+    );
     for (const shard of options.shards) {
       await this.deps.state.clearCheckpoint(options.pipeline, shardStream(options.run, shard));
     }
